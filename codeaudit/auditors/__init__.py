@@ -1,0 +1,1 @@
+"""Built-in auditors: privacy, security, memorization, tests. See :mod:`codeaudit.auditors.base`."""

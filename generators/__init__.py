@@ -1,0 +1,1 @@
+"""The generation layer (optional extra ``codeaudit[generate]``), installed as ``codeaudit.generators``."""
