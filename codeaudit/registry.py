@@ -27,7 +27,7 @@ BUILTIN_AUDITORS: dict[str, str] = {
     "privacy": "codeaudit.auditors.privacy:PrivacyAuditor",
     "security": "codeaudit.auditors.security:SecurityAuditor",
     "memorization": "codeaudit.auditors.memorization:MemorizationAuditor",
-    "tests": "codeaudit.auditors.tests:TestsAuditor",
+    "tests": "codeaudit.auditors.passrate:TestsAuditor",
 }
 
 _RULE_ID = re.compile(r"^[A-Z]{1,4}\d{2,5}$")
