@@ -44,6 +44,9 @@ DEFAULT_MAX_COMPLETION_BYTES = 1_000_000
 
 _TOP_KEYS = {"auditors", "fail_on", "severity", "disable", "allowlist", "max_completion_bytes"}
 _ALLOWLIST_KEYS = {"usernames", "emails", "hosts", "paths", "patterns"}
+#: Tables read by a codeaudit tool rather than an auditor (kept in ``Config.options`` and checked
+#: by that tool with :func:`check_options`): ``hook`` is the pre-commit hook's policy.
+TOOL_TABLES = frozenset({"hook"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +173,12 @@ def config_from_mapping(table: Mapping[str, Any], *, source: str | None = None) 
     for key, value in table.items():
         if key in _TOP_KEYS:
             continue
-        if key in auditor_names:
+        if key in auditor_names or key in TOOL_TABLES:
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{where}.{key} must be a table")
             options[key] = dict(value)
             continue
-        known = ", ".join(sorted(_TOP_KEYS | auditor_names))
+        known = ", ".join(sorted(_TOP_KEYS | auditor_names | TOOL_TABLES))
         raise ConfigError(f"{where}: unknown key '{key}' (known: {known})")
 
     kwargs: dict[str, Any] = {"options": options, "source": source}
