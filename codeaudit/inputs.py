@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ def read_jsonl(data: bytes, *, source: str) -> Batch:
         def issue(message: str, fld: str | None = None, *, skipped: bool = True, sid: str | None = None) -> None:
             batch.issues.append(InputIssue(source=source, line=number, field=fld, message=message, skipped=skipped, suggestion_id=sid))
 
+        if b"\x00" in raw:
+            issue("binary content (NUL bytes) instead of a JSON object; suggestion skipped")
+            continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -112,14 +116,60 @@ def read_jsonl(data: bytes, *, source: str) -> Batch:
             continue
         if suggestion.id in seen:
             first = seen[suggestion.id]
-            new_id = f"{suggestion.id}#{number}"
-            issue(f"duplicate id '{suggestion.id}' (first on line {first}); renamed to '{new_id}'", "id", skipped=False, sid=new_id)
+            new_id = unique_id(suggestion.id, number, seen)
+            issue(f"duplicate id {quoted(suggestion.id)} (first on line {first}); renamed to {quoted(new_id)}", "id", skipped=False, sid=new_id)
             suggestion = _replace(suggestion, id=new_id)
         seen[suggestion.id] = number
         batch.suggestions.append(suggestion)
     if not any_line:
         batch.issues.append(InputIssue(source=source, line=None, message="empty input: no suggestions to audit"))
     return batch
+
+
+def quoted(value: str, limit: int = 80) -> str:
+    """A value from the input, quoted for a one-line message: control characters escaped, cut short.
+
+    >>> quoted("a\\nb")
+    "'a\\\\nb'"
+    """
+    text = json.dumps(value, ensure_ascii=False)[1:-1].replace("\\\"", '"')
+    return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
+
+
+def unique_id(sid: str, number: int, taken: "Mapping[str, Any] | set[str]") -> str:
+    """``sid#number`` (then ``sid#number.2`` …) for a duplicate id, never one already taken.
+
+    >>> unique_id("a", 3, {"a", "a#3"})
+    'a#3.2'
+    """
+    candidate, extra = f"{sid}#{number}", 1
+    while candidate in taken:
+        extra += 1
+        candidate = f"{sid}#{number}.{extra}"
+    return candidate
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> tuple[Any, bool]:
+    """Replace unpaired surrogates (JSON escapes such as ``\\ud800``, which no encoder can write)
+    with U+FFFD, deeply; returns the value and whether anything was replaced."""
+    if isinstance(value, str):
+        cleaned = _SURROGATE.sub("\ufffd", value)
+        return cleaned, cleaned != value
+    if isinstance(value, list):
+        items = [_without_surrogates(v) for v in value]
+        return [v for v, _ in items], any(c for _, c in items)
+    if isinstance(value, dict):
+        out, changed = {}, False
+        for k, v in value.items():
+            k2, c1 = _without_surrogates(k)
+            v2, c2 = _without_surrogates(v)
+            out[k2] = v2
+            changed = changed or c1 or c2
+        return out, changed
+    return value, False
 
 
 def suggestion_from_mapping(
@@ -131,6 +181,14 @@ def suggestion_from_mapping(
     ``(field, message, skipped)``.
     """
     problems: list[tuple[str | None, str, bool]] = []
+    cleaned: dict[str, Any] = {}
+    for key, value in obj.items():
+        key, key_changed = _without_surrogates(str(key))
+        value, changed = _without_surrogates(value)
+        if changed or key_changed:
+            problems.append((key, "holds unpaired surrogate escapes (\\ud800-\\udfff); replaced with U+FFFD", False))
+        cleaned[key] = value
+    obj = cleaned
     if "completion" not in obj:
         return None, [("completion", "missing (required); suggestion skipped", True)]
     completion = obj["completion"]
@@ -177,7 +235,7 @@ def suggestion_from_mapping(
         canonical = languages.normalize(lang)
         if canonical is None:
             problems.append(
-                ("language", f"unknown language '{lang}'; audited with language-independent rules only", False)
+                ("language", f"unknown language {quoted(lang)}; audited with language-independent rules only", False)
             )
             values["language"] = lang.strip().lower() or None
         else:

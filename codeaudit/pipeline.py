@@ -12,7 +12,7 @@ from ._version import __version__
 from .auditors.base import Auditor, Outcome, Progress
 from .config import Config
 from .errors import UsageError
-from .inputs import suggestion_from_mapping
+from .inputs import quoted, suggestion_from_mapping, unique_id
 from .model import (
     AuditError,
     AuditResult,
@@ -147,9 +147,9 @@ def admit(items: Iterable[SuggestionLike], config: Config) -> tuple[list[Suggest
                                      message="binary content (NUL characters) in completion; suggestion skipped"))
             continue
         if s.id in seen:
-            new_id = f"{s.id}#{index}"
+            new_id = unique_id(s.id, index, seen)
             issues.append(InputIssue(source=source, line=line, field="id", suggestion_id=new_id, skipped=False,
-                                     message=f"duplicate id '{s.id}'; renamed to '{new_id}'"))
+                                     message=f"duplicate id {quoted(s.id)}; renamed to {quoted(new_id)}"))
             s = replace(s, id=new_id)
         seen.add(s.id)
         out.append(_with_language(s))

@@ -8,7 +8,7 @@ is written as plain text without escape codes.
 >>> import io
 >>> from codeaudit.model import Report, Severity
 >>> out = io.StringIO()
->>> render(Report(results=(), tool={"name": "codeaudit", "version": "0"}, fail_on=Severity.MEDIUM), out, width=60)
+>>> render(Report(results=(), tool={"name": "codeaudit", "version": "0"}, fail_on=Severity.MEDIUM), out, width=80)
 >>> print(out.getvalue().splitlines()[0])
 codeaudit 0 · 0 suggestions · 0 findings · fail on medium: passed
 """
