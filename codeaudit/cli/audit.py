@@ -22,7 +22,7 @@ is given."""
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="JSONL batch, source file, folder, or -")
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="JSONL batch, source file, folder, or - (with --diff: paths to limit the audit to)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here (default: standard output)")
     p.add_argument(
         "--format",
@@ -33,6 +33,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", metavar="SEVERITY", help="exit 1 on findings at or above: info, low, medium, high, critical (default: medium)")
     p.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .codeaudit.toml or pyproject.toml with [tool.codeaudit])")
     p.add_argument("--strict", action="store_true", help="treat any input problem as fatal (exit 2 before auditing)")
+    p.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline (see 'codeaudit baseline'); stale entries go to standard error")
+    p.add_argument("--diff", metavar="BASE..HEAD", help="audit only the lines HEAD adds in the current git repository, at HEAD's paths and lines (BASE...HEAD: from the merge base, for pull requests)")
     add_progress_flag(p)
 
 
@@ -73,12 +75,25 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_cli_config(args)
     fmt = choose_format(args)
+    if args.diff:
+        from ..hook import run_audit_diff
+
+        return run_audit_diff(args, config, fmt)
+    if not args.inputs:
+        from ..errors import UsageError
+
+        raise UsageError("give at least one INPUT (or --diff BASE..HEAD)")
+    baseline = None
+    if args.baseline:
+        from ..baseline import Baseline
+
+        baseline = Baseline.load(args.baseline)
 
     batch = Batch()
     for spec in args.inputs:
         batch.extend(read_input(spec))
     suggestions, admission_issues = admit(batch.suggestions, config)
-    issues = [*batch.issues, *admission_issues]
+    issues = _in_input_order([*batch.issues, *admission_issues])
     for issue in issues:
         print_issue(f"input: {issue}")
     if args.strict and issues:
@@ -87,7 +102,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("nothing to audit" + (" (see the input problems above)" if issues else ""))
 
     with progress_bar("auditing", enabled=wants_progress(args) and len(suggestions) > 1) as update:
-        report = audit(suggestions, config, input_issues=issues, progress=update)
+        report = audit(suggestions, config, input_issues=issues, progress=update, baseline=baseline)
+    if baseline is not None:
+        for entry in baseline.stale(baseline.key(s) for s in suggestions):
+            print_issue(f"baseline: stale entry {entry}")
+
+    _print_auditor_errors(report)
 
     with output_stream(args.output) as stream:
         options = {}
@@ -96,3 +116,22 @@ def run(args: argparse.Namespace) -> int:
         render(report, fmt, stream, **options)
 
     return EXIT_FINDINGS if report.failed else EXIT_OK
+
+
+def _in_input_order(issues):
+    """Problems by input, then by line: reading and admission find them in separate passes."""
+    first_seen = {}
+    for issue in issues:
+        first_seen.setdefault(issue.source, len(first_seen))
+    return sorted(issues, key=lambda i: (first_seen[i.source], i.line or 0))
+
+
+def _print_auditor_errors(report) -> None:
+    """One line per distinct auditor error, so a crashed auditor is never silent on the console."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for result in report.results:
+        for e in result.errors:
+            key = (e.auditor, e.code, e.message)
+            seen[key] = seen.get(key, 0) + 1
+    for (auditor, code, message), count in seen.items():
+        print_issue(f"auditor {auditor}: {code} in {count} suggestion(s): {message}")

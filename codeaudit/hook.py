@@ -1,0 +1,739 @@
+"""Audit only what a change adds: the pre-commit hook, ``audit --diff`` and the review-bot API.
+
+How added lines are audited
+---------------------------
+Each changed file's added lines are grouped into clusters (added lines closer than
+:data:`CLUSTER_GAP` lines apart share one). Every cluster becomes one suggestion whose
+``completion`` is the cluster's whole lines and whose ``prompt`` and ``suffix`` are the rest of
+the file, so fragments parse in their real surroundings, while auditors spend their per-line work
+on the cluster only. Findings are mapped back to file lines and kept only when they touch an
+added line: a finding on an unchanged line never counts, even when it sits inside a cluster.
+Inline suppressions are then re-applied over the whole file (a ``ignore-next-line`` comment just
+above an edited line still works), the baseline is applied, and each finding learns whether it
+sits in AI-generated lines (:mod:`codeaudit.provenance`).
+
+Policy: a finding blocks when its severity is at or above ``fail_on``, or ``ai_fail_on`` for
+findings in AI-generated lines; both come from ``[tool.codeaudit.hook]``::
+
+    [tool.codeaudit.hook]
+    fail_on = "high"                 # default: the top-level fail_on (medium)
+    ai_fail_on = "medium"            # default: one level below fail_on
+    auditors = ["privacy", "security", "memorization"]   # default: all but tests
+    baseline = ".codeaudit-baseline.json"                # default: none
+    suggestions_logs = [".codeaudit/accepted.jsonl"]     # default: none; missing files are skipped
+    markers = true                   # honour "codeaudit: ai-generated" comments
+
+For a review bot (see ``docs/hook.md``):
+
+>>> from codeaudit.hook import audit_diff               # doctest: +SKIP
+>>> review = audit_diff("origin/main...HEAD", root=".")  # doctest: +SKIP
+>>> review.verdict.value, [f"{r.suggestion.path}:{f.line}" for r, f in review.blocking()]  # doctest: +SKIP
+('fail', ['app/settings.py:12'])
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .config import Config, check_options
+from .errors import ConfigError, InputError
+from .model import AuditResult, Finding, InputIssue, Report, Severity, Suggestion, Suppression, Verdict
+
+if TYPE_CHECKING:
+    from .auditors.base import Auditor
+    from .baseline import Baseline
+    from .gitdiff import FileChange, LineMapper
+    from .provenance import Provenance
+
+#: Added lines at most this many lines apart are audited as one suggestion.
+CLUSTER_GAP = 30
+
+OPTIONS_SPEC: Mapping[str, Any] = {
+    "fail_on": "",
+    "ai_fail_on": "",
+    "auditors": [],
+    "baseline": "",
+    "suggestions_logs": [],
+    "markers": True,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HookSettings:
+    """The policy from ``[tool.codeaudit.hook]`` (see the module docs for defaults)."""
+
+    fail_on: Severity
+    ai_fail_on: Severity
+    auditors: tuple[str, ...]
+    baseline: str | None = None
+    suggestions_logs: tuple[str, ...] = ()
+    markers: bool = True
+
+    @classmethod
+    def from_config(cls, config: Config) -> "HookSettings":
+        """
+        >>> s = HookSettings.from_config(Config())
+        >>> (s.fail_on.label, s.ai_fail_on.label, "tests" in s.auditors)
+        ('medium', 'low', False)
+        """
+        opts = check_options("hook", config.auditor_options("hook"), OPTIONS_SPEC, source=config.source)
+        where = f"{config.source}: [tool.codeaudit.hook]" if config.source else "[tool.codeaudit.hook]"
+
+        def severity(key: str, default: Severity) -> Severity:
+            if not opts[key]:
+                return default
+            try:
+                return Severity.parse(opts[key])  # type: ignore[return-value]
+            except ValueError as exc:
+                raise ConfigError(f"{where}.{key}: {exc}") from None
+
+        fail_on = severity("fail_on", config.fail_on)
+        ai_fail_on = severity("ai_fail_on", Severity(max(fail_on - 1, Severity.INFO)))
+        for key in ("auditors", "suggestions_logs"):
+            if not all(isinstance(v, str) for v in opts[key]):
+                raise ConfigError(f"{where}.{key} must be a list of strings")
+        auditors = tuple(opts["auditors"]) or tuple(a for a in config.auditors if a != "tests")
+        if opts["auditors"]:
+            from .registry import auditor_targets
+
+            known = auditor_targets()
+            for name in auditors:
+                if name not in known:
+                    raise ConfigError(f"{where}.auditors: unknown auditor '{name}' (known: {', '.join(sorted(known))})")
+        return cls(
+            fail_on=fail_on,
+            ai_fail_on=ai_fail_on,
+            auditors=auditors,
+            baseline=opts["baseline"] or None,
+            suggestions_logs=tuple(opts["suggestions_logs"]),
+            markers=bool(opts["markers"]),
+        )
+
+    def threshold(self, finding: Finding) -> Severity:
+        return self.ai_fail_on if finding.ai_generated else self.fail_on
+
+    def blocks(self, finding: Finding) -> bool:
+        return finding.active and finding.severity >= self.threshold(finding)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedFile:
+    """One file to audit: its new content and the line numbers (1-based) the change adds."""
+
+    path: str
+    content: bytes
+    added: frozenset[int]
+    old_path: str | None = None
+    status: str = "modified"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeAudit:
+    """What auditing a change found.
+
+    ``report`` has one result per audited file: its suggestion is the whole file (``path`` set)
+    and finding lines are file lines (the working tree's for staged changes, HEAD's for a range).
+    """
+
+    report: Report
+    settings: HookSettings
+    #: (path, reason) for files with nothing to audit: binary, deleted, submodule, no added lines …
+    skipped: tuple[tuple[str, str], ...] = ()
+    #: Unused inline suppressions on added lines, as (path, suppression).
+    unused_suppressions: tuple[tuple[str, Suppression], ...] = ()
+    added_lines: int = 0
+    ai_lines: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def findings(self, *, include_suppressed: bool = False) -> Iterable[tuple[AuditResult, Finding]]:
+        return self.report.findings(include_suppressed=include_suppressed)
+
+    def blocking(self) -> list[tuple[AuditResult, Finding]]:
+        """Active findings at or above their threshold (``ai_fail_on`` in AI-generated lines)."""
+        return [(r, f) for r, f in self.report.findings() if self.settings.blocks(f)]
+
+    @property
+    def failed(self) -> bool:
+        return any(self.settings.blocks(f) for _, f in self.report.findings())
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.failed:
+            return Verdict.FAIL
+        if any(True for _ in self.report.findings()) or any(r.errors for r in self.report.results):
+            return Verdict.WARN
+        return Verdict.PASS
+
+
+# --- building suggestions from added lines ------------------------------------------------------
+
+
+def clusters(added: Iterable[int], gap: int = CLUSTER_GAP) -> list[tuple[int, int]]:
+    """Group added line numbers into (first, last) clusters; a gap of ``gap`` lines or fewer joins.
+
+    >>> clusters({1, 2, 3, 30, 31, 100}, gap=30)
+    [(1, 31), (100, 100)]
+    """
+    out: list[list[int]] = []
+    for n in sorted(set(added)):
+        if out and n - out[-1][1] - 1 <= gap:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return [(a, b) for a, b in out]
+
+
+def _line_offsets(text: str) -> list[int]:
+    """Offsets where git's lines start (git splits on ``\\n`` only), plus ``len(text)``."""
+    starts = [0]
+    find, i = text.find, 0
+    while (j := find("\n", i)) >= 0:
+        i = j + 1
+        starts.append(i)
+    if starts[-1] != len(text):
+        starts.append(len(text))
+    return starts
+
+
+def _completion_line_to_file(completion: str, first: int) -> Callable[[int], int]:
+    """Map a completion line (as auditors count, see :mod:`codeaudit.context`) to a git file line.
+
+    They differ only when the text holds a lone ``\\r`` (which auditors count as a line break and
+    git does not).
+    """
+    if "\r" not in completion.replace("\r\n", ""):
+        return lambda line: first + line - 1
+    from .context import line_starts
+
+    starts = line_starts(completion)
+
+    def to_file(line: int) -> int:
+        offset = starts[min(max(line, 1), len(starts)) - 1]
+        return first + completion.count("\n", 0, offset)
+
+    return to_file
+
+
+def _plan(files: Sequence[ChangedFile]) -> tuple[list[Suggestion], list[tuple[int, int, Callable[[int], int]]], list[tuple[str, str]], list[InputIssue], list[tuple[ChangedFile, str]]]:
+    """Suggestions for the clusters of every file, and how to map their lines back."""
+    from .inputs import decode_source, is_binary
+    from .languages import detect, from_path
+
+    suggestions: list[Suggestion] = []
+    plan: list[tuple[int, int, Callable[[int], int]]] = []  # (file index, suggestion index, line map)
+    skipped: list[tuple[str, str]] = []
+    issues: list[InputIssue] = []
+    decoded: list[tuple[ChangedFile, str]] = []
+    for f in files:
+        if is_binary(f.content):
+            skipped.append((f.path, "binary"))
+            continue
+        text, problem = decode_source(f.content)
+        if problem:
+            issues.append(InputIssue(source=f.path, line=None, message=problem, skipped=False, suggestion_id=f.path))
+        offsets = _line_offsets(text)
+        n_lines = len(offsets) - 1
+        added = {n for n in f.added if 1 <= n <= n_lines}
+        if not added:
+            skipped.append((f.path, "no added lines"))
+            continue
+        index = len(decoded)
+        decoded.append((f, text))
+        language = from_path(f.path) or detect(text[:20000])
+        for first, last in clusters(added):
+            lo, hi = offsets[first - 1], offsets[last]
+            completion = text[lo:hi]
+            plan.append((index, len(suggestions), _completion_line_to_file(completion, first)))
+            suggestions.append(
+                Suggestion(
+                    id=f"{f.path}:{first}-{last}",
+                    prompt=text[:lo],
+                    completion=completion,
+                    suffix=text[hi:],
+                    path=f.path,
+                    language=language,
+                    origin=f"{f.path}:{first}",
+                )
+            )
+    return suggestions, plan, skipped, issues, decoded
+
+
+def audit_files(
+    files: Sequence[ChangedFile],
+    config: Config | None = None,
+    *,
+    settings: HookSettings | None = None,
+    auditors: Sequence["str | Auditor"] | None = None,
+    baseline: "Baseline | None" = None,
+    provenance: "Provenance | None" = None,
+    line_maps: Mapping[str, "LineMapper"] | None = None,
+    display: Mapping[str, bytes] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ChangeAudit:
+    """Audit the added lines of ``files``; the engine under :func:`audit_staged` and :func:`audit_diff`.
+
+    ``line_maps`` maps a file's lines to the lines it should be reported at (the working tree's),
+    with ``display`` the content shown for it; ``auditors`` overrides ``settings.auditors``;
+    ``progress(done, total)`` is passed to the pipeline.
+    """
+    from . import pipeline, suppress
+    from .provenance import Provenance
+
+    config = config or Config()
+    settings = settings or HookSettings.from_config(config)
+    line_maps = line_maps or {}
+    display = display or {}
+    suggestions, plan, skipped, issues, decoded = _plan(files)
+
+    if provenance is None:
+        provenance = Provenance(markers=settings.markers)
+    report = pipeline.audit(
+        suggestions, config, auditors=list(auditors if auditors is not None else settings.auditors), progress=progress
+    )
+    by_id = {r.suggestion.id: r for r in report.results}
+
+    per_file: list[list[tuple[AuditResult, Any]]] = [[] for _ in decoded]
+    for index, s_index, to_file in plan:
+        result = by_id.get(suggestions[s_index].id)
+        if result is not None:
+            per_file[index].append((result, to_file))
+
+    results: list[AuditResult] = []
+    unused: list[tuple[str, Suppression]] = []
+    total_added = total_ai = 0
+    for (f, text), parts in zip(decoded, per_file):
+        lines = text.split("\n")
+        added = {n for n in f.added if 1 <= n <= len(lines)}
+        language = parts[0][0].language if parts else None
+        findings: list[Finding] = []
+        errors = []
+        data: dict[str, Any] = {}
+        for result, to_file in parts:
+            errors.extend(result.errors)
+            for name, value in result.data.items():
+                data.setdefault(name, []).append(value)
+            for finding in result.findings:
+                line, end_line = to_file(finding.line), to_file(finding.end_line)
+                if not any(n in added for n in range(line, end_line + 1)):
+                    continue  # on an unchanged line of the cluster
+                # The whole-file pass below decides inline suppressions, so it starts from scratch.
+                findings.append(replace(finding, line=line, end_line=end_line, suppressed=None if finding.suppressed == "inline" else finding.suppressed))
+        data = {k: v[0] if len(v) == 1 else {"parts": v} for k, v in data.items()}
+        findings, sups = suppress.apply(findings, suppress.parse(text, language))
+        file_suggestion = Suggestion(id=f.path, completion=text, path=f.path, language=language)
+        if baseline is not None:
+            findings = baseline.mark(file_suggestion, findings)
+        ai = provenance.ai_lines(f.path, lines, added=added, language=language)
+        total_added += len(added)
+        total_ai += len(ai)
+        if ai or provenance.has_log:
+            findings = [replace(x, ai_generated=any(n in ai for n in range(x.line, x.end_line + 1))) for x in findings]
+        for s in sups:
+            if not s.used and (s.line in added or (s.next_line and s.line - 1 in added)):
+                unused.append((f.path, s))
+        sups = [s for s in sups if s.line in added or (s.next_line and s.line - 1 in added)]
+
+        mapper = line_maps.get(f.path)
+        if mapper is not None:
+            findings = [_to_worktree(x, mapper) for x in findings]
+            sups = [replace(s, line=mapper.map(s.line) or s.line) for s in sups]
+            shown = display.get(f.path)
+            if shown is not None:
+                from .inputs import decode_source
+
+                file_suggestion = replace(file_suggestion, completion=decode_source(shown)[0])
+        findings.sort(key=lambda x: (x.line, x.column, x.auditor, x.rule_id))
+        data["change"] = {
+            "status": f.status,
+            "old_path": f.old_path,
+            "added": [list(r) for r in _ranges(added)],
+            "ai_generated": [list(r) for r in _ranges(ai)],
+        }
+        results.append(
+            AuditResult(
+                suggestion=file_suggestion,
+                language=language,
+                verdict=_verdict(findings, errors, settings),
+                findings=tuple(findings),
+                errors=tuple(errors),
+                suppressions=tuple(sups),
+                data=data,
+            )
+        )
+
+    tool = dict(report.tool)
+    tool["change"] = {
+        "fail_on": settings.fail_on.label,
+        "ai_fail_on": settings.ai_fail_on.label,
+        "files": len(results),
+        "added_lines": total_added,
+        "ai_generated_lines": total_ai,
+    }
+    final = Report(
+        results=tuple(results),
+        tool=tool,
+        fail_on=settings.fail_on,
+        input_errors=(*report.input_errors, *issues, *provenance.issues),
+        auditor_summaries=report.auditor_summaries,
+    )
+    return ChangeAudit(
+        report=final,
+        settings=settings,
+        skipped=tuple(skipped),
+        unused_suppressions=tuple(unused),
+        added_lines=total_added,
+        ai_lines=total_ai,
+    )
+
+
+def _ranges(lines: Iterable[int]) -> tuple[tuple[int, int], ...]:
+    from .gitdiff import ranges
+
+    return ranges(lines)
+
+
+def _to_worktree(f: Finding, mapper: "LineMapper") -> Finding:
+    line = mapper.map(f.line)
+    if line is None:  # the line was edited again after staging: keep the staged line number
+        return f
+    end = mapper.map(f.end_line) or line
+    return replace(f, line=line, end_line=max(end, line))
+
+
+def _verdict(findings: Sequence[Finding], errors: Sequence[Any], settings: HookSettings) -> Verdict:
+    active = [f for f in findings if f.active]
+    if any(settings.blocks(f) for f in active):
+        return Verdict.FAIL
+    return Verdict.WARN if active or errors else Verdict.PASS
+
+
+# --- sources of changes --------------------------------------------------------------------------
+
+
+def _changed_files(root: Path, changes: Sequence["FileChange"], paths: Sequence[str] | None) -> tuple[list[ChangedFile], list[tuple[str, str]]]:
+    from .gitdiff import read_blobs
+
+    wanted = None if paths is None else {_relative(p, root) for p in paths}
+    todo: list[FileChange] = []
+    skipped: list[tuple[str, str]] = []
+    for c in changes:
+        if wanted is not None and c.path not in wanted:
+            continue
+        if c.status == "deleted":
+            skipped.append((c.path, "deleted"))
+        elif c.submodule:
+            skipped.append((c.path, "submodule"))
+        elif c.binary:
+            skipped.append((c.path, "binary"))
+        elif not c.added or not c.new_oid:
+            skipped.append((c.path, "no added lines"))
+        else:
+            todo.append(c)
+    blobs = read_blobs(root, (c.new_oid for c in todo if c.new_oid))
+    files = [
+        ChangedFile(path=c.path, content=blobs[c.new_oid], added=frozenset(c.added_lines()), old_path=c.old_path, status=c.status)
+        for c in todo
+        if c.new_oid
+    ]
+    return files, skipped
+
+
+def _relative(path: str, root: Path) -> str:
+    """``path`` (absolute, or relative to the current folder) relative to the repository root."""
+    rel = os.path.relpath(os.path.abspath(path), root)
+    return Path(path).as_posix() if rel.startswith("..") else Path(rel).as_posix()
+
+
+def _load_baseline(baseline: "Baseline | str | os.PathLike[str] | None", root: Path, settings: HookSettings) -> "Baseline | None":
+    from .baseline import Baseline
+
+    if isinstance(baseline, Baseline):
+        return baseline
+    spec = baseline if baseline is not None else settings.baseline
+    if not spec:
+        return None
+    path = Path(spec)
+    if not path.is_absolute():
+        path = root / path if baseline is None else Path.cwd() / path
+    return Baseline.load(path, root=root)
+
+
+def _load_provenance(
+    logs: Sequence[str] | None, root: Path, settings: HookSettings, files: Sequence[ChangedFile]
+) -> "Provenance":
+    """Suggestion logs given explicitly must exist; configured ones are skipped when absent
+    (they are often per-developer files that a fresh clone does not have)."""
+    from .provenance import Provenance, normalize
+
+    explicit = logs is not None
+    paths = [Path(p) for p in logs] if logs is not None else [root / p for p in settings.suggestions_logs]
+    if not explicit:
+        paths = [p for p in paths if p.is_file()]
+    if not paths:
+        return Provenance(markers=settings.markers)
+    wanted: set[str] = set()
+    for f in files:
+        lines = f.content.decode("utf-8", "replace").split("\n")
+        wanted.update(normalize(lines[n - 1]) for n in f.added if 1 <= n <= len(lines))
+    return Provenance.from_logs(paths, wanted=wanted, markers=settings.markers)
+
+
+def _common(
+    root: Path,
+    files: list[ChangedFile],
+    skipped: list[tuple[str, str]],
+    renames: Mapping[str, str],
+    config: Config | None,
+    baseline: "Baseline | str | os.PathLike[str] | None",
+    suggestions_logs: Sequence[str] | None,
+    auditors: Sequence["str | Auditor"] | None,
+    line_maps: Mapping[str, "LineMapper"] | None = None,
+    display: Mapping[str, bytes] | None = None,
+) -> ChangeAudit:
+    from .config import load_config
+
+    config = config if config is not None else load_config(search_from=root)
+    settings = HookSettings.from_config(config)
+    base = _load_baseline(baseline, root, settings)
+    notes: list[str] = []
+    if base is not None:
+        base.renames.update(renames)
+        names = [a if isinstance(a, str) else a.name for a in (auditors if auditors is not None else settings.auditors)]
+        notes.extend(base.parameter_warnings(config, names))
+    provenance = _load_provenance(suggestions_logs, root, settings, files)
+    result = audit_files(files, config, settings=settings, auditors=auditors, baseline=base, provenance=provenance,
+                         line_maps=line_maps, display=display)
+    return replace(result, skipped=(*skipped, *result.skipped), notes=(*notes, *result.notes))
+
+
+def audit_staged(
+    root: str | os.PathLike[str] | None = None,
+    *,
+    paths: Sequence[str] | None = None,
+    config: Config | None = None,
+    baseline: "Baseline | str | os.PathLike[str] | None" = None,
+    suggestions_logs: Sequence[str] | None = None,
+    auditors: Sequence["str | Auditor"] | None = None,
+) -> ChangeAudit:
+    """Audit the lines the next commit adds (read from the index), reported at working-tree lines.
+
+    ``paths`` limits the audit to those files (what pre-commit passes); ``config`` defaults to the
+    repository's; ``baseline`` and ``suggestions_logs`` default to ``[tool.codeaudit.hook]``'s.
+    """
+    from .gitdiff import rename_map, repo_root, staged_changes, worktree_line_maps
+
+    top = repo_root(root)
+    changes = staged_changes(top)
+    files, skipped = _changed_files(top, changes, paths)
+    maps = worktree_line_maps(top, [f.path for f in files])
+    display: dict[str, bytes] = {}
+    for p in maps:
+        try:
+            display[p] = (top / p).read_bytes()
+        except OSError:
+            pass
+    maps = {p: m for p, m in maps.items() if p in display}
+    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors, maps, display)
+
+
+def audit_diff(
+    rev_range: str,
+    root: str | os.PathLike[str] | None = None,
+    *,
+    paths: Sequence[str] | None = None,
+    config: Config | None = None,
+    baseline: "Baseline | str | os.PathLike[str] | None" = None,
+    suggestions_logs: Sequence[str] | None = None,
+    auditors: Sequence["str | Auditor"] | None = None,
+) -> ChangeAudit:
+    """Audit the lines ``BASE..HEAD`` or ``BASE...HEAD`` adds, reported at HEAD's paths and lines.
+
+    Use ``origin/main...HEAD`` for a pull request: three dots compare against the merge base, so
+    only what the branch itself adds is audited.
+    """
+    from .gitdiff import range_changes, rename_map, repo_root
+
+    top = repo_root(root)
+    changes = range_changes(rev_range, top)
+    files, skipped = _changed_files(top, changes, paths)
+    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors)
+
+
+def audit_paths(
+    paths: Sequence[str],
+    *,
+    config: Config | None = None,
+    baseline: "Baseline | str | os.PathLike[str] | None" = None,
+    suggestions_logs: Sequence[str] | None = None,
+    auditors: Sequence["str | Auditor"] | None = None,
+) -> ChangeAudit:
+    """Audit whole files from disk, every line counting as added (``--all-lines``, or outside git)."""
+    from .gitdiff import repo_root
+
+    try:
+        root = repo_root()
+    except InputError:
+        root = Path.cwd()
+    files: list[ChangedFile] = []
+    skipped: list[tuple[str, str]] = []
+    for p in paths:
+        try:
+            content = Path(p).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
+        n = content.count(b"\n") + (0 if content.endswith(b"\n") or not content else 1)
+        files.append(ChangedFile(path=_relative(p, root), content=content, added=frozenset(range(1, n + 1)), status="added"))
+    return _common(root, files, skipped, {}, config, baseline, suggestions_logs, auditors)
+
+
+# --- output and the command ----------------------------------------------------------------------
+
+
+def write_text(result: ChangeAudit, stream: TextIO, *, verbose: bool = False) -> None:
+    """One line per finding, ``path:line:column: RULE name [severity] message``; blocking ones first
+    flagged with ``error``, the others with ``warning`` (the form editors and CI logs link)."""
+    settings = result.settings
+    for r, f in result.report.findings():
+        kind = "error" if settings.blocks(f) else "warning"
+        ai = " [AI-generated]" if f.ai_generated else ""
+        stream.write(f"{r.suggestion.path}:{f.line}:{f.column}: {kind}: {f.rule_id} {f.rule_name} [{f.severity.label}]{ai} {f.message}\n")
+    for path, s in result.unused_suppressions:
+        rules = f"[{', '.join(s.rules)}]" if s.rules else ""
+        stream.write(f"{path}:{s.line}: note: unused suppression codeaudit: ignore{rules}\n")
+    for issue in result.report.input_errors:
+        stream.write(f"{issue}\n")
+    for r in result.report.results:
+        for e in r.errors:
+            stream.write(f"{r.suggestion.path}: note: {e.auditor}: {e.message}\n")
+    for note in result.notes:
+        stream.write(f"note: {note}\n")
+    if verbose:
+        for path, reason in result.skipped:
+            stream.write(f"{path}: skipped ({reason})\n")
+    counts = {"blocking": len(result.blocking())}
+    counts["findings"] = sum(1 for _ in result.report.findings())
+    suppressed = sum(1 for _, f in result.report.findings(include_suppressed=True) if not f.active)
+    if counts["findings"] or verbose or result.failed:
+        stream.write(
+            f"codeaudit: {len(result.report.results)} file(s), {result.added_lines} added line(s)"
+            f" ({result.ai_lines} AI-generated): {counts['findings']} finding(s), {counts['blocking']} blocking"
+            f" (fail_on={settings.fail_on.label}, ai_fail_on={settings.ai_fail_on.label}), {suppressed} suppressed\n"
+        )
+
+
+def run(args: Any) -> int:
+    """``codeaudit hook`` (see :mod:`codeaudit.cli.hook` for the arguments)."""
+    from .errors import EXIT_FINDINGS, EXIT_OK, UsageError
+
+    config = _cli_config(args)
+    from_ref, to_ref = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+    kwargs: dict[str, Any] = {
+        "config": config,
+        "baseline": args.baseline,
+        "suggestions_logs": args.suggestions_log,
+        "auditors": _cli_auditors(args),
+    }
+    if args.all_lines:
+        if not args.files:
+            raise UsageError("--all-lines needs the files to audit")
+        result = audit_paths(args.files, **kwargs)
+    elif not _in_git():
+        if not args.files:
+            raise UsageError("not inside a git repository: give the files to audit")
+        result = audit_paths(args.files, **kwargs)
+    elif from_ref and to_ref:  # pre-commit's pre-push and manual stages pass the pushed range
+        result = audit_diff(f"{from_ref}...{to_ref}", paths=args.files or None, **kwargs)
+    else:
+        result = audit_staged(paths=args.files or None, **kwargs)
+
+    if args.format == "text":
+        write_text(result, sys.stdout, verbose=args.verbose)
+    else:
+        from .cli._common import output_stream
+        from .report import render
+
+        with output_stream(args.output) as stream:
+            render(result.report, args.format, stream)
+        if args.output not in (None, "-"):
+            write_text(result, sys.stderr, verbose=args.verbose)
+    return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
+def run_audit_diff(args: Any, config: Config, fmt: str) -> int:
+    """``codeaudit audit --diff BASE..HEAD``: the report in ``fmt``, exit 1 when something blocks.
+
+    ``--fail-on`` and ``--auditors`` given on the command line win over ``[tool.codeaudit.hook]``.
+    """
+    from .cli._common import output_stream, print_issue
+    from .errors import EXIT_FINDINGS, EXIT_OK
+    from .report import render
+
+    if args.fail_on:
+        config = config.with_overrides(options={**config.options, "hook": {**config.auditor_options("hook"), "fail_on": args.fail_on}})
+    result = audit_diff(
+        args.diff,
+        paths=args.inputs or None,
+        config=config,
+        baseline=args.baseline,
+        auditors=list(config.auditors) if args.auditors else None,
+    )
+    for issue in result.report.input_errors:
+        print_issue(f"input: {issue}")
+    for note in result.notes:
+        print_issue(f"note: {note}")
+    with output_stream(args.output) as stream:
+        options = {"color": stream is sys.stdout and sys.stdout.isatty()} if fmt == "table" else {}
+        render(result.report, fmt, stream, **options)
+    return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
+def _in_git() -> bool:
+    from .gitdiff import repo_root
+
+    try:
+        repo_root()
+    except InputError:
+        return False
+    return True
+
+
+def _cli_config(args: Any) -> Config:
+    from .config import load_config
+
+    config = load_config(args.config)
+    hook = dict(config.auditor_options("hook"))
+    for key, value in (("fail_on", args.fail_on), ("ai_fail_on", args.ai_fail_on)):
+        if value:
+            try:
+                Severity.parse(value)
+            except ValueError as exc:
+                raise ConfigError(f"--{key.replace('_', '-')}: {exc}") from None
+            hook[key] = value
+    if args.no_markers:
+        hook["markers"] = False
+    options = {**config.options, "hook": hook}
+    return config.with_overrides(options=options)
+
+
+def _cli_auditors(args: Any) -> list[str] | None:
+    if not args.auditors:
+        return None
+    from .config import parse_auditor_list
+    from .registry import auditor_targets
+
+    return list(parse_auditor_list(args.auditors, available=auditor_targets()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The pre-commit entry point: ``codeaudit hook`` with ``argv``; returns the exit code.
+
+    0: nothing blocks · 1: findings at or above the policy · 2: usage, configuration or input error.
+    """
+    from .cli import main as cli_main
+
+    return cli_main(["hook", *(sys.argv[1:] if argv is None else argv)])
