@@ -133,7 +133,7 @@ def test_stdin_jsonl_and_stdin_source(run_cli, batch):
     proc = run_cli("audit", "-", *AUDITORS, input=batch.read_bytes())
     assert proc.returncode == 1, no_traceback(proc)
     assert {r["id"] for r in json.loads(proc.stdout)["results"]} == {"leak", "clean"}
-    proc = run_cli("audit", "-", *AUDITORS, input=LEAK)
+    proc = run_cli("audit", "-", *AUDITORS, input="import os\n\n" + LEAK)
     assert proc.returncode == 1, no_traceback(proc)
     (result,) = json.loads(proc.stdout)["results"]
     assert result["id"] == "<stdin>" and result["language"] == "python"

@@ -69,7 +69,9 @@ def progress_bar(description: str, *, enabled: bool) -> Iterator[Callable[[int, 
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
-        transient=not console.is_terminal,
+        # On a terminal the bar is cleared when done so the report starts clean; elsewhere (a CI
+        # log, where --progress asked for it) nothing animates, so its final state is printed once.
+        transient=console.is_terminal,
     ) as bar:
         task = bar.add_task(description, total=None)
 
