@@ -197,6 +197,8 @@ def test_each_bad_line_is_reported_with_its_line_and_the_rest_is_audited(run_cli
     assert proc.returncode == 1, err  # findings in the good suggestions; input problems alone never give 2
     messages = [m for m in err.splitlines() if m.startswith("codeaudit: input: ")]
     assert len(messages) == len(BAD_LINES)
+    numbers = [int(m.split(f"{path}:")[1].split(":")[0]) for m in messages]
+    assert numbers == sorted(numbers)  # in input order, though found in two passes
     for number, (_, expected) in enumerate(BAD_LINES, start=2):
         (message,) = [m for m in messages if m.startswith(f"codeaudit: input: {path}:{number}: ")]
         assert expected in message, message

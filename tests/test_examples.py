@@ -111,6 +111,12 @@ def privacy_report(tmp_path_factory):
     return out.read_text(encoding="utf-8")
 
 
+def test_real_report_matches_the_report_schema(privacy_report):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(files("codeaudit").joinpath("schemas/report.schema.json").read_text())
+    jsonschema.validate(json.loads(privacy_report), schema)
+
+
 def test_privacy_findings_on_the_example(privacy_report):
     report = json.loads(privacy_report)
     by_id = {r["id"]: r for r in report["results"]}
