@@ -131,3 +131,17 @@ def test_renamed_duplicates_never_collide():
     lines = [{"id": "a#3", "completion": "1"}, {"id": "a", "completion": "2"}, {"id": "a", "completion": "3"}]
     batch = read_jsonl("\n".join(json.dumps(x) for x in lines).encode(), source="b.jsonl")
     assert len({s.id for s in batch.suggestions}) == 3
+
+
+@SETTINGS
+@given(st.binary(max_size=2000) | st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_stdin_of_any_bytes_never_raises(data):
+    import io
+
+    batch = read_input("-", stdin=io.BytesIO(data))
+    ids = [s.id for s in batch.suggestions]
+    assert len(ids) == len(set(ids))
+    for issue in batch.issues:
+        assert issue.source == "<stdin>" and "\n" not in str(issue)
+    for s in batch.suggestions:
+        json.dumps(s.to_dict(), ensure_ascii=False).encode("utf-8")
