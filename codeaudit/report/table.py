@@ -35,6 +35,8 @@ SEVERITY_STYLE = {
     "low": "cyan",
     "info": "dim",
 }
+#: Summary columns: the badge styles without backgrounds, so a column does not become a block.
+COLUMN_STYLE = {"critical": "bold magenta", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 VERDICT_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
 
 
@@ -111,7 +113,7 @@ def _summary_table(report: "Report", summary: dict[str, Any]):
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=None)
     table.add_column("auditor", style="bold")
     for sev in severities:
-        table.add_column(sev, justify="right", style=SEVERITY_STYLE[sev])
+        table.add_column(sev, justify="right", style=COLUMN_STYLE[sev])
     table.add_column("total", justify="right", style="bold")
     by_auditor = summary["by_auditor"]
     for name in auditor_names(report):
