@@ -34,6 +34,7 @@ For a review bot (see ``docs/hook.md``):
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -188,6 +189,14 @@ def clusters(added: Iterable[int], gap: int = CLUSTER_GAP) -> list[tuple[int, in
     return [(a, b) for a, b in out]
 
 
+def _split_lines(text: str) -> list[str]:
+    """Lines as git counts them (split on ``\\n`` only; no empty line after a final newline)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def _line_offsets(text: str) -> list[int]:
     """Offsets where git's lines start (git splits on ``\\n`` only), plus ``len(text)``."""
     starts = [0]
@@ -219,6 +228,241 @@ def _completion_line_to_file(completion: str, first: int) -> Callable[[int], int
     return to_file
 
 
+# --- context around a cluster ---------------------------------------------------------------------
+
+#: Lines of context before and after a cluster in languages other than Python.
+CONTEXT_LINES = 20
+#: How far the Python context may reach from a cluster (lines) before it gives up on a rule.
+_PY_REACH = 400
+_PY_CLAUSE = re.compile(r"[ \t]*(?:else|elif|except|finally|case)\b")
+_PY_CLOSER = re.compile(r"[ \t]*[)\]}]")
+_PY_COMPOUND = re.compile(r"[ \t]*(?:if|try|for|while|with|match|async[ \t]+(?:for|with))\b")
+_PY_IMPORT = re.compile(r"^(?:import|from)[ \t]+[\w.]", re.MULTILINE)
+_PY_TRIPLE = re.compile(r"\"\"\"|'''")
+#: A line ending (comment removed) with one of these continues on the next line.
+_PY_OPENS = ("(", "[", "{", ",", "\\")
+
+
+def _code_end(line: str) -> str:
+    """The line without a trailing comment or whitespace (quotes are tracked, escapes roughly)."""
+    if "#" not in line:
+        return line.rstrip()
+    quote = ""
+    for i, c in enumerate(line):
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c == "#":
+            return line[:i].rstrip()
+    return line.rstrip()
+
+
+def _indent(line: str) -> int | None:
+    """Indentation of a line with code, ``None`` for blank and comment-only lines."""
+    stripped = line.lstrip(" \t")
+    if not stripped or stripped[0] in "#\r":
+        return None
+    return len(line) - len(stripped)
+
+
+class _PySource:
+    """One Python file, read by indentation: statement starts, enclosing blocks, open strings."""
+
+    def __init__(self, lines: Sequence[str], text: str, offsets: Sequence[int]) -> None:
+        self.lines = lines
+        self.text = text
+        self.offsets = offsets
+        self.quotes = [m.start() for m in _PY_TRIPLE.finditer(text)] if ('"""' in text or "'''" in text) else []
+
+    def indent(self, k: int) -> int | None:
+        return _indent(self.lines[k - 1])
+
+    def string_start(self, k: int) -> int | None:
+        """The line where a triple-quoted string still open at the start of line ``k`` began."""
+        if not self.quotes:
+            return None
+        from bisect import bisect_left
+
+        i = bisect_left(self.quotes, self.offsets[k - 1])
+        if i % 2 == 0:
+            return None
+        return self.line_of(self.quotes[i - 1])
+
+    def line_of(self, offset: int) -> int:
+        from bisect import bisect_right
+
+        return bisect_right(self.offsets, offset)
+
+    def statement_start(self, k: int) -> int:
+        """The first line of the statement line ``k`` (a line with code) belongs to."""
+        for _ in range(_PY_REACH):
+            inside = self.string_start(k)
+            if inside is not None and inside < k:
+                k = inside
+                continue
+            prev = k - 1
+            while prev >= 1 and self.indent(prev) is None:
+                prev -= 1
+            if prev < 1:
+                return k
+            line = self.lines[k - 1]
+            ind = _indent(line) or 0
+            above = _code_end(self.lines[prev - 1])
+            above_ind = _indent(above) or 0
+            continued = (
+                above.endswith(_PY_OPENS)
+                or (ind > above_ind and not above.endswith(":"))
+                or _PY_CLOSER.match(line) is not None
+            )
+            if not continued:
+                return k
+            k = prev
+        return k
+
+    def compound_start(self, k: int) -> int:
+        """For an ``else``/``except``… clause at line ``k``: the line of its ``if``/``try``…"""
+        ind = self.indent(k)
+        j = k - 1
+        while j >= 1 and k - j < _PY_REACH:
+            i = self.indent(j)
+            if i is not None and i < (ind or 0):
+                break
+            if i == ind and _PY_COMPOUND.match(self.lines[j - 1]):
+                return j
+            j -= 1
+        return k
+
+    def context(self, first: int, last: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        code = [k for k in range(first, last + 1) if self.indent(k) is not None]
+        if not code:
+            return [], []
+        start = self.statement_start(code[0])
+        if _PY_CLAUSE.match(self.lines[start - 1]):
+            start = self.compound_start(start)
+        if code[0] - start > _PY_REACH:
+            start = code[0]
+        headers: list[tuple[int, int]] = []
+        threshold = self.indent(start) or 0
+        j = start - 1
+        while threshold and j >= 1 and start - j < 20 * _PY_REACH:
+            ind = self.indent(j)
+            if ind is not None and ind < threshold and self.string_start(j) is None:
+                head = self.statement_start(j)
+                if _PY_CLAUSE.match(self.lines[head - 1]):
+                    head = self.compound_start(head)
+                end = j  # a header written over several lines ends at its colon
+                while end < start - 1 and end - j < 50 and not _code_end(self.lines[end - 1]).endswith(":"):
+                    end += 1
+                headers.append((head, end))
+                threshold = self.indent(head) or 0
+                j = head - 1
+                continue
+            j -= 1
+        headers.reverse()
+        top = headers[0][0] if headers else start
+        imports: list[tuple[int, int]] = []
+        for m in _PY_IMPORT.finditer(self.text, 0, self.offsets[top - 1]):
+            line = self.line_of(m.start())
+            if self.string_start(line) is not None:
+                continue
+            end = line
+            if "(" in self.lines[line - 1] and ")" not in self.lines[line - 1]:
+                while end < top - 1 and ")" not in self.lines[end - 1]:
+                    end += 1
+            while end < top - 1 and _code_end(self.lines[end - 1]).endswith("\\"):
+                end += 1
+            imports.append((line, end))
+        before = _merge(imports + headers + ([(start, first - 1)] if start < first else []))
+        # The suffix completes the cluster's last statement (its continuation lines, or the body
+        # of a block it opens) and a ``try:`` around the cluster (which needs its except clause).
+        base = self.indent(self.statement_start(code[-1])) or 0
+        tries = [self.indent(h) or 0 for h, _ in headers if self.lines[h - 1].lstrip().startswith("try")]
+        return before, self.suffix(min([base, *tries, *self._open_tries(code)]), last)
+
+    def _open_tries(self, code: Sequence[int]) -> list[int]:
+        """Indentations of ``try:`` statements the cluster opens and does not reach a clause of."""
+        stack: list[int] = []
+        for k in code:
+            line = self.lines[k - 1]
+            ind = self.indent(k) or 0
+            while stack and ind <= stack[-1]:
+                if ind == stack[-1] and line.lstrip().startswith(("except", "finally")):
+                    stack.pop()  # the try is complete
+                    break
+                stack.pop()  # dedented past it without a clause: not valid code anyway
+            if line.lstrip().startswith("try") and _code_end(line).endswith(":"):
+                stack.append(ind)
+        return stack
+
+    def suffix(self, base: int, last: int) -> list[tuple[int, int]]:
+        """The rest of the statement or blocks the cluster ends inside (lines deeper than ``base``)."""
+        end = last
+        k = last
+        while k > 1 and self.indent(k) is None:
+            k -= 1
+        open_line = _code_end(self.lines[k - 1])
+        j = last + 1
+        n = len(self.lines)
+        while j <= n and j - last <= _PY_REACH:
+            ind = self.indent(j)
+            if ind is None:
+                j += 1
+                continue
+            line = self.lines[j - 1]
+            if (
+                ind > base
+                or open_line.endswith(_PY_OPENS)
+                or open_line.lstrip().startswith("@")  # a decorator needs what it decorates
+                or (ind == base and (_PY_CLOSER.match(line) or _PY_CLAUSE.match(line)))
+                or self.string_start(j) is not None
+            ):
+                end = j
+                open_line = _code_end(line)
+                j += 1
+                continue
+            break
+        return [(last + 1, end)] if end > last else []
+
+
+def context_ranges(
+    lines: Sequence[str], first: int, last: int, language: str | None, *, text: str = "", offsets: Sequence[int] = ()
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Line ranges (1-based, inclusive) to give auditors before and after the cluster ``first..last``.
+
+    Python gets what makes the cluster parse and resolve names as it does in the file: the
+    module's top-level imports, the header lines of every enclosing block (``class``, ``def``,
+    ``for`` …), the beginning of a statement the cluster starts inside, and the rest of the
+    statements and blocks it ends inside. That is a few dozen lines however long the file is; when
+    code defeats these indentation rules, the auditors' own fallbacks (parsing the cluster alone)
+    still apply. Other languages get :data:`CONTEXT_LINES` lines on each side.
+
+    >>> src = ["import os", "", "class A:", "    def f(self, p):", "        x = 1", "        return os.system(",
+    ...        "            p)", "", "    def g(self):", "        pass"]
+    >>> context_ranges(src, 7, 7, "python")
+    ([(1, 1), (3, 4), (6, 6)], [])
+    """
+    if language != "python":
+        return ([(max(1, first - CONTEXT_LINES), first - 1)] if first > 1 else []), (
+            [(last + 1, min(len(lines), last + CONTEXT_LINES))] if last < len(lines) else []
+        )
+    if not text:
+        text = "".join(line + "\n" for line in lines)
+        offsets = _line_offsets(text)
+    return _PySource(lines, text, offsets).context(first, last)
+
+
+def _merge(rs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(rs):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 def _plan(files: Sequence[ChangedFile]) -> tuple[list[Suggestion], list[tuple[int, int, Callable[[int], int]]], list[tuple[str, str]], list[InputIssue], list[tuple[ChangedFile, str]]]:
     """Suggestions for the clusters of every file, and how to map their lines back."""
     from .inputs import decode_source, is_binary
@@ -245,16 +489,22 @@ def _plan(files: Sequence[ChangedFile]) -> tuple[list[Suggestion], list[tuple[in
         index = len(decoded)
         decoded.append((f, text))
         language = from_path(f.path) or detect(text[:20000])
+        lines = _split_lines(text)
+        source = _PySource(lines, text, offsets) if language == "python" else None
         for first, last in clusters(added):
             lo, hi = offsets[first - 1], offsets[last]
             completion = text[lo:hi]
+            if source is not None:
+                before, after = source.context(first, last)
+            else:
+                before, after = context_ranges(lines, first, last, language)
             plan.append((index, len(suggestions), _completion_line_to_file(completion, first)))
             suggestions.append(
                 Suggestion(
                     id=f"{f.path}:{first}-{last}",
-                    prompt=text[:lo],
+                    prompt="".join(text[offsets[x - 1] : offsets[y]] for x, y in before),
                     completion=completion,
-                    suffix=text[hi:],
+                    suffix="".join(text[offsets[x - 1] : offsets[y]] for x, y in after),
                     path=f.path,
                     language=language,
                     origin=f"{f.path}:{first}",
@@ -307,7 +557,7 @@ def audit_files(
     unused: list[tuple[str, Suppression]] = []
     total_added = total_ai = 0
     for (f, text), parts in zip(decoded, per_file):
-        lines = text.split("\n")
+        lines = _split_lines(text)
         added = {n for n in f.added if 1 <= n <= len(lines)}
         language = parts[0][0].language if parts else None
         findings: list[Finding] = []

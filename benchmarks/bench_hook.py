@@ -1,0 +1,266 @@
+"""The pre-commit hook against bandit's and detect-secrets' own hooks, side by side, cold processes.
+
+A temporary git repository gets a staged commit of 20 files with 1,000 added lines, made of real
+code read at run time from this interpreter's standard library, its C headers and the installed
+site-packages (Python, C, JavaScript, shell, Go, JSON/YAML): half the files are new (50 lines
+each), half are real files with two 25-line blocks added back into them. Each repeat runs, in a
+new process each time and in rotating order:
+
+* ``codeaudit hook FILES`` (default auditors except tests: privacy, security, memorization with
+  its default standard-library corpus already indexed);
+* ``bandit -q PY_FILES`` (bandit's hook runs on Python files);
+* ``detect-secrets-hook FILES``;
+
+and, for start-up cost, ``python -c pass`` and ``codeaudit --version`` (at least 10 runs each).
+Targets (issue 7): hook ≤ 0.6 s; hook ≤ 0.5× each anchor; ``--version`` ≤ 150 ms over a bare
+interpreter. It also records where the hook's time goes: per-auditor seconds from the report and
+the import cost of the heavy packages (``-X importtime``).
+
+Run: ``flock /tmp/codeaudit-heavy.lock .venv/bin/python benchmarks/bench_hook.py``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import median, p99, time_process, write_results  # noqa: E402
+
+BIN = Path(sys.executable).parent
+FILES = 20
+ADDED_PER_FILE = 50
+TARGET_WALL = 0.6
+TARGET_RATIO = 0.5
+TARGET_VERSION_OVERHEAD = 0.150
+HEAVY = ("bandit", "detect_secrets", "datasketch", "scipy", "numpy", "tree_sitter", "rich", "pygments", "yaml",
+         "stevedore", "requests", "codeaudit")
+
+
+def _lines(p: Path) -> list[str] | None:
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    lines = text.splitlines(keepends=True)
+    if not lines or max(len(x) for x in lines) > 200 or "\x00" in text:
+        return None  # minified or binary-ish: not what people commit by hand
+    return lines
+
+
+def pick_files() -> list[tuple[str, Path]]:
+    """20 real files of several languages, chosen deterministically from this installation."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    include = Path(sysconfig.get_paths()["include"])
+    site = Path(sysconfig.get_paths()["purelib"])
+    pools = {
+        "py": sorted(stdlib.glob("*.py")) + sorted(stdlib.glob("*/*.py")),
+        "c": sorted(include.glob("*.h")) + sorted(site.glob("*/*.c")) + sorted(site.glob("*/*/*.c")),
+        "js": sorted(site.glob("**/*.js")),
+        "sh": sorted(site.glob("**/*.sh")),
+        "go": sorted(site.glob("**/*.go")),
+        "conf": sorted(site.glob("*/*.json")) + sorted(site.glob("*/*.yaml")) + sorted(site.glob("*/*/*.yaml")),
+    }
+    want = {"py": 9, "c": 3, "js": 3, "sh": 2, "go": 1, "conf": 2}
+    chosen: list[tuple[str, Path]] = []
+    for kind, count in want.items():
+        got = 0
+        # Spread the picks over the sorted pool so the set is varied but stable.
+        pool = pools[kind]
+        step = max(1, len(pool) // (count * 4 or 1))
+        for p in pool[::step] + pool:
+            if got == count:
+                break
+            if any(p == q for _, q in chosen):
+                continue
+            lines = _lines(p)
+            if lines is not None and 120 <= len(lines) <= 2500:
+                chosen.append((kind, p))
+                got += 1
+    for p in pools["py"]:  # languages this installation lacks are made up with Python files
+        if len(chosen) >= FILES:
+            break
+        lines = _lines(p)
+        if lines is not None and 120 <= len(lines) <= 2500 and all(p != q for _, q in chosen):
+            chosen.append(("py", p))
+    return chosen[:FILES]
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def build_repo(repo: Path) -> tuple[list[str], dict]:
+    """Commit the base versions, then stage the versions that add exactly 1,000 lines.
+
+    Even-numbered picks become new files: a whole real file when it has 30-70 lines, else its
+    first lines up to a top-level statement boundary (a new file is complete code, not a file
+    cut mid-statement). The others are real files into which blocks of lines are added back
+    (two per file, at a third and two thirds of the file), sized so the total is 1,000.
+    """
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "bench@example.com")
+    git(repo, "config", "user.name", "bench")
+    git(repo, "config", "commit.gpgsign", "false")
+    picks = pick_files()
+    staged: dict[str, str] = {}
+    base: dict[str, str] = {}
+    kinds: dict[str, int] = {}
+    target = FILES * ADDED_PER_FILE
+    new_lines = 0
+    modified: list[tuple[str, list[str]]] = []
+    for i, (kind, src) in enumerate(picks):
+        lines = _lines(src) or []
+        name = f"{kind}/{i:02d}_{src.name}"
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if i % 2 == 0:
+            cut = _boundary(lines, ADDED_PER_FILE)
+            staged[name] = "".join(lines[:cut])
+            new_lines += cut
+        else:
+            modified.append((name, lines))
+    remaining = target - new_lines
+    for j, (name, lines) in enumerate(modified):
+        share = remaining // len(modified) + (1 if j < remaining % len(modified) else 0)
+        first, second = share // 2, share - share // 2
+        a, b = len(lines) // 3, 2 * len(lines) // 3
+        base[name] = "".join(lines[:a] + lines[a + first : b] + lines[b + second :])
+        staged[name] = "".join(lines)
+    for name, text in base.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text, encoding="utf-8")
+    (repo / "README").write_text("bench\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    for name, text in staged.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text, encoding="utf-8")
+    git(repo, "add", "-A")
+    numstat = subprocess.run(["git", "diff", "--cached", "--numstat"], cwd=repo, check=True, capture_output=True, text=True).stdout
+    added = sum(int(line.split("\t")[0]) for line in numstat.splitlines())
+    facts = {"files": len(staged), "added_lines": added, "lines_in_staged_files": sum(t.count("\n") for t in staged.values()),
+             "new_files": len(staged) - len(base), "modified_files": len(base), "languages": kinds,
+             "sources": [str(src) for _, src in picks]}
+    return sorted(staged), facts
+
+
+def _boundary(lines: list[str], near: int) -> int:
+    """A line count close to ``near`` after which a new top-level statement or block starts."""
+    if len(lines) <= near + 20:
+        return len(lines)
+    for delta in range(0, near):
+        for k in (near + delta, near - delta):
+            if 10 <= k < len(lines) and lines[k][:1] not in ("", " ", "\t", "\n", ")", "]", "}", "#") and \
+                    lines[k - 1].strip() == "":
+                return k
+    return near
+
+
+def import_costs(cmd: list[str], repo: Path) -> dict[str, float]:
+    """Cumulative import milliseconds of the heavy top-level packages in one cold run."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", *cmd], cwd=repo, capture_output=True, text=True)
+    costs: dict[str, float] = {}
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)$", line)
+        if m and m.group(3).split(".")[0] in HEAVY and "." not in m.group(3):
+            costs[m.group(3)] = round(costs.get(m.group(3), 0) + int(m.group(1)) / 1000, 1)
+    return dict(sorted(costs.items(), key=lambda kv: -kv[1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=9)
+    ap.add_argument("--startup-repeats", type=int, default=15)
+    ap.add_argument("--auditors", help="override the hook's auditors (default: its defaults)")
+    ap.add_argument("--no-write", action="store_true", help="print only; do not write benchmarks/results/hook.json")
+    args = ap.parse_args(argv)
+
+    codeaudit = str(BIN / "codeaudit")
+    bandit = shutil.which("bandit", path=str(BIN)) or "bandit"
+    detect = shutil.which("detect-secrets-hook", path=str(BIN)) or "detect-secrets-hook"
+    with tempfile.TemporaryDirectory(prefix="bench-hook-") as tmp:
+        repo = Path(tmp) / "repo"
+        repo.mkdir()
+        files, facts = build_repo(repo)
+        py_files = [f for f in files if f.endswith(".py")]
+        hook_cmd = [codeaudit, "hook", *files] + (["--auditors", args.auditors] if args.auditors else [])
+        commands = {
+            "codeaudit hook": (hook_cmd, (0, 1)),
+            "bandit": ([bandit, "-q", *py_files], (0, 1)),
+            "detect-secrets-hook": ([detect, *files], (0, 1)),
+        }
+        # One untimed run each: page cache, and the memorization corpus index if it is missing.
+        for cmd, ok in commands.values():
+            time_process(cmd, cwd=repo, ok=ok)
+        report_path = Path(tmp) / "report.json"
+        subprocess.run([*hook_cmd, "--format", "json", "-o", str(report_path)], cwd=repo, capture_output=True)
+        report = json.loads(report_path.read_text())
+
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        names = list(commands)
+        for r in range(args.repeats):
+            for name in names[r % len(names):] + names[: r % len(names)]:
+                cmd, ok = commands[name]
+                times[name].append(time_process(cmd, cwd=repo, ok=ok))
+        bare, version = [], []
+        for _ in range(args.startup_repeats):
+            bare.append(time_process([sys.executable, "-c", "pass"]))
+            version.append(time_process([codeaudit, "--version"]))
+        imports = import_costs(["-m", "codeaudit", "hook", *files] + (["--auditors", args.auditors] if args.auditors else []), repo)
+
+    ours = median(times["codeaudit hook"])
+    rows = []
+    for name, values in times.items():
+        med = median(values)
+        rows.append({"command": name, "median_s": round(med, 4), "p99_s": round(p99(values), 4), "runs": len(values),
+                     "ours_over_this": round(ours / med, 3)})
+    version_overhead = median(version) - median(bare)
+    auditors = report["tool"]["auditors"]
+    per_auditor = {name: info.get("seconds") for name, info in auditors.items()}
+    summary = report["summary"]
+    results = {
+        "workload": facts,
+        "hook_auditors": list(auditors),
+        "hook_findings": summary["findings"],
+        "timings": rows,
+        "startup": {
+            "bare_python_median_s": round(median(bare), 4),
+            "codeaudit_version_median_s": round(median(version), 4),
+            "overhead_s": round(version_overhead, 4),
+            "runs": len(bare),
+        },
+        "hook_breakdown": {"per_auditor_seconds_in_process": per_auditor, "import_ms": imports},
+        "targets": {
+            "hook_wall_le_0.6s": {"value": round(ours, 4), "met": ours <= TARGET_WALL},
+            "hook_le_0.5x_bandit": {"value": round(ours / median(times["bandit"]), 3), "met": ours <= TARGET_RATIO * median(times["bandit"])},
+            "hook_le_0.5x_detect_secrets": {"value": round(ours / median(times["detect-secrets-hook"]), 3),
+                                             "met": ours <= TARGET_RATIO * median(times["detect-secrets-hook"])},
+            "version_overhead_le_150ms": {"value": round(version_overhead, 4), "met": version_overhead <= TARGET_VERSION_OVERHEAD},
+        },
+    }
+
+    print(f"workload: {facts['files']} files, {facts['added_lines']} added lines ({facts['lines_in_staged_files']} lines in the staged files), languages {facts['languages']}")
+    print(f"hook auditors: {', '.join(auditors)}; findings on added lines: {summary['findings']}")
+    print(f"{'command':<22}{'median s':>10}{'p99 s':>10}{'ours/this':>11}")
+    for row in rows:
+        print(f"{row['command']:<22}{row['median_s']:>10.3f}{row['p99_s']:>10.3f}{row['ours_over_this']:>11.2f}")
+    print(f"python -c pass {median(bare) * 1000:.1f} ms · codeaudit --version {median(version) * 1000:.1f} ms · overhead {version_overhead * 1000:.1f} ms")
+    print("per-auditor seconds (in process):", per_auditor)
+    print("import ms (cumulative, top-level):", imports)
+    for name, target in results["targets"].items():
+        print(f"  {name}: {target['value']} -> {'met' if target['met'] else 'NOT met'}")
+    if not args.no_write:
+        print("wrote", write_results("hook", results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
