@@ -451,6 +451,25 @@ def worktree_line_maps(root: str | os.PathLike[str], paths: Iterable[str]) -> di
     return {p: LineMapper(h) for p, h in hunks_of(patch).items()}
 
 
+def renames_since(root: str | os.PathLike[str], path: str, head: str | None = None) -> dict[str, str]:
+    """New path -> old path for files renamed since the commit that last changed ``path`` (a
+    baseline), up to ``head`` (default: the index). Empty when ``path`` was never committed."""
+    ref = [head] if head else []
+    last = git(["log", "-1", "--format=%H", *ref, "--", path], cwd=root).strip().decode()
+    if not last:
+        return {}
+    target = [last, head] if head else ["--cached", last]
+    out = git(["diff", *target, "--find-renames", "--name-status", "-z", "--no-ext-diff", "--no-relative", "--diff-filter=R"], cwd=root)
+    fields = [os.fsdecode(f) for f in out.split(b"\0")]
+    renames: dict[str, str] = {}
+    i = 0
+    while i + 2 < len(fields):
+        if fields[i].startswith("R"):
+            renames[fields[i + 2]] = fields[i + 1]
+        i += 3
+    return renames
+
+
 def rename_map(changes: Iterable[FileChange]) -> Mapping[str, str]:
     """New path -> old path for renamed files."""
     return {c.path: c.old_path for c in changes if c.status == "renamed" and c.old_path}

@@ -744,6 +744,7 @@ def _common(
     auditors: Sequence["str | Auditor"] | None,
     line_maps: Mapping[str, "LineMapper"] | None = None,
     display: Mapping[str, bytes] | None = None,
+    head: str | None = None,
 ) -> ChangeAudit:
     from .config import load_config
 
@@ -752,6 +753,7 @@ def _common(
     base = _load_baseline(baseline, root, settings)
     notes: list[str] = []
     if base is not None:
+        base.renames.update(_baseline_renames(root, base, head))
         base.renames.update(renames)
         names = [a if isinstance(a, str) else a.name for a in (auditors if auditors is not None else settings.auditors)]
         notes.extend(base.parameter_warnings(config, names))
@@ -759,6 +761,22 @@ def _common(
     result = audit_files(files, config, settings=settings, auditors=auditors, baseline=base, provenance=provenance,
                          line_maps=line_maps, display=display)
     return replace(result, skipped=(*skipped, *result.skipped), notes=(*notes, *result.notes))
+
+
+def _baseline_renames(root: Path, base: "Baseline", head: str | None) -> dict[str, str]:
+    """Where files named in the baseline that no longer exist were renamed to since the baseline
+    was committed, so their findings follow them there and nowhere else."""
+    from .gitdiff import renames_since
+
+    vanished = {e.path for e in base.entries if not (root / e.path).exists()}
+    if not vanished or base.source is None:
+        return {}
+    try:
+        rel = Path(base.source).resolve().relative_to(root.resolve()).as_posix()
+        found = renames_since(root, rel, head)
+    except (ValueError, InputError):
+        return {}
+    return {new: old for new, old in found.items() if old in vanished}
 
 
 def audit_staged(
@@ -806,12 +824,13 @@ def audit_diff(
     Use ``origin/main...HEAD`` for a pull request: three dots compare against the merge base, so
     only what the branch itself adds is audited.
     """
-    from .gitdiff import range_changes, rename_map, repo_root
+    from .gitdiff import parse_range, range_changes, rename_map, repo_root
 
     top = repo_root(root)
     changes = range_changes(rev_range, top)
     files, skipped = _changed_files(top, changes, paths)
-    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors)
+    head = parse_range(rev_range)[1]
+    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors, head=head)
 
 
 def audit_paths(
