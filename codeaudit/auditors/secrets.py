@@ -1,0 +1,635 @@
+"""detect-secrets' plug-ins, run in process behind an exact gate.
+
+detect-secrets scans a file line by line and runs every plug-in on every line; most of its time
+goes into regular expressions that cannot match. :class:`SecretScanner` runs the *same* plug-in
+objects (detect-secrets' default plug-in list and default filters) but asks each plug-in to look
+only at lines that could hold one of its secrets. The gate in front of a plug-in is derived at run
+time from that plug-in's own patterns, so it follows detect-secrets when its rules change:
+
+* for a regex plug-in, :func:`required_literals` reads each pattern's syntax tree and finds a set
+  of strings of which every match must contain one (``AKIA``/``ABIA``/… for AWS keys, the secret
+  words for the keyword plug-in); a line containing none of them cannot match;
+* a pattern without such strings is searched once over the whole text instead of once per line,
+  when :func:`whole_text_safe` proves that a match inside one line is also a match inside the
+  joined text;
+* the high-entropy plug-ins only report quoted runs whose Shannon entropy exceeds their limit, and
+  a string of ``n`` characters has an entropy of at most ``log2(n)``; so a quoted run of at least
+  ``2**limit`` characters of the plug-in's alphabet must be present;
+* a plug-in the gate does not understand (a newer or custom one) sees every line.
+
+The gate only ever skips work that cannot produce a finding; the benchmark
+(``benchmarks/bench_privacy.py``) checks on every run that each secret detect-secrets' own
+``SecretsCollection.scan_file`` reports is also reported here (same line, same type).
+
+detect-secrets is imported on first use, not with this module: ``import codeaudit`` stays cheap.
+
+>>> scanner = SecretScanner()
+>>> [(s.line, s.secret_type) for s in scanner.scan('x = 1\\ntoken = "ghp_' + 'a1B2c3D4' * 4 + 'e5F6"\\n', "app.py")]
+[(2, 'GitHub Token')]
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: How many strings a gate may hold before a shorter, smaller set is preferred.
+_MAX_SET = 64
+
+
+@dataclass(frozen=True, slots=True)
+class RawSecret:
+    """One secret a plug-in reported. ``value`` never leaves the privacy auditor unmasked."""
+
+    line: int  # 1-based line of the scanned text
+    secret_type: str  # the plug-in's ``secret_type``, e.g. ``"AWS Access Key"``
+    value: str
+    plugin: str  # the plug-in's class name
+    #: The text to hide: the whole token the plug-in's pattern matched. Some plug-ins report only
+    #: a capture group (the GitHub plug-in reports ``ghp`` for ``ghp_…``), which would leave the
+    #: rest of the token on show.
+    match: str = ""
+
+
+# --- gates derived from a pattern's syntax tree --------------------------------------------------
+
+Needs = tuple[frozenset[str], ...]  # every match contains a string of each set (AND of ORs)
+
+
+@dataclass(frozen=True, slots=True)
+class _Info:
+    """What a sub-pattern tells about the strings it matches.
+
+    ``exact``: the finite set of strings it matches (``None`` when unknown or too large);
+    ``needs``: sets of strings such that every match contains one string of each set.
+    """
+
+    exact: frozenset[str] | None
+    needs: Needs = ()
+
+
+def _minimal(strings: frozenset[str]) -> frozenset[str]:
+    """Drop strings that contain another member: "contains one of them" stays the same test."""
+    kept: list[str] = []
+    for s in sorted(strings, key=len):
+        if not any(k in s for k in kept):
+            kept.append(s)
+    return frozenset(kept)
+
+
+def _strength(need: frozenset[str]) -> tuple[int, int]:
+    return (min(map(len, need)), -len(need))
+
+
+def _all_needs(info: _Info) -> Needs:
+    """The requirements of ``info``, its exact set counted as one (unless it allows "")."""
+    needs = info.needs
+    if info.exact is not None and "" not in info.exact:
+        needs = (*needs, _minimal(info.exact))
+    return needs
+
+
+def _one_need(info: _Info) -> frozenset[str] | None:
+    needs = _all_needs(info)
+    return max(needs, key=_strength) if needs else None
+
+
+def _analyse(items: Iterable[tuple[Any, Any]], ci: bool) -> _Info:
+    """Exact strings / required strings of a sequence of parsed regex items (sre syntax tree)."""
+    exact: frozenset[str] | None = frozenset({""})
+    needs: Needs = ()
+    broken = False  # whether ``exact`` only covers the run after the last unknown item
+
+    for op, av in items:
+        info = _item_info(op, av, ci)
+        if info.exact is not None and exact is not None and len(exact) * len(info.exact) <= _MAX_SET:
+            exact = frozenset(a + b for a in exact for b in info.exact)
+            needs = (*needs, *info.needs)
+            continue
+        broken = True
+        needs = (*needs, *_all_needs(_Info(exact, ())), *_all_needs(info)) if exact is not None else (*needs, *_all_needs(info))
+        exact = info.exact  # a new run starts after the break
+    if not broken:
+        return _Info(exact, needs)
+    return _Info(None, (*needs, *_all_needs(_Info(exact, ()))) if exact is not None else needs)
+
+
+def _item_info(op: Any, av: Any, ci: bool) -> _Info:
+    from re import _constants as C  # noqa: N812 - the stdlib's own name for these opcodes
+
+    if op is C.LITERAL:
+        ch = chr(av)
+        return _Info(frozenset({ch.lower() if ci else ch}))
+    if op is C.IN:
+        chars: set[str] = set()
+        for sop, sav in av:
+            if sop is C.LITERAL:
+                chars.add(chr(sav))
+            elif sop is C.RANGE and sav[1] - sav[0] < 16:
+                chars.update(chr(c) for c in range(sav[0], sav[1] + 1))
+            else:  # NEGATE, CATEGORY, wide ranges: too many strings to enumerate
+                return _Info(None)
+        return _Info(frozenset(c.lower() for c in chars) if ci else frozenset(chars))
+    if op is C.SUBPATTERN:
+        _group, add_flags, _del_flags, sub = av
+        return _analyse(sub, ci or bool(add_flags & C.SRE_FLAG_IGNORECASE))
+    if op is C.ATOMIC_GROUP:
+        return _analyse(av, ci)
+    if op is C.BRANCH:
+        infos = [_analyse(alt, ci) for alt in av[1]]
+        if all(i.exact is not None for i in infos):
+            union = frozenset().union(*(i.exact for i in infos))  # type: ignore[misc]
+            if len(union) <= _MAX_SET:
+                return _Info(union)
+        ones = [_one_need(i) for i in infos]
+        if any(n is None for n in ones):
+            return _Info(None)
+        return _Info(None, (_minimal(frozenset().union(*ones)),))  # type: ignore[misc]
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        lo, hi, sub = av
+        inner = _analyse(sub, ci)
+        if inner.exact is not None and hi <= 4:
+            strings: set[str] = set()
+            layer = {""}
+            for count in range(hi + 1):
+                if count >= lo:
+                    strings |= layer
+                if len(strings) > _MAX_SET or len(layer) * len(inner.exact) > 4 * _MAX_SET:
+                    break
+                layer = {a + b for a in layer for b in inner.exact}
+            else:
+                if len(strings) <= _MAX_SET:
+                    return _Info(frozenset(strings))
+        return _Info(None, _all_needs(inner) if lo >= 1 else ())
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return _Info(frozenset({""}))  # consumes nothing
+    return _Info(None)  # ANY, NOT_LITERAL, GROUPREF, CATEGORY …: any character(s)
+
+
+def required_literals(pattern: re.Pattern[str]) -> tuple[Needs, bool]:
+    """Sets of strings such that every match of ``pattern`` contains one string of each set.
+
+    The second value says whether the strings must be compared with lowercased text (the pattern
+    ignores case somewhere). An empty tuple means the pattern guarantees no such strings.
+
+    >>> needs, ci = required_literals(re.compile(r"(?:r|s)k_live_[0-9a-zA-Z]{24}"))
+    >>> [sorted(n) for n in needs], ci
+    ([['rk_live_', 'sk_live_']], False)
+    >>> required_literals(re.compile(r"\\d+"))
+    ((), False)
+    """
+    from re import _constants as C  # noqa: N812
+    from re import _parser
+
+    tree = _parser.parse(pattern.pattern, pattern.flags)
+    ci = bool(pattern.flags & re.IGNORECASE) or _mentions_flag(tree, C.SRE_FLAG_IGNORECASE)
+    needs = {n for n in _all_needs(_analyse(tree, ci)) if "" not in n}
+    return tuple(sorted(needs, key=_strength, reverse=True)), ci
+
+
+def _mentions_flag(items: Any, flag: int) -> bool:
+    """Whether any scoped group ``(?i:…)`` in the tree turns ``flag`` on."""
+    from re import _constants as C  # noqa: N812
+
+    for op, av in items:
+        if op is C.SUBPATTERN:
+            if av[1] & flag or _mentions_flag(av[3], flag):
+                return True
+        elif op is C.BRANCH:
+            if any(_mentions_flag(alt, flag) for alt in av[1]):
+                return True
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            if _mentions_flag(av[2], flag):
+                return True
+        elif op in (C.ASSERT, C.ASSERT_NOT):
+            if _mentions_flag(av[1], flag):
+                return True
+    return False
+
+
+def whole_text_safe(pattern: re.Pattern[str]) -> bool:
+    """Whether a match of ``pattern`` inside one line is also a match in the lines joined by ``\\n``.
+
+    Compiled with ``re.MULTILINE``, ``^`` and ``$`` see line ends as before and ``\\b`` sees ``\\n``
+    as a non-word character just like the end of a line. What breaks it: ``\\A``/``\\Z``, and a
+    negative look-around whose body could match a line break (at a line end it held per line but
+    may fail across lines). The check is conservative: it says no when unsure.
+
+    >>> whole_text_safe(re.compile(r"(?<![\\w.])\\d+\\.\\d+(?![\\w.])"))
+    True
+    >>> whole_text_safe(re.compile(r"key(?!\\s)"))
+    False
+    """
+    from re import _constants as C  # noqa: N812
+    from re import _parser
+
+    if pattern.flags & re.DOTALL:
+        return False
+
+    def may_match_newline(items: Any, dotall: bool = False) -> bool:
+        for op, av in items:
+            if op is C.LITERAL and av == 10:
+                return True
+            if op is C.NOT_LITERAL and av != 10:
+                return True
+            if op is C.ANY and dotall:
+                return True
+            if op is C.IN:
+                for sop, sav in av:
+                    if sop is C.NEGATE or (sop is C.LITERAL and sav == 10):
+                        return True
+                    if sop is C.RANGE and sav[0] <= 10 <= sav[1]:
+                        return True
+                    if sop is C.CATEGORY and sav not in (C.CATEGORY_DIGIT, C.CATEGORY_WORD):
+                        return True
+            if op is C.SUBPATTERN and may_match_newline(av[3], dotall or bool(av[1] & C.SRE_FLAG_DOTALL)):
+                return True
+            if op is C.ATOMIC_GROUP and may_match_newline(av, dotall):
+                return True
+            if op is C.BRANCH and any(may_match_newline(alt, dotall) for alt in av[1]):
+                return True
+            if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and may_match_newline(av[2], dotall):
+                return True
+            if op in (C.ASSERT, C.ASSERT_NOT) and may_match_newline(av[1], dotall):
+                return True
+            if op in (C.GROUPREF, C.GROUPREF_EXISTS, C.CATEGORY):
+                return True
+        return False
+
+    def safe(items: Any) -> bool:
+        for op, av in items:
+            if op is C.AT and av in (C.AT_BEGINNING_STRING, C.AT_END_STRING):
+                return False
+            if op is C.ASSERT_NOT and may_match_newline(av[1]):
+                return False
+            if op is C.SUBPATTERN and not safe(av[3]):
+                return False
+            if op is C.BRANCH and not all(safe(alt) for alt in av[1]):
+                return False
+            if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and not safe(av[2]):
+                return False
+            if op in (C.ASSERT, C.ASSERT_NOT) and not safe(av[1]):
+                return False
+            if op is C.ATOMIC_GROUP and not safe(av):
+                return False
+            if op is C.GROUPREF_EXISTS:
+                return False
+        return True
+
+    return safe(_parser.parse(pattern.pattern, pattern.flags))
+
+
+class _Text:
+    """A text prepared once for all gates: lowercased (ASCII only) and its longest token."""
+
+    __slots__ = ("text", "low", "longest")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.low = text.lower() if text.isascii() else None
+        self.longest = max(map(len, text.split()), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Test:
+    """One pattern's gate: the needle sets it requires (all of them), or a whole-text regex.
+
+    ``width``: when the pattern cannot match white space, every match lies inside one
+    whitespace-free token at least this long (0 when the pattern may match white space).
+    """
+
+    needs: Needs = ()
+    ci: bool = False
+    regex: re.Pattern[str] | None = None
+    width: int = 0
+
+    def text_open(self, t: _Text) -> bool:
+        if t.longest < self.width:
+            return False
+        if self.regex is not None:
+            return self.regex.search(t.text) is not None
+        text = t.text
+        if self.ci:
+            if t.low is None:  # non-ASCII text: Unicode case folding defeats lowercase needles
+                return True
+            text = t.low
+        return all(any(n in text for n in need) for need in self.needs)
+
+    def line_open(self, line: str) -> bool:
+        if self.width and max(map(len, line.split()), default=0) < self.width:
+            return False
+        if self.regex is not None:
+            return True
+        if self.ci:
+            if not line.isascii():
+                return True
+            line = line.lower()
+        return all(any(n in line for n in need) for need in self.needs)
+
+
+@dataclass(frozen=True, slots=True)
+class _Gate:
+    """Decides which lines one plug-in must see: those where one of its pattern gates is open.
+
+    ``first``: the union of each test's strongest needle set (lowercased), checked before the
+    tests themselves — every test requires its own strongest set, so when none of these strings
+    occurs no test can open. Empty when some test has no needles.
+    """
+
+    tests: tuple[_Test, ...] = ()
+    always: bool = False
+    first: tuple[str, ...] = ()
+
+    def lines(self, t: _Text, lines: Sequence[str]) -> Sequence[int]:
+        """Indices of the lines the plug-in must see."""
+        if self.always:
+            return range(len(lines))
+        if self.first and t.low is not None and not any(n in t.low for n in self.first):
+            return ()
+        open_tests = [test for test in self.tests if test.text_open(t)]
+        if not open_tests:
+            return ()
+        return [i for i, line in enumerate(lines) if any(test.line_open(line) for test in open_tests)]
+
+
+def _may_match_space(items: Any) -> bool:
+    """Whether a parsed pattern could consume a white-space character (conservative)."""
+    from re import _constants as C  # noqa: N812
+
+    spaces = _space_codes()
+    for op, av in items:
+        if op is C.LITERAL and av in spaces:
+            return True
+        if op in (C.NOT_LITERAL, C.ANY, C.CATEGORY, C.GROUPREF, C.GROUPREF_EXISTS):
+            return True
+        if op is C.IN:
+            for sop, sav in av:
+                if sop is C.NEGATE or (sop is C.LITERAL and sav in spaces):
+                    return True
+                if sop is C.RANGE and any(sav[0] <= c <= sav[1] for c in spaces):
+                    return True
+                if sop is C.CATEGORY and sav not in (C.CATEGORY_DIGIT, C.CATEGORY_WORD):
+                    return True
+        if op is C.SUBPATTERN and _may_match_space(av[3]):
+            return True
+        if op is C.ATOMIC_GROUP and _may_match_space(av):
+            return True
+        if op is C.BRANCH and any(_may_match_space(alt) for alt in av[1]):
+            return True
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and _may_match_space(av[2]):
+            return True
+    return False
+
+
+def _space_codes() -> frozenset[int]:
+    global _SPACES
+    if _SPACES is None:
+        # What str.split() splits on: every character for which str.isspace() holds.
+        _SPACES = frozenset(c for c in range(0x3001) if chr(c).isspace())
+    return _SPACES
+
+
+_SPACES: frozenset[int] | None = None
+
+
+def _token_width(pattern: re.Pattern[str]) -> int:
+    """The shortest match of a pattern that cannot match white space; 0 when it can."""
+    from re import _parser
+
+    tree = _parser.parse(pattern.pattern, pattern.flags)
+    if _may_match_space(tree):
+        return 0
+    return tree.getwidth()[0]
+
+
+def _test_for(pattern: re.Pattern[str]) -> _Test | None:
+    """The cheapest sound gate for one pattern, or ``None`` when it must see every line."""
+    needs, ci = required_literals(pattern)
+    width = _token_width(pattern)
+    # Lowercased needles are weaker than exact-case ones, so they must be longer to pay off;
+    # two required sets together are selective even when each is short.
+    shortest = [min(map(len, n)) for n in needs]
+    strong = any(s >= (3 if ci else 2) for s in shortest) or sum(s >= 2 for s in shortest) >= 2
+    if strong:
+        return _Test(needs=needs, ci=ci, width=width)
+    if whole_text_safe(pattern):
+        return _Test(regex=re.compile(pattern.pattern, pattern.flags | re.MULTILINE), width=width)
+    if needs or width:
+        return _Test(needs=needs, ci=ci, width=width)
+    return None
+
+
+def _gate_for(plugin: Any) -> _Gate:
+    from detect_secrets.plugins import high_entropy_strings as hes
+    from detect_secrets.plugins import keyword
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    if type(plugin) in (hes.Base64HighEntropyString, hes.HexHighEntropyString):
+        # The gate below assumes the plug-in's quoted-run pattern; anything else sees every line.
+        if plugin.regex.pattern != r'([\'"])([{}]+)(\1)'.format(re.escape(plugin.charset)):
+            return _Gate(always=True)
+        # entropy(s) <= log2(len(s)); the plug-in reports entropy > limit, so len(s) > 2**limit.
+        shortest = max(1, math.floor(2 ** plugin.entropy_limit))
+        gate = re.compile(r"([\'\"])[{}]{{{},}}\1".format(re.escape(plugin.charset), shortest))
+        return _Gate(tests=(_Test(regex=gate, width=shortest + 2),))
+    if isinstance(plugin, keyword.KeywordDetector):
+        patterns = {p for table in keyword.REGEX_BY_FILETYPE.values() for p in table}
+        patterns |= set(keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP)
+    elif isinstance(plugin, RegexBasedDetector):
+        patterns = set(plugin.denylist)
+    else:
+        return _Gate(always=True)
+    tests = []
+    for pattern in sorted(patterns, key=lambda p: p.pattern):
+        test = _test_for(pattern)
+        if test is None:
+            return _Gate(always=True)
+        tests.append(test)
+    firsts = [max(t.needs, key=_strength) if t.needs else None for t in tests]
+    first: set[str] = set()
+    if all(f is not None for f in firsts):
+        first = set(_minimal(frozenset(n.lower() for f in firsts for n in f)))  # type: ignore[union-attr]
+    return _Gate(tests=tuple(tests), first=tuple(sorted(first)))
+
+
+# --- the scanner ------------------------------------------------------------------------------
+
+
+class _NamedStringIO(io.StringIO):
+    """What detect-secrets' transformers read: a text file with a name."""
+
+    def __init__(self, text: str, name: str) -> None:
+        super().__init__(text, newline=None)  # universal newlines, like open() in text mode
+        self.name = name
+
+
+def _matched_text(plugin: Any, line: str, value: str) -> str:
+    """The token a regex plug-in matched around ``value`` (``value`` itself for other plug-ins)."""
+    for regex in getattr(plugin, "denylist", ()) or ():
+        for m in regex.finditer(line):
+            whole = m.group(0)
+            if value not in whole:
+                continue
+            if len(value) >= 8 and any(m.group(g) == value for g in range(1, regex.groups + 1)):
+                return value  # the plug-in reported the secret group itself
+            return whole
+    return value
+
+
+def _transformed(text: str, filename: str, raw: list[str], *, eager: bool) -> list[str] | None:
+    """detect-secrets' ``get_transformed_file``: the first transformer that parses the text.
+
+    Its INI transformer is tried on every file and costs a ConfigParser per suggestion, so it is
+    skipped where :func:`_ini_must_fail` shows that configparser would reject the text anyway.
+    """
+    from detect_secrets.transformers import get_transformers
+    from detect_secrets.transformers.config import ConfigFileTransformer, EagerConfigFileTransformer
+    from detect_secrets.transformers.exceptions import ParsingError
+
+    for transformer in get_transformers():
+        if not transformer.should_parse_file(filename) or transformer.is_eager != eager:
+            continue
+        kind = type(transformer)
+        if kind in (ConfigFileTransformer, EagerConfigFileTransformer) and _ini_must_fail(raw, eager):
+            continue
+        try:
+            return transformer.parse_file(_NamedStringIO(text, filename))
+        except ParsingError:
+            pass
+    return None
+
+
+def _ini_must_fail(lines: list[str], with_header: bool) -> bool:
+    """Whether Python's configparser (default settings) surely rejects these lines.
+
+    Without an added ``[global]`` header, the first line that is neither blank nor a ``#``/``;``
+    comment must be a ``[section]`` header, else configparser raises MissingSectionHeaderError.
+    With the header, an unindented line that is no header and holds neither ``=`` nor ``:`` is a
+    parsing error (configparser reports it after reading everything). Unsure cases say False.
+    """
+    for line in lines:
+        value = line.strip()
+        if not value or value.startswith(("#", ";")):
+            continue
+        if not with_header:
+            return not value.startswith("[")
+        if not line[0].isspace() and not value.startswith("[") and "=" not in value and ":" not in value:
+            return True
+    return False
+
+
+#: detect-secrets' file filters that need a real file on disk; a suggestion has none.
+_DISK_FILTERS = ("detect_secrets.filters.common.is_invalid_file",)
+
+
+class SecretScanner:
+    """detect-secrets' default plug-ins and filters, in process, behind per-plug-in gates.
+
+    One scanner is built per auditor and reused for a whole batch (plug-ins and gates are set up
+    once). :meth:`scan` follows ``detect_secrets.core.scan.scan_file``: the same transformers
+    (INI/YAML parsing, then the eager config parser when nothing was found), the same filters,
+    the same plug-in calls — only on fewer lines.
+
+    >>> [s.secret_type for s in SecretScanner().scan("key = 'AKIA" + "Q3EXAMPLEKEY7ABC" + "'\\n", "c.py")]
+    ['AWS Access Key']
+    """
+
+    def __init__(self) -> None:
+        self._plugins: list[tuple[Any, _Gate]] | None = None
+
+    @property
+    def plugins(self) -> list[tuple[Any, _Gate]]:
+        if self._plugins is None:
+            self._load()
+        return self._plugins  # type: ignore[return-value]
+
+    def plugin_names(self) -> list[str]:
+        return [type(p).__name__ for p, _ in self.plugins]
+
+    def _load(self) -> None:
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.settings import Settings
+
+        # detect-secrets' default: every plug-in it ships, with its default arguments (what
+        # `detect-secrets scan` and `default_settings()` use).
+        classes = get_mapping_from_secret_type_to_class().values()
+        self._plugins = [(cls(), None) for cls in classes]  # type: ignore[misc]
+        self._plugins = [(p, _gate_for(p)) for p, _ in self._plugins]
+        self._filters = self._load_filters(Settings().filters)
+
+    @staticmethod
+    def _load_filters(paths: Iterable[str]) -> dict[str, list[Callable[..., bool]]]:
+        """detect-secrets' default filters, grouped by the stage at which scan_file applies them."""
+        from importlib import import_module
+
+        from detect_secrets.util.inject import get_injectable_variables
+
+        loaded = []
+        for path in sorted(paths):
+            if path in _DISK_FILTERS:
+                continue
+            module, _, name = path.rpartition(".")
+            fn = getattr(import_module(module), name)
+            loaded.append((fn, set(get_injectable_variables(fn))))
+        stages = {"filename": {"filename"}, "line": {"line"}, "secret": {"secret"}, "context": {"context"}}
+        return {stage: [(fn, params) for fn, params in loaded if need <= params] for stage, need in stages.items()}  # type: ignore[misc]
+
+    def _filtered(self, stage: str, **kwargs: Any) -> bool:
+        """Whether a filter of ``stage`` drops this item (arguments injected by name, like ds)."""
+        for fn, params in self._filters[stage]:  # type: ignore[misc]
+            if not params <= kwargs.keys():
+                continue  # detect-secrets skips filters it cannot call (TypeError) the same way
+            if fn(**{k: kwargs[k] for k in params}):
+                return True
+        return False
+
+    def scan(self, text: str, filename: str) -> list[RawSecret]:
+        """Secrets in ``text`` as detect-secrets would report them for a file named ``filename``.
+
+        Every occurrence is returned (detect-secrets keeps the first line of each distinct secret).
+        """
+        plugins = self.plugins
+        if self._filtered("filename", filename=filename):
+            return []
+        raw = _NamedStringIO(text, filename).readlines()
+        lines = _transformed(text, filename, raw, eager=False) or raw
+        found = self._scan_lines(lines, filename, plugins)
+        if found:
+            return found
+        eager = _transformed(text, filename, raw, eager=True)
+        return self._scan_lines(eager, filename, plugins) if eager else []
+
+    def _scan_lines(self, raw_lines: list[str], filename: str, plugins: list[tuple[Any, _Gate]]) -> list[RawSecret]:
+        from detect_secrets.util.code_snippet import get_code_snippet
+
+        stripped = [line.rstrip() for line in raw_lines]
+        prepared = _Text("\n".join(stripped))
+        wanted: dict[int, list[Any]] = {}
+        for plugin, gate in plugins:
+            for index in gate.lines(prepared, stripped):
+                wanted.setdefault(index, []).append(plugin)
+        out: list[RawSecret] = []
+        for index in sorted(wanted):
+            line, number = stripped[index], index + 1
+            context = None
+            for plugin in wanted[index]:
+                secrets = plugin.analyze_line(filename=filename, line=line, line_number=number, context=None)
+                if not secrets:
+                    continue
+                if context is None:
+                    context = get_code_snippet(lines=raw_lines, line_number=number)
+                    if self._filtered("line", filename=filename, line=line, context=context):
+                        break
+                for secret in sorted(secrets, key=lambda s: s.secret_value or ""):
+                    value = secret.secret_value
+                    if self._filtered("secret", filename=filename, secret=value, plugin=plugin, line=line):
+                        continue
+                    if self._filtered("context", filename=filename, secret=value, plugin=plugin, line=line, context=context):
+                        continue
+                    out.append(RawSecret(line=number, secret_type=secret.type, value=value, plugin=type(plugin).__name__,
+                                         match=_matched_text(plugin, line, value)))
+        return out
