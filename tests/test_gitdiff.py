@@ -257,3 +257,17 @@ def test_ranges_cover_exactly_the_lines(lines):
     rs = ranges(lines)
     assert {n for a, b in rs for n in range(a, b + 1)} == lines
     assert all(rs[i][1] + 1 < rs[i + 1][0] for i in range(len(rs) - 1))
+
+
+def test_renames_since_the_baseline_was_committed(repo):
+    body = "".join(f"setting_{i} = {i}\n" for i in range(20))
+    write(repo, "a.py", body)
+    write(repo, "baseline.json", "{}\n")
+    commit(repo, "baseline")
+    git(repo, "mv", "a.py", "b.py")
+    commit(repo, "first move")
+    git(repo, "mv", "b.py", "c.py")
+    git(repo, "add", "-A")
+    assert gitdiff.renames_since(repo, "baseline.json") == {"c.py": "a.py"}  # up to the index
+    assert gitdiff.renames_since(repo, "baseline.json", "HEAD") == {"b.py": "a.py"}
+    assert gitdiff.renames_since(repo, "never-committed.json") == {}

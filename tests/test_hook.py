@@ -402,3 +402,44 @@ def test_python_contexts_parse_on_real_code():
     assert total >= 300
     assert ok / total >= 0.95, f"{ok}/{total} contexts parse"
     assert context_lines / total < 60  # compact: a few dozen lines, not the file
+
+
+def test_baseline_follows_a_rename_committed_after_it(repo):
+    rest = "".join(f"setting_{i} = {i}\n" for i in range(12))
+    write(repo, "old.py", "token = 'LEAKME'\n" + rest)
+    entry = Entry(path="old.py", rule_id="CA990", rule_name="leak-word", auditor="privacy",
+                  severity="high", fingerprint=_fingerprint_of("token = 'LEAKME'"), line=1)
+    Baseline([entry]).write(repo / ".codeaudit-baseline.json")
+    commit(repo, "baseline")
+    git(repo, "mv", "old.py", "new.py")
+    commit(repo, "moved, no hook")
+    # Editing the moved file keeps the entry; pasting the line into another file is new.
+    write(repo, "new.py", "  token = 'LEAKME'\n" + rest)
+    write(repo, "copy.py", "token = 'LEAKME'\n")
+    stage(repo)
+    result = staged(repo, baseline=".codeaudit-baseline.json")
+    assert sorted((r.suggestion.path, f.suppressed) for r, f in result.findings(include_suppressed=True)) == [
+        ("copy.py", None), ("new.py", "baseline")]
+
+
+@pytest.mark.parametrize("language", ["python", "c", None])
+def test_context_ranges_stay_in_the_file_and_outside_the_cluster(language):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from codeaudit.hook import context_ranges
+
+    line = st.text(alphabet=" \tabc():#'\"\\,[]{}=@", max_size=12)
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(line, min_size=1, max_size=30), st.data())
+    def check(lines, data):
+        first = data.draw(st.integers(1, len(lines)))
+        last = data.draw(st.integers(first, len(lines)))
+        before, after = context_ranges(lines, first, last, language)
+        for a, b in before:
+            assert 1 <= a <= b < first
+        for a, b in after:
+            assert last < a <= b <= len(lines)
+
+    check()
