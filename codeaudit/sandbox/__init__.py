@@ -444,6 +444,8 @@ class _Worker:
         lim = cfg.limits
         root = os.geteuid() == 0
         uid = random.SystemRandom().randrange(*_UID_RANGE) & ~1
+        #: The uid of the code under test (root only; the tests process uses uid + 1).
+        self.uid = uid
         settings: dict[str, Any] = {
             "limits": {
                 "memory_bytes": lim.memory_mb << 20,

@@ -39,8 +39,9 @@ import time
 import traceback
 import types
 
-# Preloaded so that forks start with them imported (and the sample process, whose uid may not be
-# allowed to read the interpreter's own files in odd layouts, still finds them).
+# Preloaded so that forks start with them imported, and so that the code under test finds them
+# even where its unprivileged uid cannot read the interpreter's files (rlimit mode with Python
+# installed under /root, as pyenv does).
 import collections  # noqa: F401
 import copy  # noqa: F401
 import decimal  # noqa: F401
@@ -56,6 +57,11 @@ import resource
 import statistics  # noqa: F401
 import string  # noqa: F401
 import typing  # noqa: F401
+import bisect  # noqa: F401
+import cmath  # noqa: F401
+import datetime  # noqa: F401
+import encodings.idna  # noqa: F401
+import unicodedata  # noqa: F401
 
 _LEN = struct.Struct(">I")
 _MAX_FRAME = 64 << 20
@@ -258,7 +264,14 @@ class _Conn:
             frame = None
         if frame is None:
             raise RemoteDied("the code under test exited or was killed")
-        reply = _PlainUnpickler(io.BytesIO(frame)).load()
+        try:
+            reply = _PlainUnpickler(io.BytesIO(frame)).load()
+            if not isinstance(reply, tuple) or reply[0] not in ("ok", "exc"):
+                raise ValueError("not a reply")
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the sample sent instead of a reply
+            raise _rebuild_exception("ProtocolError", f"the code under test sent malformed data ({type(exc).__name__})", None) from None
         if reply[0] == "exc":
             _, name, message, line = reply
             raise _rebuild_exception(name, message, line)

@@ -1,0 +1,5 @@
+import os
+
+
+def f():
+    return sorted(os.listdir("$FAKE_HOME"))

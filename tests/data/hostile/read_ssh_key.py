@@ -1,0 +1,3 @@
+def f():
+    with open("$SSH_KEY") as fh:
+        return fh.read()
