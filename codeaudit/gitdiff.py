@@ -284,18 +284,25 @@ def git(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, input
     return proc.stdout
 
 
+_LOCATED: dict[str, tuple[Path, Path]] = {}
+
+
+def locate(cwd: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
+    """The top folder of the git work tree holding ``cwd``, and its git folder (one git call,
+    remembered for the process: the hook asks more than once and every git call costs ~5 ms)."""
+    key = os.path.abspath(cwd if cwd is not None else os.curdir)
+    if key not in _LOCATED:
+        out = git(["rev-parse", "--show-toplevel", "--absolute-git-dir"], cwd=cwd).split(b"\n")
+        _LOCATED[key] = Path(os.fsdecode(out[0])), Path(os.fsdecode(out[1]))
+    return _LOCATED[key]
+
+
 def repo_root(cwd: str | os.PathLike[str] | None = None) -> Path:
     """The top folder of the git work tree holding ``cwd``."""
-    out = git(["rev-parse", "--show-toplevel"], cwd=cwd)
-    return Path(os.fsdecode(out.rstrip(b"\n")))
+    return locate(cwd)[0]
 
 
-def git_dir(cwd: str | os.PathLike[str] | None = None) -> Path:
-    out = git(["rev-parse", "--absolute-git-dir"], cwd=cwd)
-    return Path(os.fsdecode(out.rstrip(b"\n")))
-
-
-def staged_changes(root: str | os.PathLike[str]) -> list[FileChange]:
+def staged_changes(root: str | os.PathLike[str], git_folder: Path | None = None) -> list[FileChange]:
     """What the next commit adds: the index against ``HEAD`` (or the empty tree before the first commit).
 
     During a merge the added lines are those new against *every* parent (``HEAD`` and each
@@ -303,7 +310,7 @@ def staged_changes(root: str | os.PathLike[str]) -> list[FileChange]:
     there, so only conflict resolutions and other edits made in the merge itself count.
     """
     changes = parse_diff(git(["diff", "--cached", *_DIFF_OPTIONS], cwd=root))
-    merge_heads = _merge_heads(root)
+    merge_heads = _merge_heads(git_folder if git_folder is not None else locate(root)[1])
     if not merge_heads:
         return changes
     for head in merge_heads:
@@ -312,10 +319,9 @@ def staged_changes(root: str | os.PathLike[str]) -> list[FileChange]:
     return changes
 
 
-def _merge_heads(root: str | os.PathLike[str]) -> list[str]:
+def _merge_heads(git_folder: Path) -> list[str]:
     try:
-        path = git_dir(root) / "MERGE_HEAD"
-        text = path.read_text(encoding="ascii")
+        text = (git_folder / "MERGE_HEAD").read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):
         return []
     return [line.strip() for line in text.splitlines() if line.strip()]

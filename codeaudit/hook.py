@@ -700,13 +700,13 @@ def _relative(path: str, root: Path) -> str:
 
 
 def _load_baseline(baseline: "Baseline | str | os.PathLike[str] | None", root: Path, settings: HookSettings) -> "Baseline | None":
-    from .baseline import Baseline
-
-    if isinstance(baseline, Baseline):
-        return baseline
     spec = baseline if baseline is not None else settings.baseline
     if not spec:
         return None
+    from .baseline import Baseline
+
+    if isinstance(spec, Baseline):
+        return spec
     path = Path(spec)
     if not path.is_absolute():
         path = root / path if baseline is None else Path.cwd() / path
@@ -793,18 +793,23 @@ def audit_staged(
     ``paths`` limits the audit to those files (what pre-commit passes); ``config`` defaults to the
     repository's; ``baseline`` and ``suggestions_logs`` default to ``[tool.codeaudit.hook]``'s.
     """
-    from .gitdiff import rename_map, repo_root, staged_changes, worktree_line_maps
+    from .gitdiff import locate, rename_map, staged_changes, worktree_line_maps
 
-    top = repo_root(root)
-    changes = staged_changes(top)
+    top, git_folder = locate(root)
+    changes = staged_changes(top, git_folder)
     files, skipped = _changed_files(top, changes, paths)
-    maps = worktree_line_maps(top, [f.path for f in files])
+    # Files whose working-tree copy differs from the staged one are reported at working-tree
+    # lines; comparing the bytes first spares a git call in the usual case (pre-commit stashes
+    # unstaged edits, so they are equal).
     display: dict[str, bytes] = {}
-    for p in maps:
+    for f in files:
         try:
-            display[p] = (top / p).read_bytes()
+            current = (top / f.path).read_bytes()
         except OSError:
-            pass
+            continue
+        if current != f.content:
+            display[f.path] = current
+    maps = worktree_line_maps(top, list(display)) if display else {}
     maps = {p: m for p, m in maps.items() if p in display}
     return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors, maps, display)
 
