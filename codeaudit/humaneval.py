@@ -151,9 +151,11 @@ def read_samples(path: str | Path, problems: dict[str, Problem]) -> tuple[list[S
     except OSError as exc:
         raise InputError(f"{source}: cannot read samples: {exc.strerror or exc}") from None
     if raw[:2] == b"\x1f\x8b":
+        import zlib
+
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{source}: damaged gzip file: {exc}") from None
     samples: list[Sample] = []
     issues: list[SampleIssue] = []
