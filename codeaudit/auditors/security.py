@@ -1,0 +1,584 @@
+"""The security auditor: bandit for Python (in process), pattern rule packs for every language.
+
+For each suggestion the auditor reads ``prompt + completion + suffix`` (the prompt's last
+``prompt_lines`` lines and the suffix's first ``suffix_lines``, so fragments parse) and reports
+findings on completion lines only.
+
+* **Python** runs through bandit's own node visitor and tests, in this process, with every test
+  bandit enables by default; each bandit result becomes a finding with bandit's test id
+  (``B602``), its severity, confidence and CWE. bandit needs the text to parse: when it does not,
+  the auditor retries with prompt + completion, then the completion alone, then the longest
+  prefix that parses. Completion lines bandit never saw are checked by the Python pack's
+  stand-in rules, and an error with code ``parse-error`` says which lines those were. The
+  Python pack's other rules (what bandit does not look for) run on every suggestion.
+* **Other languages** run the pattern rules of their pack (:mod:`codeaudit.rulepack`) over a
+  tree-sitter parse (:mod:`codeaudit.treesitter`), so comments and string contents do not
+  trigger code rules. A cheap keyword check gates every rule: code without any rule's keyword is
+  not even parsed.
+
+bandit's ``# nosec`` comments are *not* honoured: a model can write them as easily as the code
+they hide. Use codeaudit's own ``codeaudit: ignore[B602]`` (reported and counted) instead.
+
+>>> from codeaudit import Suggestion
+>>> auditor = SecurityAuditor()
+>>> (outcome,) = auditor.audit_batch([Suggestion(id="a", language="c",
+...     completion='char buf[8];\\nstrcpy(buf, argv[1]);\\n')])
+>>> [(f.rule_id, f.line, f.cwe) for f in outcome.findings]
+[('CA4101', 2, 120)]
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import io
+import logging
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import languages as lang_mod
+from .. import rulepack, treesitter
+from ..config import Config, check_options
+from ..context import CodeContext
+from ..model import Confidence, Severity, Suggestion
+from ..registry import Rule
+from .base import Auditor, Outcome, Progress
+
+#: Languages whose suggestions bandit audits.
+BANDIT_LANGUAGES = ("python",)
+_SECRET_CWES = {259, 321, 798}
+_QUOTED = re.compile(r"""(?P<q>["'`])(?:\\.|(?!(?P=q)).){2,}?(?P=q)""")
+
+
+class SecurityAuditor(Auditor):
+    name = "security"
+    options_spec = {
+        # Lines of the prompt (before the cursor) and of the suffix read as context.
+        "prompt_lines": 200,
+        "suffix_lines": 60,
+        # A team's own rule packs (YAML files in the shipped packs' format).
+        "rule_packs": [],
+    }
+
+    def __init__(self, config: Config | None = None) -> None:
+        # Unlike the base class, rules are not collected here: bandit and each language's pack
+        # load on first use, so a batch without Python never imports bandit.
+        self.config = config or Config()
+        self.options = check_options(self.name, self.config.auditor_options(self.name), self.options_spec, source=self.config.source)
+        self._extra_packs = tuple(rulepack.load_pack_file(p) for p in self.options["rule_packs"])
+        self._bandit: _Bandit | None = None
+
+    @classmethod
+    def rules(cls) -> Sequence[Rule]:
+        return [*bandit_rules(), *rulepack.all_rules()]
+
+    def describe(self) -> dict[str, Any]:
+        from importlib.metadata import version
+
+        out: dict[str, Any] = {"bandit": version("bandit"), "tree_sitter": version("tree-sitter")}
+        if self._extra_packs:
+            out["rule_packs"] = [p.source for p in self._extra_packs]
+        return out
+
+    def audit_batch(self, suggestions: Sequence[Suggestion], progress: Progress | None = None) -> list[Outcome]:
+        outcomes = []
+        for s in suggestions:
+            try:
+                outcome = self.audit_one(s)
+            except rulepack.RulePackError:
+                raise  # a broken pack is a bug or a configuration error, not one bad suggestion
+            except (RecursionError, MemoryError) as exc:
+                outcome = Outcome(errors=[self.error("too-complex", f"code too deeply nested or too large to analyse ({type(exc).__name__}); not audited")])
+            except Exception as exc:  # noqa: BLE001 - one bad suggestion must not cost the batch
+                outcome = Outcome(errors=[self.error("internal-error", f"security audit failed: {type(exc).__name__}: {exc}")])
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(1)
+        return outcomes
+
+    # -- one suggestion ------------------------------------------------------------------------
+    def audit_one(self, s: Suggestion) -> Outcome:
+        """Audit one suggestion (``audit_batch`` calls this for each, isolating failures)."""
+        language = lang_mod.normalize(s.language) or s.language
+        outcome = Outcome()
+        if language is None:
+            return outcome
+        ctx = self._context(s, language)
+        rules = rulepack.rules_for(language, self._extra_packs)
+        if language in BANDIT_LANGUAGES:
+            uncovered = self._run_bandit(s, ctx, outcome)
+            always = [r for r in rules if not r.stands_in_for]
+            stand_ins = [r for r in rules if r.stands_in_for]
+            self._run_pack(s, language, ctx, always, outcome)
+            if uncovered:
+                self._run_pack(s, language, ctx, stand_ins, outcome, only_lines=uncovered)
+        elif rules:
+            self._run_pack(s, language, ctx, rules, outcome)
+        return outcome
+
+    def _context(self, s: Suggestion, language: str) -> CodeContext:
+        prompt = _tail_lines(s.prompt, self.options["prompt_lines"])
+        if language == "python" and len(prompt) < len(s.prompt):
+            prompt = _python_statement_start(prompt)
+        suffix = _head_lines(s.suffix, self.options["suffix_lines"])
+        return CodeContext.build(prompt=prompt, completion=s.completion, suffix=suffix)
+
+    # -- pattern rules -------------------------------------------------------------------------
+    def _run_pack(
+        self,
+        s: Suggestion,
+        language: str,
+        ctx: CodeContext,
+        rules: Sequence[rulepack.PackRule],
+        outcome: Outcome,
+        *,
+        only_lines: set[int] | None = None,
+    ) -> None:
+        completion = ctx.completion
+        gated = [r for r in rules if r.gate(completion)]
+        if not gated:
+            return
+        if not treesitter.supported(language):
+            return
+        parsed = treesitter.parse(language, ctx.text)
+        seen: set[tuple[str, int]] = {(f.rule_id, f.line) for f in outcome.findings}
+        taken_lines = {(f.line, f.cwe) for f in outcome.findings}
+        for rule in gated:
+            for start, end in rule.spans(parsed):
+                where = ctx.completion_span(start, end)
+                if where is None:
+                    continue
+                line, column, end_line, end_column = where
+                if only_lines is not None and line not in only_lines:
+                    continue
+                if (rule.id, line) in seen:
+                    continue
+                if only_lines is not None and (line, rule.rule.cwe) in taken_lines:
+                    continue  # bandit already reported this weakness on this line
+                seen.add((rule.id, line))
+                match = ctx.text[start:end]
+                snippet = None
+                if rule.redact or rule.rule.cwe in _SECRET_CWES:
+                    match = redact(match)
+                    snippet = redact(_lines(completion, line, end_line))
+                outcome.findings.append(
+                    self.finding(
+                        s,
+                        rule.rule,
+                        line=line,
+                        end_line=end_line,
+                        column=column,
+                        end_column=end_column,
+                        message=rule.message,
+                        snippet=snippet,
+                        evidence={"match": _shorten(match)},
+                    )
+                )
+
+    # -- bandit --------------------------------------------------------------------------------
+    def _run_bandit(self, s: Suggestion, ctx: CodeContext, outcome: Outcome) -> set[int]:
+        """Run bandit on the best parseable text; return the completion lines it did not see."""
+        if self._bandit is None:
+            self._bandit = _Bandit()
+        n_lines = max(1, len(ctx.completion.splitlines()))
+        everything = set(range(1, n_lines + 1))
+        attempt = _parseable(ctx)
+        if isinstance(attempt, str):
+            outcome.errors.append(self.error("parse-error", f"bandit could not parse the completion ({attempt}); pattern rules checked it instead", line=1))
+            return everything
+        run_ctx = attempt.ctx
+        try:
+            issues, problems = self._bandit.run(run_ctx.text, attempt.tree)
+        except RecursionError:
+            outcome.errors.append(self.error("too-complex", "code too deeply nested for bandit; pattern rules checked it instead"))
+            return everything
+        for problem in problems:
+            outcome.errors.append(self.error("bandit-error", problem))
+        seen: set[tuple[str, int]] = set()
+        for issue in issues:
+            line = _issue_line(run_ctx, issue)
+            if line is None or (issue.test_id, line) in seen:
+                continue
+            seen.add((issue.test_id, line))
+            where = run_ctx.to_completion(issue.lineno, issue.col_offset + 1)
+            column = where[1] + attempt.shift if where is not None and where[0] == line else 1
+            rule = bandit_rule(issue.test_id)
+            cwe = issue.cwe.id or None
+            snippet = _lines(ctx.completion, line, line)
+            if cwe in _SECRET_CWES:
+                snippet = redact(snippet)
+            outcome.findings.append(
+                self.finding(
+                    s,
+                    rule,
+                    line=line,
+                    column=column,
+                    message=issue.text,
+                    severity=Severity.parse(issue.severity),
+                    confidence=Confidence.parse(issue.confidence),
+                    cwe=cwe,
+                    snippet=snippet,
+                    evidence={"test": rule.name, "match": _shorten(snippet.strip())},
+                )
+            )
+        uncovered = everything - attempt.covered
+        if uncovered:
+            lo, hi = min(uncovered), max(uncovered)
+            span = f"line {lo}" if lo == hi else f"lines {lo}-{hi}"
+            outcome.errors.append(
+                self.error("parse-error", f"bandit could not parse completion {span} ({attempt.error}); pattern rules checked them instead", line=lo)
+            )
+        return uncovered
+
+
+# --- bandit in process ------------------------------------------------------------------------
+
+
+class _Bandit:
+    """bandit's own test set (every default test) and node visitor, created once per auditor."""
+
+    def __init__(self) -> None:
+        from bandit.core import config as b_config
+        from bandit.core import test_set
+
+        _quiet_bandit_logging()
+        self.testset = test_set.BanditTestSet(b_config.BanditConfig())
+        self.visitor_class = _visitor_class()
+
+    def run(self, text: str, tree: ast.Module) -> tuple[list[Any], list[str]]:
+        """bandit's results for a parsed text, and problems bandit logged while testing it."""
+        from bandit.core import metrics
+
+        handler = _CAPTURE
+        handler.records.clear()
+        visitor = self.visitor_class(
+            _BANDIT_FNAME, io.BytesIO(text.encode("utf-8", "surrogatepass")), None, self.testset, False, {}, metrics.Metrics()
+        )
+        visitor.process_tree(tree)
+        problems = [r.getMessage().splitlines()[0] for r in handler.records if r.levelno >= logging.ERROR]
+        handler.records.clear()
+        return visitor.tester.results, problems
+
+
+# A path without __init__.py next to it: bandit names the module "suggestion" without searching
+# the disk for packages.
+_BANDIT_FNAME = "/codeaudit-suggestion/suggestion.py"
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_CAPTURE = _Capture()
+
+
+@functools.cache
+def _quiet_bandit_logging() -> None:
+    # bandit logs a test that crashed (with a traceback) and some warnings; they become
+    # ``bandit-error`` entries of the suggestion instead of text on the user's terminal.
+    log = logging.getLogger("bandit")
+    log.addHandler(_CAPTURE)
+    log.propagate = False
+
+
+@functools.cache
+def _visitor_class() -> type:
+    from bandit.core import node_visitor
+
+    class Visitor(node_visitor.BanditNodeVisitor):
+        """bandit's visitor, fed an already parsed tree, without the score bookkeeping we do not use."""
+
+        def update_scores(self, scores: Any) -> None:
+            pass
+
+        def process_tree(self, tree: ast.Module) -> None:
+            self.generic_visit(tree)
+            # the file-level tests (trojan source …), as bandit's own ``process`` runs them
+            self.context = {"file_data": self.fdata, "filename": self.fname, "lineno": 0, "linerange": [0, 1], "col_offset": 0}
+            self.tester.run_tests(self.context, "File")
+
+    return Visitor
+
+
+@dataclass(frozen=True, slots=True)
+class _Parse:
+    """What bandit gets: a context whose text parses, its tree, the column shift of a dedented
+    completion, the completion lines inside the text, and why the rest did not parse."""
+
+    ctx: CodeContext
+    tree: ast.Module
+    shift: int
+    covered: frozenset[int]
+    error: str = ""
+
+
+def _parseable(ctx: CodeContext) -> _Parse | str:
+    """The richest text that parses, or why nothing did.
+
+    Tried in order: prompt + completion + suffix, prompt + completion, the completion alone
+    (dedented when indented as a whole), then the longest parseable prefix of the last two.
+    """
+    n_lines = max(1, len(ctx.completion.splitlines()))
+    everything = frozenset(range(1, n_lines + 1))
+    candidates: list[tuple[CodeContext, int]] = [(ctx, 0)]
+    if ctx.end < len(ctx.text):
+        candidates.append((CodeContext.build(prompt=ctx.text[: ctx.start], completion=ctx.completion), 0))
+    alone, shift = _dedented(ctx.completion)
+    if ctx.start > 0 or shift:
+        candidates.append((CodeContext.build(completion=alone), shift))
+    first_error = ""
+    for candidate, candidate_shift in candidates:
+        tree, error = _try_parse(candidate.text)
+        if tree is not None:
+            return _Parse(candidate, tree, candidate_shift, everything)
+        first_error = first_error or error
+    for candidate, candidate_shift in candidates[1:] or candidates:
+        prefix = _longest_prefix(candidate)
+        if prefix is not None:
+            cut, tree, last_line = prefix
+            covered = frozenset(n for n in everything if n <= last_line)
+            if covered:
+                return _Parse(cut, tree, candidate_shift, covered, _try_parse(candidate.text)[1])
+    return first_error
+
+
+def _try_parse(text: str) -> tuple[ast.Module | None, str]:
+    try:
+        return ast.parse(text), ""
+    except SyntaxError as exc:
+        return None, f"SyntaxError: {exc.msg} at line {exc.lineno}"
+    except (ValueError, MemoryError, RecursionError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _longest_prefix(ctx: CodeContext) -> tuple[CodeContext, ast.Module, int] | None:
+    """The longest run of whole lines from the top of ``ctx.text`` that parses, and the last
+    completion line in it. Each try cuts before the line the parser complained about."""
+    lines = ctx.text.splitlines(keepends=True)
+    end = len(lines)
+    for _ in range(12):  # each failed try moves the cut up; a dozen covers real fragments
+        text = "".join(lines[:end])
+        try:
+            tree = ast.parse(text)
+        except SyntaxError as exc:
+            end = min(end - 1, max((exc.lineno or end) - 1, 0))
+            if end <= 0:
+                return None
+            continue
+        except (ValueError, MemoryError, RecursionError):
+            return None
+        if len(text) <= ctx.start:
+            return None
+        cut = CodeContext.build(prompt=ctx.text[: ctx.start], completion=text[ctx.start :])
+        return cut, tree, cut.locate_line(end) or 0
+    return None
+
+
+def _dedented(code: str) -> tuple[str, int]:
+    """The completion without its common indentation, and the width removed."""
+    dedented = textwrap.dedent(code)
+    if dedented == code:
+        return code, 0
+    first = next((ln for ln in code.splitlines() if ln.strip()), "")
+    first_d = next((ln for ln in dedented.splitlines() if ln.strip()), "")
+    return dedented, len(first) - len(first_d)
+
+
+def _issue_line(ctx: CodeContext, issue: Any) -> int | None:
+    """Completion line of a bandit issue; a short statement that starts in the prompt and ends in
+    the completion is reported on its first completion line."""
+    line = ctx.locate_line(issue.lineno)
+    if line is not None:
+        return line
+    span = issue.linerange or []
+    if len(span) <= 3:
+        for n in span:
+            line = ctx.locate_line(n)
+            if line is not None:
+                return line
+    return None
+
+
+# --- bandit's tests as rules ------------------------------------------------------------------
+
+_SEVERITY_NAMES = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH, "UNDEFINED": Severity.INFO}
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+@functools.cache
+def _bandit_rules_by_id() -> dict[str, Rule]:
+    """bandit's tests as :class:`Rule` records, built from the installed bandit at run time
+    (titles, docs, severities and CWEs are bandit's own; nothing of it is copied into codeaudit)."""
+    import bandit
+    from bandit.core import extension_loader
+
+    manager = extension_loader.MANAGER
+    base = f"https://bandit.readthedocs.io/en/{bandit.__version__}/"
+    rules: dict[str, Rule] = {}
+    for plugin in manager.plugins:
+        func = plugin.plugin
+        test_id = func._test_id
+        title, description = _docstring_parts(func.__doc__ or "", test_id)
+        severity, confidence, cwe = _issue_metadata(func)
+        url = f"{base}plugins/{test_id.lower()}_{func.__name__}.html"
+        rules[test_id] = Rule(
+            id=test_id,
+            name=_kebab(plugin.name),
+            auditor="security",
+            title=title or plugin.name.replace("_", " "),
+            severity=severity,
+            confidence=confidence,
+            cwe=cwe,
+            description=description or title or plugin.name,
+            fix=f"See bandit's documentation of {test_id}: {url}",
+            references=(url,),
+            languages=BANDIT_LANGUAGES,
+        )
+    for test_id, entry in manager.blacklist_by_id.items():
+        kind = "calls" if test_id.startswith("B3") else "imports"
+        url = f"{base}blacklists/blacklist_{kind}.html"
+        message = entry.get("message", "").replace("{name}", entry["name"])
+        rules[test_id] = Rule(
+            id=test_id,
+            name=_kebab(entry["name"]),
+            auditor="security",
+            title=message.split(". ")[0].rstrip(".") or entry["name"],
+            severity=_SEVERITY_NAMES.get(str(entry.get("level", "MEDIUM")).upper(), Severity.MEDIUM),
+            confidence=Confidence.HIGH,
+            cwe=int(entry.get("cwe") or 0) or None,
+            description=message or entry["name"],
+            fix=f"See bandit's documentation of {test_id}: {url}",
+            references=(url,),
+            languages=BANDIT_LANGUAGES,
+        )
+    return rules
+
+
+def bandit_rules() -> list[Rule]:
+    """Every test bandit runs by default, as rules (sorted by id)."""
+    return [r for _, r in sorted(_bandit_rules_by_id().items())]
+
+
+def bandit_rule(test_id: str) -> Rule:
+    rules = _bandit_rules_by_id()
+    rule = rules.get(test_id)
+    if rule is None:  # a test bandit added after its registry was read (third-party plug-ins)
+        rule = Rule(id=test_id if re.match(r"^[A-Z]{1,4}\d{2,5}$", test_id) else "B000", name=_kebab(f"bandit-{test_id}"),
+                    auditor="security", title=f"bandit test {test_id}", severity=Severity.MEDIUM,
+                    confidence=Confidence.MEDIUM, cwe=None, description=f"bandit test {test_id}", fix="See bandit's documentation.",
+                    languages=BANDIT_LANGUAGES)
+    return rule
+
+
+def _docstring_parts(doc: str, test_id: str) -> tuple[str, str]:
+    """(title, description) from a bandit plug-in's RST docstring."""
+    lines = textwrap.dedent("\n".join(doc.splitlines()[1:])).splitlines() if "\n" in doc else []
+    head = doc.splitlines()[0] if doc else ""
+    title = re.sub(r"^\*\*|\*\*$", "", head.strip())
+    title = re.sub(rf"^{test_id}:\s*", "", title).strip()
+    paragraphs: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith((":Example:", ".. ", ":Config Options:")) or re.match(r"^[=\-~]{3,}$", stripped):
+            break
+        paragraphs.append(line.rstrip())
+    description = "\n".join(paragraphs).strip()
+    return title, re.sub(r"\n{3,}", "\n\n", description)
+
+
+def _issue_metadata(func: Any) -> tuple[Severity, Confidence, int | None]:
+    """Highest severity and confidence, and the CWE, that a plug-in's ``Issue(...)`` calls name."""
+    import inspect
+
+    from bandit.core import issue as b_issue
+
+    severity, confidence, cwe = Severity.LOW, Confidence.LOW, None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.getmodule(func))))
+    except (OSError, TypeError, SyntaxError):
+        return Severity.MEDIUM, Confidence.MEDIUM, None
+    target = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == func.__name__), tree)
+    helpers = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    todo, done = [target], set()
+    while todo:  # the test function and the module helpers it calls
+        node = todo.pop()
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+            callee = call.func.id if isinstance(call.func, ast.Name) else None
+            if callee in helpers:
+                todo.append(helpers[callee])
+            for kw in call.keywords:
+                value = kw.value
+                attr = value.attr if isinstance(value, ast.Attribute) else None
+                if kw.arg == "severity" and attr in _SEVERITY_NAMES:
+                    severity = max(severity, _SEVERITY_NAMES[attr])
+                elif kw.arg == "confidence" and attr in _SEVERITY_NAMES:
+                    confidence = max(confidence, Confidence.parse(attr) if attr != "UNDEFINED" else Confidence.LOW)
+                elif kw.arg == "cwe" and attr and cwe is None:
+                    cwe = getattr(b_issue.Cwe, attr, None) or None
+    return severity, confidence, cwe
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def redact(text: str) -> str:
+    """Mask the contents of quoted strings (hard-coded secrets never leave the auditor).
+
+    >>> redact('password = "hunter22"')
+    'password = "****"'
+    """
+    return _QUOTED.sub(lambda m: f"{m.group('q')}****{m.group('q')}", text)
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _lines(text: str, line: int, end_line: int) -> str:
+    return "\n".join(text.splitlines()[line - 1 : min(end_line, line + 11)])
+
+
+def _tail_lines(text: str, n: int) -> str:
+    if not text or n <= 0:
+        return "" if n <= 0 else text
+    cut = len(text)
+    for _ in range(n):
+        cut = text.rfind("\n", 0, cut)
+        if cut < 0:
+            return text
+    return text[cut + 1 :]
+
+
+def _head_lines(text: str, n: int) -> str:
+    if not text or n <= 0:
+        return "" if n <= 0 else text
+    cut = -1
+    for _ in range(n):
+        cut = text.find("\n", cut + 1)
+        if cut < 0:
+            return text
+    return text[: cut + 1]
+
+
+def _python_statement_start(prompt: str) -> str:
+    """Drop leading lines of a cut prompt up to the first line that starts at column 0, so the
+    kept context does not open in the middle of a statement or a string."""
+    if not prompt or prompt[0] not in " \t)]}":
+        return prompt
+    m = re.search(r"^(?=[A-Za-z_@#])", prompt, re.MULTILINE)
+    return prompt[m.start() :] if m else prompt
