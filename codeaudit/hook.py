@@ -616,13 +616,17 @@ def audit_files(
             )
         )
 
+    blocking = sum(1 for r in results for f in r.findings if settings.blocks(f))
     tool = dict(report.tool)
+    # The change's own verdict: summary.failed applies fail_on alone, this also ai_fail_on.
     tool["change"] = {
         "fail_on": settings.fail_on.label,
         "ai_fail_on": settings.ai_fail_on.label,
         "files": len(results),
         "added_lines": total_added,
         "ai_generated_lines": total_ai,
+        "blocking": blocking,
+        "failed": blocking > 0,
     }
     final = Report(
         results=tuple(results),

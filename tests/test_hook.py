@@ -308,6 +308,8 @@ def test_ai_lines_get_the_stricter_policy(repo):
     assert result.failed
     assert {r.suggestion.path: r.verdict for r in result.report.results} == {"bot.py": Verdict.FAIL, "human.py": Verdict.WARN}
     assert result.report.tool["change"]["ai_generated_lines"] == 1
+    assert result.report.tool["change"]["failed"] is True and result.report.tool["change"]["blocking"] == 1
+    assert result.report.summary()["failed"] is False  # fail_on alone (high) lets the medium through
 
 
 def test_suggestions_log_marks_lines_and_sets_ai_generated_false_elsewhere(repo, tmp_path):
