@@ -445,3 +445,28 @@ def test_context_ranges_stay_in_the_file_and_outside_the_cluster(language):
             assert last < a <= b <= len(lines)
 
     check()
+
+
+@pytest.mark.parametrize("path", ["f.py", "f.c", "f"])
+def test_property_findings_only_ever_on_added_lines(path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    piece = st.sampled_from(["LEAKME", "RISKY", "x = (", ")", "    ", "\t", "def f():", "# c", "'''", "\r", "\r\n", "\n", "\n", "é"])
+
+    @settings(max_examples=120, deadline=None)
+    @given(st.lists(piece, max_size=40), st.data())
+    def check(parts, data):
+        content = "".join(parts).encode("utf-8")
+        n = content.count(b"\n") + 1
+        added = frozenset(data.draw(st.sets(st.integers(1, n))))
+        result = audit_files([ChangedFile(path=path, content=content, added=added)], CFG, auditors=[WordAuditor()])
+        reported = {(f.line, f.rule_id) for _, f in result.findings(include_suppressed=True)}
+        for _, f in result.findings(include_suppressed=True):
+            assert any(k in added for k in range(f.line, f.end_line + 1))
+        # ... and every added line (as git numbers them) holding the word is reported there.
+        for number, line in enumerate(content.decode().split("\n"), start=1):
+            if number in added and "LEAKME" in line:
+                assert (number, "CA990") in reported
+
+    check()
