@@ -317,3 +317,15 @@ def test_main_in_a_repository_audits_the_index(repo, env, monkeypatch, capsys):
     git(repo, env, "add", "new.py")
     assert main(["new.py"]) == 1
     assert "new.py:2:" in capsys.readouterr().out
+
+
+def test_main_under_pre_push_audits_the_pushed_range(repo, env, monkeypatch, capsys):
+    monkeypatch.chdir(repo)
+    base = git(repo, env, "rev-parse", "HEAD").strip()
+    write(repo / "pushed.py", "import subprocess\n" + LEAK)
+    git(repo, env, "add", "-A")
+    git(repo, env, "commit", "-q", "-m", "to push")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", base)
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
+    assert main(["pushed.py"]) == 1  # nothing is staged: the pushed commits are what is audited
+    assert "pushed.py:2:" in capsys.readouterr().out

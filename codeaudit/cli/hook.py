@@ -7,7 +7,7 @@ import argparse
 HELP = "audit only the lines the staged changes add (pre-commit hook)"
 DESCRIPTION = """\
 Audit the lines the next commit adds, read from the index (the staged version, not the working
-tree), with the rest of each file as context. Findings are reported at working-tree lines; the
+tree), with the code around them as context. Findings are reported at working-tree lines; the
 command fails (exit 1) when a finding is at or above fail_on, or ai_fail_on for findings in
 AI-generated lines (from suggestion logs or "codeaudit: ai-generated" markers). Findings on
 unchanged lines are never reported. Policy and defaults come from [tool.codeaudit.hook].
