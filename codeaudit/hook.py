@@ -2,12 +2,14 @@
 
 How added lines are audited
 ---------------------------
-Each changed file's added lines are grouped into clusters (added lines closer than
+Each changed file's added lines are grouped into clusters (added lines at most
 :data:`CLUSTER_GAP` lines apart share one). Every cluster becomes one suggestion whose
-``completion`` is the cluster's whole lines and whose ``prompt`` and ``suffix`` are the rest of
-the file, so fragments parse in their real surroundings, while auditors spend their per-line work
-on the cluster only. Findings are mapped back to file lines and kept only when they touch an
-added line: a finding on an unchanged line never counts, even when it sits inside a cluster.
+``completion`` is the cluster's whole lines and whose ``prompt`` and ``suffix`` are the code
+around it that makes it parse and resolve as in the file (:func:`context_ranges`: for Python the
+imports, enclosing block headers and the statements the cluster starts or ends inside), so the
+work of every auditor grows with the added lines, not with the size of the files. Findings are
+mapped back to file lines and kept only when they touch an added line: a finding on an unchanged
+line never counts, even when it sits inside a cluster.
 Inline suppressions are then re-applied over the whole file (a ``ignore-next-line`` comment just
 above an edited line still works), the baseline is applied, and each finding learns whether it
 sits in AI-generated lines (:mod:`codeaudit.provenance`).
