@@ -33,6 +33,13 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", metavar="SEVERITY", help="exit 1 on findings at or above: info, low, medium, high, critical (default: medium)")
     p.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .codeaudit.toml or pyproject.toml with [tool.codeaudit])")
     p.add_argument("--strict", action="store_true", help="treat any input problem as fatal (exit 2 before auditing)")
+    p.add_argument(
+        "--corpus",
+        action="append",
+        metavar="INDEX",
+        help="memorization: search this corpus index (see 'codeaudit corpus build'); repeat for several; "
+        "'stdlib' is the default corpus (the running Python's standard library, indexed on first use)",
+    )
     p.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline (see 'codeaudit baseline'); stale entries go to standard error")
     p.add_argument("--diff", metavar="BASE..HEAD", help="audit only the lines HEAD adds in the current git repository, at HEAD's paths and lines (BASE...HEAD: from the merge base, for pull requests)")
     add_progress_flag(p)
@@ -51,7 +58,7 @@ def choose_format(args: argparse.Namespace) -> str:
 
 
 def load_cli_config(args: argparse.Namespace):
-    """Config from --config (or discovery), with --auditors and --fail-on applied."""
+    """Config from --config (or discovery), with --auditors, --fail-on and --corpus applied."""
     from ..config import load_config, parse_auditor_list
     from ..model import Severity
     from ..registry import auditor_targets
@@ -65,6 +72,10 @@ def load_cli_config(args: argparse.Namespace):
             changes["fail_on"] = Severity.parse(args.fail_on)
         except ValueError as exc:
             raise ConfigError(f"--fail-on: {exc}") from None
+    if getattr(args, "corpus", None):
+        options = {name: dict(table) for name, table in config.options.items()}
+        options.setdefault("memorization", {})["corpora"] = list(args.corpus)
+        changes["options"] = options
     return config.with_overrides(**changes) if changes else config
 
 

@@ -1,0 +1,216 @@
+"""The memorization auditor: is a suggestion a near-copy of corpus code, and of which file,
+lines and licence?
+
+Each completion (lexed with the end of its prompt as context, so a completion that starts inside
+a docstring still lexes right) is searched in every configured corpus index: LSH candidates, then
+exact verification of aligned token runs (:mod:`codeaudit.corpus.match`). A verified copy becomes
+one finding on the copied lines of the completion, with ``evidence.source`` = ``{repo, path,
+start_line, end_line, license}``, ``evidence.similarity`` and ``evidence.matched_chars``.
+
+Configuration (``[tool.codeaudit.memorization]``; ``--corpus INDEX`` sets ``corpora``)::
+
+    corpora = ["stdlib", "/data/indexes/internal.idx"]   # "stdlib": the default corpus
+    min_chars = 150          # report copies of at least this many characters of code ...
+    min_lines = 6            # ... or of at least 6 code lines and 20 tokens
+    min_tokens = 20
+    medium_chars = 300       # severity tiers by copied characters (see below)
+    high_chars = 1000
+
+The option names and defaults are :class:`codeaudit.corpus.thresholds.Thresholds`' fields.
+
+Severity: ``low`` below ``medium_chars``, ``medium`` below ``high_chars``, ``high`` above, one
+step higher (up to ``critical``) when the source's licence is copyleft or unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError
+from ..model import Confidence, Severity, Suggestion
+from ..registry import Rule
+from .base import Auditor, Outcome, Progress
+
+from ..corpus.thresholds import Thresholds
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..corpus.index import CorpusIndex
+    from ..corpus.match import Match
+
+#: Characters of the prompt lexed before the completion as context (whole lines only).
+CONTEXT_CHARS = 2000
+
+_REFERENCES = (
+    "https://docs.github.com/en/copilot/concepts/completions/code-referencing",
+    "https://arxiv.org/abs/2012.07805",
+    "https://spdx.org/licenses/",
+)
+
+RULES = (
+    Rule(
+        id="CA301",
+        name="corpus-copy",
+        auditor="memorization",
+        title="Code copied from a corpus file",
+        severity=Severity.LOW,
+        confidence=Confidence.HIGH,
+        cwe=None,
+        description=(
+            "The completion repeats code of a corpus file token for token (whitespace, comments "
+            "and line breaks aside): the model reproduced memorised training data. The copy carries "
+            "the source's licence, whose terms (attribution, copyleft) the suggestion does not "
+            "show. The finding names the repository, file, lines and licence of the source.\n\n"
+            "Severity grows with the length of the copy and is raised one step when the licence is "
+            "copyleft (GPL, LGPL, AGPL, MPL …) or unknown."
+        ),
+        fix=(
+            "Do not accept the suggestion as is. Either write the code yourself, or use the "
+            "original as a dependency or under its licence, with its attribution."
+        ),
+        bad_example="# 40 lines identical to a GPL-licensed file, re-indented and without its comments",
+        good_example="# the same behaviour written independently, or the original package imported",
+        references=_REFERENCES,
+    ),
+    Rule(
+        id="CA302",
+        name="renamed-corpus-copy",
+        auditor="memorization",
+        title="Code copied from a corpus file with renamed identifiers",
+        severity=Severity.LOW,
+        confidence=Confidence.MEDIUM,
+        cwe=None,
+        description=(
+            "The completion has the token structure of a corpus file, keywords, operators and "
+            "literals included, with its names consistently replaced: a copy whose variables were "
+            "renamed is still a copy. Same-shaped code without shared names (a run of "
+            "`self.x = x` lines) is common in unrelated projects and is not reported; a renamed "
+            "copy must be long and varied enough to stand out from such boilerplate."
+        ),
+        fix=(
+            "Treat it like a verbatim copy: write the code independently, or use the original "
+            "under its licence, with its attribution."
+        ),
+        bad_example="def merge(xs, ys):  # a corpus function with every local name replaced",
+        good_example="# the algorithm re-implemented, or the original imported",
+        references=_REFERENCES,
+    ),
+)
+
+
+def _severity(chars: int, license_expression: str, medium_chars: int, high_chars: int) -> Severity:
+    from ..corpus.licenses import is_copyleft, is_unknown
+
+    level = Severity.LOW if chars < medium_chars else Severity.MEDIUM if chars < high_chars else Severity.HIGH
+    if is_copyleft(license_expression) or is_unknown(license_expression):
+        level = Severity(min(level + 1, Severity.CRITICAL))
+    return level
+
+
+class MemorizationAuditor(Auditor):
+    """Finds near-copies of corpus code (see the module docstring)."""
+
+    name = "memorization"
+    #: ``corpora``: index folders to search ("stdlib" = the default corpus, also used when empty).
+    options_spec = {"corpora": [], **Thresholds.option_defaults()}
+
+    def __init__(self, config=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(config)
+        try:
+            self.thresholds = Thresholds.from_options(self.options)
+        except ValueError as exc:
+            where = f"{self.config.source}: " if self.config.source else ""
+            raise ConfigError(f"{where}[tool.codeaudit.memorization]: {exc}") from None
+        names = [str(c) for c in self.options["corpora"]] or ["stdlib"]
+        self.indexes: list[CorpusIndex] = [self._open(n) for n in dict.fromkeys(names)]
+
+    @staticmethod
+    def _open(name: str) -> "CorpusIndex":
+        from ..corpus.default import DEFAULT_NAME, ensure_default_index
+        from ..corpus.index import CorpusIndex
+
+        if name == DEFAULT_NAME:
+            return CorpusIndex.open(ensure_default_index())
+        return CorpusIndex.open(name)
+
+    @classmethod
+    def rules(cls) -> Sequence[Rule]:
+        return RULES
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "corpora": [idx.describe() for idx in self.indexes],
+            "thresholds": {k: self.options[k] for k in ("min_chars", "min_lines", "min_tokens", "verbatim_similarity", "rename_consistency", "renamed_min_distinct")},
+        }
+
+    def summarize(self, results: Sequence[Any]) -> dict[str, Any] | None:
+        copied = 0
+        licenses: dict[str, int] = {}
+        for r in results:
+            mine = [f for f in r.findings if f.auditor == self.name and f.active]
+            copied += bool(mine)
+            for f in mine:
+                lic = f.evidence["source"]["license"]
+                licenses[lic] = licenses.get(lic, 0) + 1
+        return {"suggestions_with_copies": copied, "licenses": dict(sorted(licenses.items()))}
+
+    def audit_batch(self, suggestions: Sequence[Suggestion], progress: Progress | None = None) -> list[Outcome]:
+        out = []
+        for s in suggestions:
+            try:
+                out.append(self.audit_one(s))
+            except Exception as exc:  # one bad suggestion costs its own findings, not the batch
+                out.append(Outcome(errors=[self.error("memorization-crash", f"{type(exc).__name__}: {exc}")]))
+            if progress is not None:
+                progress(1)
+        return out
+
+    def audit_one(self, s: Suggestion) -> Outcome:
+        """Search one suggestion's completion in every corpus."""
+        from ..context import CodeContext
+        from ..corpus.match import find_matches, query_views
+        from ..corpus.tokens import normalize_newlines
+
+        prompt = normalize_newlines(s.prompt)
+        if len(prompt) > CONTEXT_CHARS:
+            cut = prompt.find("\n", len(prompt) - CONTEXT_CHARS)
+            prompt = prompt[cut + 1 :] if cut >= 0 else ""
+        completion = normalize_newlines(s.completion)
+        ctx = CodeContext.build(prompt=prompt, completion=completion)
+        views = query_views(ctx.text, s.language, start=ctx.start)
+        matches = find_matches(self.indexes, views, ctx.text, self.thresholds)
+        return Outcome(findings=[self._finding(s, ctx, m) for m in matches])
+
+    def _finding(self, s: Suggestion, ctx: Any, m: "Match") -> Any:
+        line, column = ctx.locate(max(m.start_offset, ctx.start))
+        end_line, end_column = ctx.locate(min(m.end_offset, ctx.end) - 1)
+        rule = "CA301" if m.kind == "verbatim" else "CA302"
+        severity = _severity(m.chars, m.license, self.thresholds.medium_chars, self.thresholds.high_chars)
+        source = m.source()
+        where = f"{m.repo}/{m.path}:{m.source_start_line}-{m.source_end_line}"
+        verb = "copied from" if m.kind == "verbatim" else "copied with renamed identifiers from"
+        message = f"{m.lines} lines ({m.chars} characters of code) {verb} {where} (licence {m.license})"
+        # Identity: the source and what was copied, never where it sits in the suggestion.
+        copied = ctx.text[m.start_offset : m.end_offset]
+        identity = f"{m.corpus}\x00{m.repo}\x00{m.path}\x00" + hashlib.sha256(" ".join(copied.split()).encode("utf-8", "surrogatepass")).hexdigest()
+        return self.finding(
+            s,
+            rule,
+            line=line,
+            end_line=end_line,
+            column=column,
+            end_column=end_column + 1,
+            message=message,
+            severity=severity,
+            identity=identity,
+            evidence={
+                "source": source,
+                "similarity": m.similarity,
+                "matched_chars": m.chars,
+                "matched_tokens": m.tokens,
+                "matched_lines": m.lines,
+                "renaming_consistency": m.consistency,
+                "corpus": m.corpus,
+            },
+        )

@@ -1,0 +1,66 @@
+"""Corpus indexes for the memorization auditor: which file, which lines and which licence a
+suggestion copies.
+
+A corpus (a folder, a git repository, JSONL or Parquet shards of code) is cut into overlapping
+windows of normalised token shingles (:mod:`~codeaudit.corpus.tokens`); each window's MinHash
+signature (datasketch's, computed vectorised: :mod:`~codeaudit.corpus.minhash`) is banded into an
+LSH table stored as sorted, memory-mapped arrays (:mod:`~codeaudit.corpus.index`), next to the
+token streams that let every candidate be verified exactly (:mod:`~codeaudit.corpus.match`).
+
+>>> from codeaudit.corpus import build_index, CorpusIndex, parse_sources    # doctest: +SKIP
+>>> build_index(parse_sources(["src/"]), "src.idx")                         # doctest: +SKIP
+>>> index = CorpusIndex.open("src.idx")                                     # doctest: +SKIP
+>>> [m.source() for m in search([index], open("suggestion.py").read(), "python")]  # doctest: +SKIP
+[{'repo': 'src', 'path': 'util/io.py', 'start_line': 10, 'end_line': 31, 'license': 'MIT'}]
+
+Submodules are imported on first use, so importing this package costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .build import build_index
+    from .default import default_index_path, ensure_default_index
+    from .index import CorpusIndex
+    from .match import Match, Thresholds, find_matches, query_views
+    from .params import IndexParams
+    from .sources import FieldMap, FolderSource, GitSource, ShardSource, parse_sources
+
+_LAZY = {
+    "build_index": "build",
+    "CorpusIndex": "index",
+    "Match": "match",
+    "Thresholds": "match",
+    "find_matches": "match",
+    "query_views": "match",
+    "IndexParams": "params",
+    "FieldMap": "sources",
+    "FolderSource": "sources",
+    "GitSource": "sources",
+    "ShardSource": "sources",
+    "parse_sources": "sources",
+    "default_index_path": "default",
+    "ensure_default_index": "default",
+}
+
+__all__ = [*_LAZY, "search"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'codeaudit.corpus' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def search(indexes: list[Any], text: str, language: str | None, thresholds: Any = None, *, report_all: bool = False) -> list[Any]:
+    """Reported copies of corpus code in ``text`` (a convenience over :func:`find_matches`)."""
+    from .match import Thresholds, find_matches, query_views
+
+    return find_matches(indexes, query_views(text, language), text, thresholds or Thresholds(), report_all=report_all)

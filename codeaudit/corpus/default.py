@@ -1,0 +1,120 @@
+"""The default corpus: the running interpreter's standard library, indexed on first use.
+
+``codeaudit audit`` needs no set-up to find copies of public code: the first time the
+memorization auditor runs without ``--corpus``, it indexes the standard library (a few seconds,
+with a progress bar on standard error) into the user cache folder, under a name keyed by the
+interpreter and by the index format and tokenizer versions; later runs open it in milliseconds.
+
+The folder name holds the interpreter (``cpython-3.11.7``), the index format, the tokenizer
+version and codeaudit's version, so an upgrade of any of them builds a fresh index beside the
+old one.
+
+Concurrent first runs (several hooks or CI jobs at once) are safe: one process builds while the
+others wait on a lock file, and the index appears by an atomic rename only once complete.
+``CODEAUDIT_CACHE_DIR`` overrides the cache folder (the tests use it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .params import FORMAT_VERSION
+from .tokens import TOKENIZER_VERSION
+
+#: The name that stands for the default corpus in ``--corpus`` and ``corpora = [...]``.
+DEFAULT_NAME = "stdlib"
+
+
+def cache_dir() -> Path:
+    """codeaudit's user cache folder (``$CODEAUDIT_CACHE_DIR`` or the platform's cache folder)."""
+    env = os.environ.get("CODEAUDIT_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("codeaudit"))
+
+
+def python_tag() -> str:
+    """``cpython-3.11.7``: the interpreter whose standard library is the default corpus."""
+    return f"{sys.implementation.name}-{'.'.join(map(str, sys.version_info[:3]))}"
+
+
+def default_index_path() -> Path:
+    """Where the standard library's index lives for this interpreter and index format."""
+    from .._version import __version__
+
+    # codeaudit's version too: a release may read licences or sources differently.
+    return cache_dir() / "corpora" / f"stdlib-{python_tag()}-f{FORMAT_VERSION}-t{TOKENIZER_VERSION}-{__version__}"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure_default_index(progress: Callable[[int, int], None] | None = None) -> Path:
+    """The default index's folder, building it first if it does not exist yet.
+
+    ``progress(done, total)`` reports the build; by default a rich progress bar is drawn on
+    standard error when it is a terminal, and one line is printed otherwise.
+    """
+    from .index import MANIFEST
+
+    path = default_index_path()
+    if (path / MANIFEST).is_file():
+        return path
+    with _locked(path.with_name(path.name + ".lock")):
+        if (path / MANIFEST).is_file():  # another process built it while we waited
+            return path
+        # Leftovers of a build that was killed: nobody else is building while we hold the lock.
+        for stale in path.parent.glob(f".{path.name}.*.building"):
+            shutil.rmtree(stale, ignore_errors=True)
+        from .build import build_index
+        from .sources import stdlib_source
+
+        started = time.perf_counter()
+        with _default_progress(progress) as report:
+            manifest = build_index([stdlib_source()], path, progress=report, name=DEFAULT_NAME)
+        if progress is None and not sys.stderr.isatty():
+            c = manifest["counts"]
+            print(
+                f"codeaudit: indexed the standard library for the memorization auditor: {c['files']:,} files, "
+                f"{c['windows']:,} windows in {time.perf_counter() - started:.1f} s ({path})",
+                file=sys.stderr,
+            )
+    return path
+
+
+@contextlib.contextmanager
+def _default_progress(progress: Callable[[int, int], None] | None) -> Iterator[Callable[[int, int], None] | None]:
+    if progress is not None or not sys.stderr.isatty():
+        yield progress
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]indexing the standard library (first use)"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("index", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -1,0 +1,402 @@
+"""Finding copies: LSH candidates, then exact verification of aligned token runs.
+
+For a query text (a suggestion's completion) :func:`find_matches`:
+
+1. tokenizes it (normal form) and computes the MinHash of the window starting at *every* shingle
+   (a corpus window has a query window with exactly its shingles wherever the copy covers it);
+2. looks each band key up in the index's sorted bands and collects the corpus windows that share
+   one, skipping buckets bigger than ``max_bucket`` (boilerplate shared by many files);
+3. turns each (query window, corpus window) hit into a *diagonal*: the offset between the query
+   token and the corpus token it would be a copy of;
+4. **verifies** each candidate diagonal exactly: compares the normal-form tokens of the query and
+   the corpus file along it and keeps the runs of at least ``min_run`` equal tokens;
+5. chains runs of one file that follow each other with small gaps (an inserted or deleted line)
+   into a match, picks the longest matches that do not overlap in the query, and measures them:
+   matched tokens, characters and lines, the share of tokens whose exact text is equal
+   (``similarity``: 1.0 for a verbatim or whitespace/comment-edited copy) and, for the others,
+   whether the identifiers were renamed consistently (one name always becomes the same other
+   name), which is what separates a renamed copy from code that merely has the same shape.
+
+Nothing is reported on the strength of a MinHash estimate alone: every reported token was
+compared with the corpus token it copies.
+
+Reporting thresholds live in :class:`~codeaudit.corpus.thresholds.Thresholds`, defined once;
+the auditor's ``[tool.codeaudit.memorization]`` options are its fields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import minhash
+from .index import CorpusIndex
+from .thresholds import Thresholds
+from .tokens import NORM_IDENT, TokenStream, family_of, normalize_newlines, tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A verified copy of corpus code in the query text."""
+
+    corpus: str
+    repo: str
+    path: str
+    license: str
+    source_start_line: int
+    source_end_line: int
+    #: Span of the match in the query text: token indexes, character offsets and 1-based lines.
+    first_token: int
+    last_token: int
+    start_offset: int
+    end_offset: int
+    line: int
+    end_line: int
+    tokens: int
+    #: Distinct normal-form shingles among the matched tokens: the match's size without its
+    #: repetitions (six lines of ``self.x = x`` have many tokens but few distinct shingles).
+    distinct: int
+    chars: int
+    lines: int
+    similarity: float
+    consistency: float
+    kind: str  # "verbatim" | "renamed"
+
+    def source(self) -> dict[str, Any]:
+        return {
+            "repo": self.repo,
+            "path": self.path,
+            "start_line": self.source_start_line,
+            "end_line": self.source_end_line,
+            "license": self.license,
+        }
+
+
+@dataclass(slots=True)
+class _Chain:
+    """Runs of one file that follow each other in the query and in the file."""
+
+    index: CorpusIndex
+    view: "View"
+    file: int
+    tiles: list[tuple[int, int, int]]  # (query start, query end, file-local start)
+
+    @property
+    def q0(self) -> int:
+        return self.tiles[0][0]
+
+    @property
+    def q1(self) -> int:
+        return self.tiles[-1][1]
+
+    @property
+    def size(self) -> int:
+        return sum(b - a for a, b, _ in self.tiles)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One way of lexing the query: its tokens (offsets in the query text) and the first token
+    that may be reported (earlier ones are context)."""
+
+    stream: TokenStream
+    first: int
+
+
+def _sub_stream(ts: TokenStream, keep: np.ndarray, shift: int) -> TokenStream:
+    assert ts.start is not None and ts.end is not None
+    return TokenStream(ts.norm[keep], ts.raw[keep], ts.line[keep], ts.start[keep] - shift, ts.end[keep] - shift)
+
+
+def query_views(text: str, language: str | None, *, start: int = 0) -> list[View]:
+    """The lexings of ``text`` to search: as written, and, when the text may begin inside a
+    multi-line string or comment (a suggestion cut from the middle of a docstring), as if one
+    were open at its start. Offsets refer to ``normalize_newlines(text)``; tokens before
+    ``start`` (context) are not reported.
+
+    >>> text = "end of a docstring.\\n" + '"' * 3 + "\\nx = 1\\n"
+    >>> [len(v.stream) for v in query_views(text, "python")]
+    [9, 8]
+    """
+    text = normalize_newlines(text)
+    base = tokenize(text, language, offsets=True)
+    views = [View(base, int(np.searchsorted(base.start, start)))]  # type: ignore[arg-type]
+    for prefix in _open_prefixes(text, family_of(language)):
+        ts = tokenize(prefix + text, language, offsets=True)
+        assert ts.start is not None
+        sub = _sub_stream(ts, ts.start >= len(prefix), len(prefix))
+        views.append(View(sub, int(np.searchsorted(sub.start, start))))  # type: ignore[arg-type]
+    return views
+
+
+def _open_prefixes(text: str, family: str) -> list[str]:
+    if family == "python":
+        # Even without a quote in sight, the whole text may be the inside of a docstring.
+        m = _TRIPLE.search(text)
+        return [m.group() if m else '"' * 3]
+    if family in ("clike", "php", "dash"):
+        close = text.find("*/")
+        if close >= 0 and not 0 <= text.find("/*") < close:
+            return ["/*"]
+    return []
+
+
+_TRIPLE = re.compile("\"\"\"|'''")
+
+
+def candidates(index: CorpusIndex, views: list[View], limit: int) -> list[tuple[int, int, np.ndarray]]:
+    """Up to ``limit`` (view, file, diagonal) candidates, most LSH votes first, grouped as
+    ``(view, file, diagonals)``.
+
+    Query windows start every ``query_stride`` shingles; a vote is one (query window, band)
+    whose bucket holds a window of the file. A diagonal is ``file token - query token`` of the
+    two windows, exact to within the query stride.
+    """
+    p = index.params
+    perms = index.perms()
+    key_parts, pos_parts, view_parts = [], [], []
+    for v, view in enumerate(views):
+        hashes = minhash.shingle_hashes(view.stream.norm, p.shingle)
+        if hashes.shape[0] == 0:
+            continue
+        sig = minhash.sliding_signatures(hashes, p, perms)
+        pos = np.arange(0, sig.shape[0], p.query_stride)
+        if pos[-1] != sig.shape[0] - 1:
+            pos = np.append(pos, sig.shape[0] - 1)  # the last window too: a copy may end there
+        key_parts.append(minhash.band_keys(sig[pos], p))
+        pos_parts.append(pos)
+        view_parts.append(np.full(pos.shape[0], v))
+    if not key_parts or index.windows == 0:
+        return []
+    keys = np.concatenate(key_parts)
+    qpos = np.concatenate(pos_parts)
+    qview = np.concatenate(view_parts)
+    q_parts, wid_parts = [], []
+    for b in range(p.bands):
+        band = index.keys[b]
+        # Sorted distinct keys: fewer probes, and numpy narrows each search with the previous.
+        uk, inv = np.unique(keys[:, b], return_inverse=True)
+        bounds = np.searchsorted(band, np.concatenate((uk, uk + np.uint32(1))))
+        lo, hi = bounds[: uk.shape[0]], bounds[uk.shape[0] :]
+        hi[uk == np.uint32(0xFFFFFFFF)] = lo[uk == np.uint32(0xFFFFFFFF)]  # (+1 wrapped around)
+        size = hi - lo
+        ok = (size > 0) & (size <= p.max_bucket)
+        if not ok.any():
+            continue
+        q = np.flatnonzero(ok[inv])
+        counts = size[inv[q]]
+        total = int(counts.sum())
+        starts = np.repeat(lo[inv[q]] - np.cumsum(counts) + counts, counts) + np.arange(total)
+        wid_parts.append(index.ids[b][starts])
+        q_parts.append(np.repeat(q, counts))
+    if not wid_parts:
+        return []
+    wid = np.concatenate(wid_parts).astype(np.int64)
+    q = np.concatenate(q_parts)
+    files = index.file_of_windows(wid)
+    diag = index.window_token(wid, files) - index.file_tok[files].astype(np.int64) - qpos[q]
+    combined = ((qview[q].astype(np.int64) << 30) + files) << 32 | (diag + (1 << 31))
+    pair, votes = np.unique(combined, return_counts=True)
+    if pair.shape[0] > limit:
+        pair = pair[np.argpartition(-votes, limit - 1)[:limit]]
+    vf = pair >> 32
+    out = []
+    for key in np.unique(vf).tolist():
+        diags = (pair[vf == key] & 0xFFFFFFFF) - (1 << 31)
+        out.append((key >> 30, key & ((1 << 30) - 1), diags))
+    return out
+
+
+def _tiles(
+    index: CorpusIndex, view: View, files: np.ndarray, diags: np.ndarray, min_run: int
+) -> dict[int, list[tuple[int, int, int]]]:
+    """Per file, the runs of >= ``min_run`` equal normal-form tokens between the query (from
+    ``view.first`` on) and the file along each (file, diagonal) pair, found in one pass."""
+    q = view.stream.norm
+    i = np.arange(view.first, q.shape[0])
+    start = index.file_tok[files].astype(np.int64)
+    length = index.files["ntok"][files].astype(np.int64)
+    local = i[None, :] + diags[:, None]
+    valid = (local >= 0) & (local < length[:, None])
+    j = np.where(valid, local + start[:, None], 0)
+    eq = valid & (index.norm[j] == q[view.first :][None, :])
+    padded = np.zeros((eq.shape[0], eq.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = eq
+    step = np.diff(padded, axis=1)
+    rows, cols_s = np.nonzero(step == 1)
+    _, cols_e = np.nonzero(step == -1)  # starts and ends alternate within each row
+    keep = (cols_e - cols_s) >= min_run
+    out: dict[int, dict[tuple[int, int], tuple[int, int, int]]] = {}
+    for row, a, b in zip(rows[keep].tolist(), cols_s[keep].tolist(), cols_e[keep].tolist()):
+        qa, qb = view.first + a, view.first + b
+        out.setdefault(int(files[row]), {})[(qa, qb)] = (qa, qb, qa + int(diags[row]))
+    return {f: list(t.values()) for f, t in out.items()}
+
+
+def _chains(index: CorpusIndex, view: View, f: int, tiles: list[tuple[int, int, int]], max_gap: int) -> list[_Chain]:
+    """Best chains of non-overlapping tiles that follow each other in query and file."""
+    tiles = sorted(tiles, key=lambda t: (t[0], -t[1]))
+    n = len(tiles)
+    score = [b - a for a, b, _ in tiles]
+    prev = [-1] * n
+    for j in range(n):
+        qa, qb, ra = tiles[j]
+        for i in range(j):
+            pa, pb, pr = tiles[i]
+            pr_end = pr + pb - pa
+            if pb <= qa and pr_end <= ra and qa - pb <= max_gap and ra - pr_end <= max_gap:
+                s = score[i] + qb - qa
+                if s > score[j]:
+                    score[j], prev[j] = s, i
+    out = []
+    used: set[int] = set()
+    for j in sorted(range(n), key=lambda x: -score[x]):
+        if j in used:
+            continue
+        chain = []
+        k = j
+        while k >= 0 and k not in used:
+            chain.append(tiles[k])
+            used.add(k)
+            k = prev[k]
+        out.append(_Chain(index, view, f, chain[::-1]))
+    return out
+
+
+def find_matches(
+    indexes: list[CorpusIndex],
+    views: list[View],
+    text: str,
+    thresholds: Thresholds,
+    *,
+    report_all: bool = False,
+) -> list[Match]:
+    """Verified copies of corpus code in ``text``, searched through each lexing in ``views``
+    (see :func:`query_views`); matches do not overlap in the text.
+
+    ``report_all`` returns every verified match, below the reporting thresholds too (for
+    ``corpus query`` and the benchmark's threshold study).
+    """
+    t = thresholds
+    text = normalize_newlines(text)
+    views = [v for v in views if len(v.stream) - v.first >= t.min_run]
+    chains: list[_Chain] = []
+    for index in indexes:
+        reach = np.arange(-index.params.query_stride, index.params.query_stride + 1)
+        per_view: dict[int, tuple[list[int], list[np.ndarray]]] = {}
+        for v, f, diags in candidates(index, views, t.max_candidates):
+            # A hit aligns windows to within the query stride; try each diagonal near it.
+            near = np.unique((diags[:, None] + reach[None, :]).ravel())
+            fs, ds = per_view.setdefault(v, ([], []))
+            fs.extend([f] * near.shape[0])
+            ds.append(near)
+        for v, (fs, ds) in per_view.items():
+            found = _tiles(index, views[v], np.array(fs, dtype=np.int64), np.concatenate(ds), t.min_run)
+            for f, tiles in found.items():
+                chains.extend(_chains(index, views[v], f, tiles, t.max_gap))
+    chains.sort(key=lambda c: (-c.size, c.q0, c.index.name, c.file))
+    taken: list[tuple[int, int]] = []
+    out: list[Match] = []
+    for c in chains:
+        stream = c.view.stream
+        assert stream.start is not None and stream.end is not None
+        a, b = int(stream.start[c.q0]), int(stream.end[c.q1 - 1])
+        if any(a < y and x < b for x, y in taken):
+            continue
+        if not report_all and not _big_enough(c, t):
+            continue
+        m = _measure(c, text, t)
+        if report_all or _reportable(m, t):
+            taken.append((a, b))
+            out.append(m)
+    out.sort(key=lambda m: m.start_offset)
+    return out
+
+
+def _code_chars(stream: TokenStream, tiles: list[tuple[int, int, int]]) -> int:
+    """Characters of the matched code without comments, each run of whitespace counted once."""
+    assert stream.start is not None and stream.end is not None
+    total = 0
+    for a, b, _ in tiles:
+        st, en = stream.start[a:b], stream.end[a:b]
+        total += int((en - st).sum()) + int((st[1:] > en[:-1]).sum())
+    return total
+
+
+def _big_enough(c: _Chain, t: Thresholds) -> bool:
+    """The size test of :func:`_reportable`, cheap enough to run before measuring a chain."""
+    stream = c.view.stream
+    chars = _code_chars(stream, c.tiles)
+    if chars >= t.min_chars:
+        return True
+    if c.size < t.min_tokens:
+        return False
+    lines = np.unique(np.concatenate([stream.line[a:b] for a, b, _ in c.tiles])).shape[0]
+    return lines >= t.min_lines
+
+
+def _reportable(m: Match, t: Thresholds) -> bool:
+    big_enough = m.chars >= t.min_chars or (m.lines >= t.min_lines and m.tokens >= t.min_tokens)
+    if not big_enough:
+        return False
+    if m.similarity >= t.verbatim_similarity:
+        return True
+    return m.consistency >= t.rename_consistency and m.distinct >= t.renamed_min_distinct
+
+
+def _measure(c: _Chain, text: str, t: Thresholds) -> Match:
+    index, f, stream = c.index, c.file, c.view.stream
+    assert stream.start is not None and stream.end is not None
+    s, _ = index.file_span(f)
+    q_idx = np.concatenate([np.arange(a, b) for a, b, _ in c.tiles])
+    r_idx = np.concatenate([np.arange(r, r + b - a) for a, b, r in c.tiles]) + s
+    rraw = index.raw[r_idx]
+    similarity = float((stream.raw[q_idx] == rraw).mean())
+    # Renaming consistency: each query identifier maps to one corpus name and back.
+    ident = stream.norm[q_idx] == NORM_IDENT
+    consistency = 1.0
+    if ident.any():
+        qi = q_idx[ident]
+        names = [text[a:b] for a, b in zip(stream.start[qi].tolist(), stream.end[qi].tolist())]
+        forward: dict[str, dict[int, int]] = {}
+        backward: dict[int, dict[str, int]] = {}
+        for q, r in zip(names, rraw[ident].tolist()):
+            fw = forward.setdefault(q, {})
+            fw[r] = fw.get(r, 0) + 1
+            bw = backward.setdefault(r, {})
+            bw[q] = bw.get(q, 0) + 1
+        total = len(names)
+        consistency = min(
+            sum(max(v.values()) for v in forward.values()) / total,
+            sum(max(v.values()) for v in backward.values()) / total,
+        )
+    chars = _code_chars(stream, c.tiles)
+    qlines = stream.line[q_idx]
+    distinct = np.unique(np.concatenate([minhash.shingle_hashes(stream.norm[a:b], index.params.shingle) for a, b, _ in c.tiles])).shape[0]
+    first, last = c.tiles[0], c.tiles[-1]
+    rlines = index.lines(s + first[2], s + last[2] + last[1] - last[0])
+    sf = index.source_file(f)
+    return Match(
+        corpus=index.name,
+        repo=sf.repo,
+        path=sf.path,
+        license=sf.license,
+        source_start_line=int(rlines[0]),
+        source_end_line=int(rlines[-1]),
+        first_token=c.q0,
+        last_token=c.q1 - 1,
+        start_offset=int(stream.start[c.q0]),
+        end_offset=int(stream.end[c.q1 - 1]),
+        line=int(qlines.min()),
+        end_line=int(qlines.max()),
+        tokens=int(q_idx.shape[0]),
+        distinct=int(distinct),
+        chars=chars,
+        lines=int(np.unique(qlines).shape[0]),
+        similarity=round(similarity, 4),
+        consistency=round(consistency, 4),
+        kind="verbatim" if similarity >= t.verbatim_similarity else "renamed",
+    )
