@@ -23,6 +23,8 @@ from codeaudit.model import (
 )
 from codeaudit.registry import Rule
 
+#: A made-up token in the code; only the privacy finding's snippet masks it.
+SECRET = "ghp_Zx81Qm0aLk29Vb7Nc4Hd6Jf3Ps5Tw2Ry8Ue1"
 HOSTILE = '</script><script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">'
 
 
@@ -65,7 +67,7 @@ PY_CODE = (
     "def backup(name):\n"
     "    src = '/home/alice/projects/data'\n"
     "    subprocess.call('tar czf ' + name + ' ' + src, shell=True)\n"
-    "    token = 'ghp_****************************abcd'\n"
+    f"    token = '{SECRET}'\n"
     "    return src\n"
 )
 JS_CODE = (
@@ -100,7 +102,12 @@ def sample_report() -> Report:
            snippet="    subprocess.call('tar czf ' + name + ' ' + src, shell=True)"),
         _f("privacy", "CA201", "secret-in-code", Severity.HIGH, 6, column=13, cwe=798, confidence=Confidence.MEDIUM,
            message="GitHub Token in a string literal", evidence={"type": "GitHub Token", "secret": "ghp_****abcd"},
-           snippet="    token = 'ghp_****************************abcd'"),
+           snippet="    token = '[REDACTED:5f1c]'"),
+        # An auditor that quotes the secret it saw (as bandit's B105 message does): reports must
+        # still not show it.
+        _f("security", "B105", "hardcoded-password-string", Severity.LOW, 6, column=13, cwe=259,
+           message=f"Possible hardcoded password: '{SECRET}'", evidence={"match": f"token = '{SECRET}'"},
+           snippet=f"    token = '{SECRET}'"),
     )
     js_findings = (
         _f("privacy", "CA101", "username-in-path", Severity.MEDIUM, 3, column=15, cwe=359,

@@ -244,7 +244,7 @@ def test_table_shows_evidence_errors_problems_and_suppressions():
                    "unused 'codeaudit: ignore[B101]'", "bare 'codeaudit: ignore'", "2 suppressed",
                    "No findings (1): clean-go", "tests: tasks=1"):
         assert needle in text, needle
-    assert "ghp_****************************abcd" in text  # code is shown as the auditor left it (masked)
+    assert "❱ 6     token = '[REDACTED:5f1c]'" in text  # the code shows the secret as the auditor masked it
 
 
 # -- HTML (static checks; the browser test is in test_report_html.py) --------------------------
@@ -263,3 +263,21 @@ def test_html_escapes_everything_from_the_input():
     assert HOSTILE not in text
     assert text.count("<script>") == 1 and text.count("</script>") == 1
     assert "&lt;/script&gt;&lt;script&gt;window.__pwned" in text
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "html"])
+def test_a_secret_masked_by_one_auditor_is_masked_everywhere(fmt):
+    from report_sample import SECRET
+
+    text = rendered(fmt, width=120) if fmt == "table" else rendered(fmt)
+    assert SECRET not in text
+    assert "[REDACTED:5f1c]" in text or fmt == "html" and "[REDACTED:5f1c]" in __import__("html").unescape(text)
+
+
+def test_masker_learns_only_real_redactions():
+    from codeaudit.report._common import Masker
+
+    assert not Masker.from_pairs([("    x = 1", "x = 1"), ("a = 'abc'", "a = 'abc'")])  # re-indented, same
+    assert not Masker.from_pairs([("y = '" + "z" * 50 + "'", "y = '" + "z" * 10 + "…")])  # shortened
+    m = Masker.from_pairs([("url = 'https://u:Secr3tPass@h/x'", "url = 'https://u:****@h/x'")])
+    assert m("curl https://u:Secr3tPass@h/x") == "curl https://u:****@h/x"

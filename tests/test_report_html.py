@@ -58,7 +58,7 @@ def test_charts_show_the_counts(page):
     summary = sample_report().summary()
     assert {row: n for row, n, _ in bars} == {k: v for k, v in summary["by_severity"].items() if v}
     widths = {row: w for row, _, w in bars}
-    assert widths["high"] > widths["low"] > 0  # drawn, and proportional
+    assert widths["high"] == widths["low"] == 2 * widths["critical"] > 0  # drawn, and proportional
     labels = browser.js(
         "Array.prototype.map.call(document.querySelectorAll('#chart-verdict text.count'), function (t) { return t.textContent; })"
     )
@@ -75,17 +75,22 @@ def test_filters_hide_and_show_findings(page):
     browser.click("input.filter[data-kind=auditor][value=privacy]")  # untick privacy
     assert browser.js("document.querySelector('input.filter[value=privacy]').checked") is False
     assert visible(browser, ".finding[data-auditor=privacy]") == 0
-    assert visible(browser, ".finding[data-auditor=security]") == 1
+    assert visible(browser, ".finding[data-auditor=security]") == 2
     assert browser.js("document.getElementById('shown-count').textContent") == str(total - 2)
 
     browser.click("input.filter[data-kind=severity][value=high]")  # untick high: B602 goes too
+    assert visible(browser, ".finding[data-auditor=security]") == 1
+    browser.click("input.filter[data-kind=severity][value=low]")  # and low: B105 and CA301
     assert visible(browser, ".finding[data-auditor=security]") == 0
     assert visible(browser, "article[data-id='py-backup']") == 0  # nothing left to show in it
+    assert visible(browser, "article[data-id='mem-1']") == 0
+    assert visible(browser, "article[data-id='task-7']") == 1  # its medium finding stays
 
     browser.click("#show-suppressed")
     assert visible(browser, ".finding[data-suppressed]") == 0  # both suppressed ones are privacy
-    browser.click("input.filter[data-kind=auditor][value=privacy]")
-    browser.click("input.filter[data-kind=severity][value=high]")
+    for selector in ("[data-kind=auditor][value=privacy]", "[data-kind=severity][value=high]",
+                     "[data-kind=severity][value=low]"):
+        browser.click(f"input.filter{selector}")
     assert visible(browser, ".finding[data-suppressed]") == 2
     assert visible(browser, ".finding") == total + 2
     assert browser.requests()[1:] == []  # clicking loaded nothing either

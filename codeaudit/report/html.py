@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..model import Severity
 from ._common import (
+    Masker,
     auditor_names,
     code_lines,
     evidence_items,
@@ -240,16 +241,17 @@ def _article(w, result: "AuditResult", rules: Mapping[str, "Rule"]) -> None:
         if value and not (label == "path" and value == s.id):
             where.append(f"{label}: {value}")
     w(f"<p class=\"where\">{escape(' · '.join(where))}</p>\n")
+    masker = Masker.of(result)
     for window in windows(result, list(result.findings)):
         w("<div class=\"window\">\n")
         for f in window.findings:
-            _finding(w, result, f, rules.get(f.rule_id))
-        _code(w, result, window)
+            _finding(w, result, f, rules.get(f.rule_id), masker)
+        _code(w, result, window, masker)
         w("</div>\n")
     if result.data:
         w("<table class=\"facts\">")
         for name, facts in result.data.items():
-            items = evidence_items(facts) if isinstance(facts, Mapping) else [("", one_line(facts))]
+            items = evidence_items(facts, masker=masker) if isinstance(facts, Mapping) else [("", masker(one_line(facts)))]
             text = " · ".join(f"{k}={v}" if k else v for k, v in items)
             w(f"<tr><th>{escape(str(name))}</th><td>{escape(text)}</td></tr>")
         w("</table>\n")
@@ -258,12 +260,12 @@ def _article(w, result: "AuditResult", rules: Mapping[str, "Rule"]) -> None:
         for e in result.errors:
             where = f" (line {e.line})" if e.line else ""
             w(f"<li class=\"error\" data-auditor=\"{escape(e.auditor)}\">error [{escape(e.auditor)}/{escape(e.code)}] "
-              f"{escape(e.message)}{where}</li>\n")
+              f"{escape(masker(e.message))}{where}</li>\n")
         w("</ul>\n")
     w("</article>\n")
 
 
-def _finding(w, result: "AuditResult", f: "Finding", rule: "Rule | None") -> None:
+def _finding(w, result: "AuditResult", f: "Finding", rule: "Rule | None", masker: Masker) -> None:
     sev = f.severity.label
     classes = f"finding sev-{sev}" + (" suppressed" if not f.active else "")
     supp = f" data-suppressed=\"{escape(f.suppressed)}\"" if f.suppressed else ""
@@ -273,14 +275,14 @@ def _finding(w, result: "AuditResult", f: "Finding", rule: "Rule | None") -> Non
     badge = f"<span class=\"badge supp\">suppressed: {escape(f.suppressed)}</span> " if f.suppressed else ""
     w(f"<div><span class=\"badge sev\">{sev}</span> {badge}<span class=\"rule\">{escape(f.rule_id)} "
       f"{escape(f.rule_name)}</span> · {where}</div>\n")
-    w(f"<div class=\"msg\">{escape(f.message)}</div>\n")
+    w(f"<div class=\"msg\">{escape(masker(f.message))}</div>\n")
     about = f"{f.auditor} · confidence {f.confidence.label}"
     cwe = ""
     if f.cwe is not None:
         cwe = (f" · <a href=\"https://cwe.mitre.org/data/definitions/{f.cwe}.html\" rel=\"noreferrer noopener\" "
                f"target=\"_blank\">{f.cwe_id}</a>")
     w(f"<div class=\"about\">{escape(about)}{cwe}</div>\n")
-    items = evidence_items(f.evidence, max_chars=400)
+    items = evidence_items(f.evidence, max_chars=400, masker=masker)
     if items:
         w("<dl class=\"evidence\">")
         for key, value in items:
@@ -292,7 +294,7 @@ def _finding(w, result: "AuditResult", f: "Finding", rule: "Rule | None") -> Non
     w("</div>\n")
 
 
-def _code(w, result: "AuditResult", window) -> None:
+def _code(w, result: "AuditResult", window, masker: Masker) -> None:
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
 
@@ -300,7 +302,7 @@ def _code(w, result: "AuditResult", window) -> None:
         style=PYGMENTS_STYLE, cssclass="hl", linenos="inline", linenostart=window.start,
         hl_lines=sorted(n - window.start + 1 for n in window.flagged), wrapcode=True,
     )
-    w(highlight(code_lines(result, window) + "\n", lexer_for(result.language), formatter))
+    w(highlight(code_lines(result, window, masker) + "\n", lexer_for(result.language), formatter))
 
 
 def _tail(w, report: "Report") -> None:

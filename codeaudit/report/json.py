@@ -1,14 +1,27 @@
-"""``--format json``: the stable ``codeaudit.report/1`` document (schema: ``schemas/report.schema.json``)."""
+"""``--format json``: the stable ``codeaudit.report/1`` document (schema: ``schemas/report.schema.json``).
+
+Secrets that one auditor masked in its snippet are masked in every other finding of the same
+suggestion too (see :class:`~codeaudit.report._common.Masker`), so an auditor that quotes a
+secret in its message cannot leak it into the report.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._common import Masker, masked
+
 if TYPE_CHECKING:
     from ..model import Report
 
 
 def render(report: "Report", stream: TextIO, *, indent: int | None = 2, **_: Any) -> None:
-    json.dump(report.to_dict(), stream, indent=indent, ensure_ascii=False)
+    doc = report.to_dict()
+    for result, out in zip(report.results, doc["results"]):
+        masker = Masker.of(result)
+        out["findings"] = masked(out["findings"], masker)
+        out["errors"] = masked(out["errors"], masker)
+    json.dump(doc, stream, indent=indent, ensure_ascii=False)
     stream.write("\n")
+

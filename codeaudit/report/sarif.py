@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from ..model import Severity
-from ._common import plain_json, rules_for
+from ._common import Masker, masked, plain_json, rules_for
 
 if TYPE_CHECKING:
     from ..model import AuditResult, Finding, Report
@@ -76,11 +76,13 @@ def to_sarif(report: "Report", *, rules: Mapping[str, "Rule"] | None = None) -> 
     descriptors: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     results = []
+    maskers: dict[int, Masker] = {}
     for result, finding in report.findings(include_suppressed=True):
         if finding.rule_id not in index:
             index[finding.rule_id] = len(descriptors)
             descriptors.append(_descriptor(finding, known.get(finding.rule_id)))
-        results.append(_result(result, finding, index[finding.rule_id]))
+        masker = maskers.setdefault(id(result), Masker.of(result))
+        results.append(_result(result, finding, index[finding.rule_id], masker))
 
     tool = report.tool
     driver: dict[str, Any] = {
@@ -155,17 +157,18 @@ def artifact_uri(result: "AuditResult") -> str:
     return quote(where, safe="/:@!$&'()*+,;=-._~")
 
 
-def _result(result: "AuditResult", finding: "Finding", rule_index: int) -> dict[str, Any]:
+def _result(result: "AuditResult", finding: "Finding", rule_index: int, masker: Masker) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": finding.line, "startColumn": finding.column, "endLine": finding.end_line}
     if finding.end_column is not None and (finding.end_line > finding.line or finding.end_column > finding.column):
         region["endColumn"] = finding.end_column
     if finding.snippet:
-        region["snippet"] = {"text": finding.snippet}
+        region["snippet"] = {"text": masker(finding.snippet)}
     out: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
-        "message": {"text": finding.message},
+        # An auditor that quoted a secret another auditor masked does not get to leak it here.
+        "message": {"text": masker(finding.message)},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(result)}, "region": region}}],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {
@@ -173,7 +176,7 @@ def _result(result: "AuditResult", finding: "Finding", rule_index: int) -> dict[
             "auditor": finding.auditor,
             "severity": finding.severity.label,
             "confidence": finding.confidence.label,
-            "evidence": plain_json(finding.evidence),
+            "evidence": masked(plain_json(finding.evidence), masker),
         },
     }
     if finding.cwe_id:

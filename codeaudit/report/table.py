@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._common import auditor_names, code_lines, evidence_items, lexer_for, one_line, suppression_notes, windows
+from ._common import Masker, auditor_names, code_lines, evidence_items, lexer_for, one_line, suppression_notes, windows
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -149,21 +149,22 @@ def _result(console: "Console", result: "AuditResult") -> None:
     console.print()
     console.print(Line(title, align="left", characters="─"))
     active = [f for f in result.findings if f.active]
+    masker = Masker.of(result)
     for window in windows(result, active):
         for f in window.findings:
-            _finding(console, f)
-        _code(console, result, window)
+            _finding(console, f, masker)
+        _code(console, result, window, masker)
     for f in result.findings:
         if not f.active:
             console.print(Padding(Text(f"suppressed ({f.suppressed}): {f.rule_id} {f.rule_name} at line {f.line}", style="dim"), (0, 0, 0, 2)))
     for name, facts in (result.data or {}).items():
-        console.print(Padding(Text.assemble((f"{name}: ", "bold"), _facts(facts)), (0, 0, 0, 2)))
+        console.print(Padding(Text.assemble((f"{name}: ", "bold"), masker(_facts(facts))), (0, 0, 0, 2)))
     for e in result.errors:
         where = f" (line {e.line})" if e.line else ""
-        console.print(Padding(Text.assemble(("error ", "bold magenta"), f"[{e.auditor}/{e.code}] {one_line(e.message, 400)}{where}"), (0, 0, 0, 2)))
+        console.print(Padding(Text.assemble(("error ", "bold magenta"), f"[{e.auditor}/{e.code}] {masker(one_line(e.message, 400))}{where}"), (0, 0, 0, 2)))
 
 
-def _finding(console: "Console", f: "Finding") -> None:
+def _finding(console: "Console", f: "Finding", masker: Masker) -> None:
     from rich.padding import Padding
     from rich.text import Text
 
@@ -173,18 +174,18 @@ def _finding(console: "Console", f: "Finding") -> None:
         (f" {sev.upper()} ", SEVERITY_STYLE[sev]), " ", (f.rule_id, "bold"), f" {f.rule_name} · {where}",
     ), (0, 0, 0, 2)))
     about = f"{f.auditor} · confidence {f.confidence.label}" + (f" · {f.cwe_id}" if f.cwe_id else "")
-    lines = [Text(one_line(f.message, 500)), Text(about, style="dim")]
-    lines += [Text.assemble((f"{key}: ", "dim"), value) for key, value in evidence_items(f.evidence)]
+    lines = [Text(masker(one_line(f.message, 500))), Text(about, style="dim")]
+    lines += [Text.assemble((f"{key}: ", "dim"), value) for key, value in evidence_items(f.evidence, masker=masker)]
     for line in lines:
         console.print(Padding(line, (0, 0, 0, 4)))
 
 
-def _code(console: "Console", result: "AuditResult", window) -> None:
+def _code(console: "Console", result: "AuditResult", window, masker: Masker) -> None:
     from rich.padding import Padding
     from rich.syntax import Syntax
 
     syntax = Syntax(
-        code_lines(result, window),
+        code_lines(result, window, masker),
         lexer_for(result.language),
         theme="ansi_dark",
         background_color="default",
