@@ -168,11 +168,12 @@ def _sha256(text: str) -> str:
 
 
 # -- charts ------------------------------------------------------------------------------------
-def _bars(w, chart_id: str, caption: str, rows: list[tuple[str, list[tuple[str, int, str]]]]) -> None:
+def _bars(w, chart_id: str, caption: str, rows: list[tuple[str, list[tuple[str, int, str]]]],
+          legend: dict[str, str] | None = None) -> None:
     """A horizontal bar chart; each row is (label, [(series, count, colour), ...]) stacked."""
     label_w, bar_w, row_h = 110, 240, 22
     peak = max([sum(c for _, c, _ in parts) for _, parts in rows] + [1])
-    height = row_h * len(rows) + 6
+    height = row_h * len(rows) + 6 + (row_h if legend else 0)
     w(f"<figure class=\"chart\" id=\"{chart_id}\"><figcaption>{escape(caption)}</figcaption>\n")
     w(f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{label_w + bar_w + 50}\" height=\"{height}\" role=\"img\" "
       f"aria-label=\"{escape(caption)}\">\n")
@@ -190,6 +191,12 @@ def _bars(w, chart_id: str, caption: str, rows: list[tuple[str, list[tuple[str, 
                   f"<title>{escape(label)} · {escape(series)}: {count}</title></rect>\n")
             x += width
         w(f"<text class=\"count\" data-row=\"{escape(label)}\" x=\"{x + 4:.1f}\" y=\"{y + 14}\">{total}</text>\n")
+    if legend:
+        x, y = 0, 3 + len(rows) * row_h
+        for name, colour in legend.items():
+            w(f"<rect x=\"{x}\" y=\"{y + 4}\" width=\"10\" height=\"10\" fill=\"{colour}\"></rect>"
+              f"<text x=\"{x + 14}\" y=\"{y + 14}\">{escape(name)}</text>\n")
+            x += 14 + 8 * len(name) + 12
     w("</svg></figure>\n")
 
 
@@ -202,7 +209,7 @@ def _charts(w, report: "Report", summary: dict[str, Any]) -> None:
     for name in auditor_names(report):
         counts = summary["by_auditor"].get(name, {})
         rows.append((name, [(sev, counts.get(sev, 0), SEVERITY_COLOR[sev]) for sev in SEVERITIES]))
-    _bars(w, "chart-auditor", "Findings by auditor", rows or [("none", [])])
+    _bars(w, "chart-auditor", "Findings by auditor", rows or [("none", [])], legend=SEVERITY_COLOR)
     verdicts = summary["verdicts"]
     _bars(w, "chart-verdict", "Suggestions by verdict",
           [(v, [(v, verdicts[v], VERDICT_COLOR[v])]) for v in ("fail", "warn", "pass")])
