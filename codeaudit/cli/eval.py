@@ -37,7 +37,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table", help="report format (default: table)")
     p.add_argument("-k", default="1,10,100", metavar="LIST", help="comma-separated k values for pass@k (default: 1,10,100)")
     p.add_argument("--timeout", type=float, default=3.0, metavar="S", help="seconds per sample (default: 3.0, as the reference harness)")
-    p.add_argument("--workers", type=int, default=0, metavar="N", help="sandbox workers (default: one per CPU core)")
+    p.add_argument("--workers", type=int, default=0, metavar="N", help="sandbox workers (default: two per CPU core)")
     p.add_argument("--sandbox", choices=("auto", "bwrap", "rlimit"), default="auto", help="sandbox mode (default: auto)")
     p.add_argument("--bwrap", metavar="PATH", help="bubblewrap binary (default: bwrap on PATH, else /usr/bin/bwrap)")
     p.add_argument("--memory-mb", type=int, default=512, metavar="MB", help="memory limit per process (default: 512)")

@@ -89,7 +89,8 @@ class SandboxConfig:
     mode: str = "auto"
     #: Path of the bubblewrap binary; ``None`` = ``bwrap`` on PATH, else /usr/bin/bwrap.
     bwrap: str | None = None
-    #: Worker processes; 0 = one per CPU core.
+    #: Worker processes; 0 = two per CPU core (an attempt alternates between its two
+    #: processes, so one worker alone leaves its core idle part of the time).
     workers: int = 0
     limits: Limits = field(default_factory=Limits)
     #: The interpreter that runs the code (its stdlib and site-packages are made visible).
@@ -577,7 +578,7 @@ def _force_rmtree(path: str) -> None:
 class Sandbox:
     """A pool of sandbox workers; reuse one across batches to pay start-up once.
 
-    ``run_all`` keeps every core busy (one worker per core by default) and returns the results
+    ``run_all`` keeps every core busy (two workers per core by default) and returns the results
     in the order of the jobs; a crashed worker costs only its current attempt (``sandbox-error``)
     and is restarted.
     """
@@ -627,7 +628,7 @@ class Sandbox:
         """Run every job; ``progress(1)`` is called as each finishes."""
         if not jobs:
             return []
-        wanted = self.config.workers or os.cpu_count() or 1
+        wanted = self.config.workers or 2 * (os.cpu_count() or 1)
         workers = self._ensure(min(wanted, len(jobs)))
         results: list[RunResult | None] = [None] * len(jobs)
         next_index = iter(range(len(jobs)))
