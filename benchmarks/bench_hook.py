@@ -233,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     auditors = report["tool"]["auditors"]
     per_auditor = {name: info.get("seconds") for name, info in auditors.items()}
     summary = report["summary"]
+    from importlib.metadata import version as dist_version
+
     results = {
+        "anchors": {"bandit": dist_version("bandit"), "detect-secrets": dist_version("detect-secrets")},
         "workload": facts,
         "hook_auditors": list(auditors),
         "hook_findings": summary["findings"],
