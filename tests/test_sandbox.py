@@ -54,6 +54,12 @@ def test_outcomes(sandbox, setup, outcome, error_type):
     assert 0 < result.duration_s < 10
 
 
+@pytest.mark.parametrize("setup", ["x = '\ud800'\n", "x = 1\x00\n", "x = 'caf\u00e9 \u2603'\ndef add(a, b):\n    return 'ok'\n"])
+def test_odd_characters_reach_the_sandbox_and_fail_there(sandbox, setup):
+    result = sandbox.run(Job(setup=setup, tests=CHECK, call="add"))
+    assert result.outcome in ("error", "failed") and result.outcome != "sandbox-error", result
+
+
 def test_error_record_names_lines(sandbox):
     result = sandbox.run(Job(setup="# header\ndef add(a, b):\n    return a / 0\n", tests=CHECK, call="add"))
     assert (result.sample_line, result.tests_line, result.tests_source) == (3, 2, "assert f(2, 3) == 5")

@@ -520,7 +520,9 @@ class _Worker:
     def run(self, job: Job) -> RunResult:
         timeout = job.timeout_s or self.config.limits.timeout_s
         request = {"setup": job.setup, "tests": job.tests, "call": job.call, "timeout": timeout}
-        payload = json.dumps(request, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        # ASCII JSON: lone surrogates and other odd characters travel escaped, and the code
+        # under test meets them (and fails on them) inside the sandbox.
+        payload = json.dumps(request).encode("ascii")
         started = time.monotonic()
         try:
             assert self.proc is not None and self.proc.stdin is not None

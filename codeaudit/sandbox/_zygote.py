@@ -23,7 +23,6 @@ Nothing is inferred from an exit code.
 from __future__ import annotations
 
 import builtins
-import errno
 import fcntl
 import io
 import json
@@ -36,7 +35,6 @@ import socket
 import struct
 import sys
 import time
-import traceback
 import types
 
 # Preloaded so that forks start with them imported, and so that the code under test finds them
@@ -81,7 +79,10 @@ def _prctl(option: int, arg: int) -> None:
 
         _libc = ctypes.CDLL(None, use_errno=True)
     if _libc.prctl(option, arg, 0, 0, 0) != 0:
-        raise OSError(_libc.__dict__.get("errno", 0), f"prctl({option}) failed")
+        import ctypes
+
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl({option}) failed: {os.strerror(err)}")
 
 
 # --- framing ------------------------------------------------------------------------------------
