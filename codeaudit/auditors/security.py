@@ -154,11 +154,10 @@ class SecurityAuditor(Auditor):
                 line, column, end_line, end_column = where
                 if only_lines is not None and line not in only_lines:
                     continue
-                if (rule.id, line) in seen:
-                    continue
-                if only_lines is not None and (line, rule.rule.cwe) in taken_lines:
-                    continue  # bandit already reported this weakness on this line
+                if (rule.id, line) in seen or (line, rule.rule.cwe) in taken_lines:
+                    continue  # already reported on this line (bandit or another rule, same CWE)
                 seen.add((rule.id, line))
+                taken_lines.add((line, rule.rule.cwe))
                 match = ctx.text[start:end]
                 snippet = None
                 if rule.redact or rule.rule.cwe in _SECRET_CWES:
@@ -204,7 +203,7 @@ class SecurityAuditor(Auditor):
                 continue
             seen.add((issue.test_id, line))
             where = run_ctx.to_completion(issue.lineno, issue.col_offset + 1)
-            column = where[1] + attempt.shift if where is not None and where[0] == line else 1
+            column = where[1] if where is not None and where[0] == line else 1
             rule = bandit_rule(issue.test_id)
             cwe = issue.cwe.id or None
             snippet = _lines(ctx.completion, line, line)
@@ -310,12 +309,11 @@ def _visitor_class() -> type:
 
 @dataclass(frozen=True, slots=True)
 class _Parse:
-    """What bandit gets: a context whose text parses, its tree, the column shift of a dedented
-    completion, the completion lines inside the text, and why the rest did not parse."""
+    """What bandit gets: a context whose text parses, its tree, the completion lines inside the
+    text, and why the rest did not parse."""
 
     ctx: CodeContext
     tree: ast.Module
-    shift: int
     covered: frozenset[int]
     error: str = ""
 
@@ -323,31 +321,144 @@ class _Parse:
 def _parseable(ctx: CodeContext) -> _Parse | str:
     """The richest text that parses, or why nothing did.
 
-    Tried in order: prompt + completion + suffix, prompt + completion, the completion alone
-    (dedented when indented as a whole), then the longest parseable prefix of the last two.
+    Tried in order: prompt + completion + suffix, prompt + completion, and the completion alone
+    placed in synthetic enclosing blocks (:func:`_fragment`). When none parses whole — a window
+    that starts or ends mid-statement — the candidate covering the most completion lines wins
+    among the longest parseable prefixes and the completion with its first lines left out.
     """
     n_lines = max(1, len(ctx.completion.splitlines()))
     everything = frozenset(range(1, n_lines + 1))
-    candidates: list[tuple[CodeContext, int]] = [(ctx, 0)]
-    if ctx.end < len(ctx.text):
-        candidates.append((CodeContext.build(prompt=ctx.text[: ctx.start], completion=ctx.completion), 0))
-    alone, shift = _dedented(ctx.completion)
-    if ctx.start > 0 or shift:
-        candidates.append((CodeContext.build(completion=alone), shift))
+    imports = _synthetic_imports(ctx.text)
+    prompt, completion, suffix = ctx.text[: ctx.start], ctx.completion, ctx.text[ctx.end :]
+    whole = [CodeContext.build(prompt=imports + prompt, completion=completion, suffix=suffix)]
+    if suffix:
+        whole.append(CodeContext.build(prompt=imports + prompt, completion=completion))
+    alone = []
+    if prompt or completion.lstrip("\r\n")[:1] in (" ", "\t") or _odd_quotes(completion):
+        alone = [_fragment(imports, completion, in_string) for in_string in ((False, True) if _odd_quotes(completion) else (False,))]
     first_error = ""
-    for candidate, candidate_shift in candidates:
+    for candidate in whole + alone:
         tree, error = _try_parse(candidate.text)
         if tree is not None:
-            return _Parse(candidate, tree, candidate_shift, everything)
+            return _Parse(candidate, tree, everything)
         first_error = first_error or error
-    for candidate, candidate_shift in candidates[1:] or candidates:
-        prefix = _longest_prefix(candidate)
-        if prefix is not None:
-            cut, tree, last_line = prefix
-            covered = frozenset(n for n in everything if n <= last_line)
-            if covered:
-                return _Parse(cut, tree, candidate_shift, covered, _try_parse(candidate.text)[1])
-    return first_error
+    best: _Parse | None = None
+    partial = [(c, everything) for c in (whole[1:] or whole) + alone]
+    partial += [(_fragment(imports, _blank_leading(completion, k), False), frozenset(range(k + 1, n_lines + 1))) for k in range(1, min(5, n_lines))]
+    for candidate, lines in partial:
+        if best is not None and len(best.covered) >= len(lines):
+            continue  # cannot do better than what is already found
+        tree, _ = _try_parse(candidate.text)
+        if tree is None:
+            prefix = _longest_prefix(candidate)
+            if prefix is None:
+                continue
+            candidate, tree, last_line = prefix
+            lines = frozenset(n for n in lines if n <= last_line)
+        if lines and (best is None or len(lines) > len(best.covered)):
+            best = _Parse(candidate, tree, lines, first_error)
+    return best if best is not None else first_error
+
+
+def _fragment(imports: str, code: str, in_string: bool) -> CodeContext:
+    """``code`` as a completion between synthetic context that lets a fragment parse."""
+    return CodeContext.build(prompt=imports + _enclosing_blocks(code, in_string), completion=code, suffix=_closing_suffix(code))
+
+
+def _odd_quotes(code: str) -> str:
+    """The triple quote that occurs an odd number of times (a string cut by the window), or ''."""
+    return next((q for q in ('"""', "'''") if code.count(q) % 2), "")
+
+
+def _blank_leading(code: str, k: int) -> str:
+    """``code`` with its first ``k`` lines emptied (line numbers stay the same)."""
+    lines = code.splitlines(keepends=True)
+    return "".join("\n" if i < k else ln for i, ln in enumerate(lines))
+
+
+def _closing_suffix(code: str) -> str:
+    """A ``pass`` body when the fragment stops right after a block opener (``if x:``)."""
+    last = next((ln for ln in reversed(code.splitlines()) if ln.strip() and not ln.lstrip().startswith("#")), "")
+    if not last.rstrip().endswith(":"):
+        return ""
+    indent = len(last) - len(last.lstrip())
+    return ("" if code.endswith("\n") else "\n") + " " * (indent + 4) + "pass\n"
+
+
+#: Modules whose bandit tests only fire when the module is imported (bandit resolves names
+#: through the imports), keyed by how a fragment refers to them without importing them.
+_IMPLIED_IMPORTS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(use), module, statement)
+    for use, module, statement in (
+        (r"\btorch\s*\.", "torch", "import torch"),
+        (r"\byaml\s*\.", "yaml", "import yaml"),
+        (r"\bET\s*\.", "xml", "import xml.etree.ElementTree as ET"),
+        (r"\bminidom\s*\.", "xml", "from xml.dom import minidom"),
+        (r"\bparamiko\s*\.", "paramiko", "import paramiko"),
+        (r"\bjinja2\s*\.", "jinja2", "import jinja2"),
+        (r"(?<![\w.])Environment\s*\(", "jinja2", "from jinja2 import Environment"),
+        (r"\btarfile\s*\.|\.extractall\s*\(", "tarfile", "import tarfile"),
+        (r"\bmark_safe\s*\(", "django", "from django.utils.safestring import mark_safe"),
+        (r"(?<![\w.])Markup\s*\(", "markupsafe", "from markupsafe import Markup"),
+        (r"\.from_pretrained\s*\(", "transformers", "import transformers"),
+        (r"\bapp\s*\.\s*run\s*\(", "flask", "import flask"),
+        (r"(?<![\w.])(?:DES|DES3|ARC2|ARC4|Blowfish|CAST|XOR)\s*\.\s*new\s*\(", "Crypto", "from Crypto.Cipher import DES, DES3, ARC2, ARC4, Blowfish, CAST, XOR"),
+        (r"(?<![\w.])(?:MD2|MD4|MD5|SHA)\s*\.\s*new\s*\(", "Crypto", "from Crypto.Hash import MD2, MD4, MD5, SHA"),
+    )
+)
+
+
+def _synthetic_imports(text: str) -> str:
+    """Import lines for modules the text uses without importing them (fragments often lack
+    their imports). They sit before the prompt, so findings on them are never reported.
+
+    >>> _synthetic_imports("cfg = yaml.load(fh)\\n")
+    'import yaml\\n'
+    """
+    if "__future__" in text:
+        return ""  # a __future__ import must stay the first statement
+    lines = []
+    for use, module, statement in _IMPLIED_IMPORTS:
+        if statement not in lines and use.search(text) and not re.search(rf"^\s*(?:import|from)\s+{module}\b", text, re.MULTILINE):
+            lines.append(statement)
+    return "".join(line + "\n" for line in lines)
+
+
+_CONTINUATION = re.compile(r"^(?:elif\b|else\s*:|except\b|finally\s*:)")
+
+
+def _enclosing_blocks(code: str, in_string: bool = False) -> str:
+    """Synthetic lines that make an indented fragment parse where it stands.
+
+    A completion is often the middle of a function: it starts indented and may dedent further
+    down (``        x = 1`` … ``    return x`` … ``def g():``). Rather than re-indenting it
+    (which would move every column), put ``async def`` headers (so ``return``, ``await`` and
+    ``yield`` stay legal) at each indentation level the fragment steps back to, open an
+    ``if``/``try`` when it starts with ``elif``/``else``/``except``/``finally``, and, with
+    ``in_string``, open a triple-quoted string whose end is the fragment's first triple quote
+    (a window that starts inside a docstring). The lines go in front as context, so completion
+    lines and columns keep their numbers.
+
+    >>> print(_enclosing_blocks("        x = 1\\n    return x\\n"), end="")
+    async def _codeaudit_0():
+        async def _codeaudit_1():
+    """
+    lines = code.splitlines()
+    opener = _odd_quotes(code) if in_string else ""
+    start = next(i for i, ln in enumerate(lines) if opener in ln) if opener else 0
+    body = [ln for ln in lines[start:] if ln.strip() and (opener or not ln.lstrip().startswith("#"))]
+    if not body:
+        return ""
+    indents = [len(ln) - len(ln.lstrip()) for ln in body]
+    first = indents[0]
+    levels = [lvl for lvl in sorted({0, *indents[1:]}) if lvl < first]
+    out = [f"{' ' * lvl}async def _codeaudit_{n}():\n" for n, lvl in enumerate(levels)]
+    if opener:
+        out.append(f"{' ' * first}{opener}\n")
+    elif _CONTINUATION.match(body[0].lstrip()):
+        keyword = "if True:" if body[0].lstrip().startswith(("elif", "else")) else "try:"
+        out.append(f"{' ' * first}{keyword}\n{' ' * (first + 4)}pass\n")
+    return "".join(out)
 
 
 def _try_parse(text: str) -> tuple[ast.Module | None, str]:
@@ -380,16 +491,6 @@ def _longest_prefix(ctx: CodeContext) -> tuple[CodeContext, ast.Module, int] | N
         cut = CodeContext.build(prompt=ctx.text[: ctx.start], completion=text[ctx.start :])
         return cut, tree, cut.locate_line(end) or 0
     return None
-
-
-def _dedented(code: str) -> tuple[str, int]:
-    """The completion without its common indentation, and the width removed."""
-    dedented = textwrap.dedent(code)
-    if dedented == code:
-        return code, 0
-    first = next((ln for ln in code.splitlines() if ln.strip()), "")
-    first_d = next((ln for ln in dedented.splitlines() if ln.strip()), "")
-    return dedented, len(first) - len(first_d)
 
 
 def _issue_line(ctx: CodeContext, issue: Any) -> int | None:
