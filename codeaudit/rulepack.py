@@ -84,11 +84,12 @@ class LazyRegex:
     they load. A pattern that does not compile raises :class:`RulePackError` naming the rule.
     """
 
-    __slots__ = ("source", "where", "_compiled")
+    __slots__ = ("source", "where", "builtin", "_compiled")
 
-    def __init__(self, source: str, where: str) -> None:
+    def __init__(self, source: str, where: str, *, builtin: bool = True) -> None:
         self.source = source
         self.where = where
+        self.builtin = builtin
         self._compiled: re.Pattern[str] | None = None
 
     def get(self) -> re.Pattern[str]:
@@ -96,7 +97,7 @@ class LazyRegex:
             try:
                 self._compiled = re.compile(self.source, re.MULTILINE)
             except re.error as exc:
-                raise RulePackError(f"{self.where}: bad regular expression {self.source!r}: {exc}") from None
+                raise RulePackError(f"{self.where}: bad regular expression {self.source!r}: {exc}", builtin=self.builtin) from None
         return self._compiled
 
     def __repr__(self) -> str:
@@ -230,7 +231,7 @@ class _Checker:
         return tuple(self.compile(p, key) for p in self.strings(raw, key, required=False))
 
     def compile(self, pattern: str, key: str) -> LazyRegex:
-        regex = LazyRegex(pattern, f"{self.source}: {self.where}field '{key}'")
+        regex = LazyRegex(pattern, f"{self.source}: {self.where}field '{key}'", builtin=self.builtin)
         if not self.builtin:
             regex.get()  # a team's own pack: report a bad pattern when it loads
         return regex

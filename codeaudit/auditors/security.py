@@ -50,6 +50,7 @@ from .base import Auditor, Outcome, Progress
 #: Languages whose suggestions bandit audits.
 BANDIT_LANGUAGES = ("python",)
 _SECRET_CWES = {259, 321, 798}
+_BANDIT_ID = re.compile(r"^B\d{3}$")
 _QUOTED = re.compile(r"""(?P<q>["'`])(?:\\.|(?!(?P=q)).){2,}?(?P=q)""")
 
 
@@ -240,6 +241,7 @@ class _Bandit:
     """bandit's own test set (every default test) and node visitor, created once per auditor."""
 
     def __init__(self) -> None:
+        _import_bandit()
         from bandit.core import config as b_config
         from bandit.core import test_set
 
@@ -277,6 +279,17 @@ class _Capture(logging.Handler):
 
 
 _CAPTURE = _Capture()
+
+
+@functools.cache
+def _import_bandit() -> None:
+    # Importing bandit scans its plug-in entry points through stevedore, which warns that an
+    # argument bandit passes is deprecated; that is bandit's business, not the user's.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import bandit.core.extension_loader  # noqa: F401
 
 
 @functools.cache
@@ -521,6 +534,7 @@ def _kebab(name: str) -> str:
 def _bandit_rules_by_id() -> dict[str, Rule]:
     """bandit's tests as :class:`Rule` records, built from the installed bandit at run time
     (titles, docs, severities and CWEs are bandit's own; nothing of it is copied into codeaudit)."""
+    _import_bandit()
     import bandit
     from bandit.core import extension_loader
 
@@ -564,6 +578,11 @@ def _bandit_rules_by_id() -> dict[str, Rule]:
             languages=BANDIT_LANGUAGES,
         )
     return rules
+
+
+def is_bandit_rule(rule: Rule) -> bool:
+    """Whether ``rule`` is one of bandit's own tests (documented by bandit, not by codeaudit)."""
+    return rule.auditor == "security" and _BANDIT_ID.match(rule.id) is not None
 
 
 def bandit_rules() -> list[Rule]:
