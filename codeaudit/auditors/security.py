@@ -224,7 +224,7 @@ class SecurityAuditor(Auditor):
                     evidence={"test": rule.name, "match": _shorten(snippet.strip())},
                 )
             )
-        uncovered = everything - attempt.covered
+        uncovered = everything - attempt.covered - attempt.text_lines
         if uncovered:
             lo, hi = min(uncovered), max(uncovered)
             span = f"line {lo}" if lo == hi else f"lines {lo}-{hi}"
@@ -329,6 +329,8 @@ class _Parse:
     tree: ast.Module
     covered: frozenset[int]
     error: str = ""
+    #: Leading completion lines read as the inside of a string the window starts in.
+    text_lines: frozenset[int] = frozenset()
 
 
 def _parseable(ctx: CodeContext) -> _Parse | str:
@@ -336,8 +338,9 @@ def _parseable(ctx: CodeContext) -> _Parse | str:
 
     Tried in order: prompt + completion + suffix, prompt + completion, and the completion alone
     placed in synthetic enclosing blocks (:func:`_fragment`). When none parses whole — a window
-    that starts or ends mid-statement — the candidate covering the most completion lines wins
-    among the longest parseable prefixes and the completion with its first lines left out.
+    that starts or ends mid-statement, or inside a docstring — the candidate covering the most
+    completion lines wins among the longest parseable prefixes, the completion with its first
+    lines left out, and the completion read as starting inside a triple-quoted string.
     """
     n_lines = max(1, len(ctx.completion.splitlines()))
     everything = frozenset(range(1, n_lines + 1))
@@ -346,9 +349,7 @@ def _parseable(ctx: CodeContext) -> _Parse | str:
     whole = [CodeContext.build(prompt=imports + prompt, completion=completion, suffix=suffix)]
     if suffix:
         whole.append(CodeContext.build(prompt=imports + prompt, completion=completion))
-    alone = []
-    if prompt or completion.lstrip("\r\n")[:1] in (" ", "\t") or _odd_quotes(completion):
-        alone = [_fragment(imports, completion, in_string) for in_string in ((False, True) if _odd_quotes(completion) else (False,))]
+    alone = [_fragment(imports, completion, False)] if prompt or completion.lstrip("\r\n")[:1] in (" ", "\t") else []
     first_error = ""
     for candidate in whole + alone:
         tree, error = _try_parse(candidate.text)
@@ -356,9 +357,16 @@ def _parseable(ctx: CodeContext) -> _Parse | str:
             return _Parse(candidate, tree, everything)
         first_error = first_error or error
     best: _Parse | None = None
-    partial = [(c, everything) for c in (whole[1:] or whole) + alone]
-    partial += [(_fragment(imports, _blank_leading(completion, k), False), frozenset(range(k + 1, n_lines + 1))) for k in range(1, min(5, n_lines))]
-    for candidate, lines in partial:
+    none: frozenset[int] = frozenset()
+    partial = [(c, everything, none) for c in (whole[1:] or whole) + alone]
+    partial += [(_fragment(imports, _blank_leading(completion, k), False), frozenset(range(k + 1, n_lines + 1)), none) for k in range(1, min(5, n_lines))]
+    quote = _odd_quotes(completion)
+    if quote:
+        # a window that starts inside a docstring: the lines up to its closing quote are text,
+        # neither code bandit saw nor code it missed
+        closer = next(i for i, ln in enumerate(completion.splitlines(), start=1) if quote in ln)
+        partial.append((_fragment(imports, completion, True), frozenset(range(closer, n_lines + 1)), frozenset(range(1, closer))))
+    for candidate, lines, text_lines in partial:
         if best is not None and len(best.covered) >= len(lines):
             continue  # cannot do better than what is already found
         tree, _ = _try_parse(candidate.text)
@@ -369,7 +377,7 @@ def _parseable(ctx: CodeContext) -> _Parse | str:
             candidate, tree, last_line = prefix
             lines = frozenset(n for n in lines if n <= last_line)
         if lines and (best is None or len(lines) > len(best.covered)):
-            best = _Parse(candidate, tree, lines, first_error)
+            best = _Parse(candidate, tree, lines, first_error, text_lines)
     return best if best is not None else first_error
 
 
