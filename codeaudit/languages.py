@@ -124,23 +124,35 @@ _SIGNAL_PATTERNS: tuple[tuple[str, str, int], ...] = (
         ("php", r"<\?php\b|\$_(?:GET|POST|REQUEST|SERVER|COOKIE)\b", 10),
         ("php", r"^\s*\$[a-z_]\w*\s*=.*;\s*$", 2),
         ("php", r"\bfunction\s+\w+\s*\([^)]*\$\w+", 4),
+        ("php", r"\$this->|\$\w+->\w+|\bforeach\s*\(\s*\$\w+\s+as\b|\b(?:isset|empty|unset|count|is_array|array_key_exists)\s*\(\s*\$|\barray\s*\(|\bpublic\s+function\b|::class\b|\$\w+\s*\.=|\becho\s+['\"$]", 5),
+        ("php", r"^\s*\$[A-Za-z_]\w*\s*=", 4),
+        ("php", r"\$[A-Za-z_]\w*", 1),
         ("rust", r"\bfn\s+\w+\s*(?:<[^>]*>)?\s*\(.*\)\s*(?:->\s*[\w<>&\[\]' ,()]+)?\s*\{", 5),
         ("rust", r"\blet\s+mut\s+\w+|\bimpl(?:<[^>]*>)?\s+\w+|\bpub\s+(?:fn|struct|enum|mod)\b|::new\(|\bunsafe\s*\{|&mut\s|\buse\s+std::", 4),
         ("rust", r"\bprintln!\(|\bvec!\[|\bformat!\(|\.unwrap\(\)", 3),
+        ("rust", r"\b(?:u8|u16|u32|u64|usize|i32|i64|isize|f32|f64)\b|&\[|&str\b|\bSome\(|\bOk\(|\bErr\(|\.expect\(|\)\?;|#\[derive|\blet\s+\w+\s*:\s*[&\w]|\bfn\s+\w+|\bmatch\s+\w+\s*\{|\bimpl\b|\bpub(?:\(crate\))?\s", 3),
         ("go", r"^package\s+\w+\s*$|\bfunc\s+(?:\([^)]*\)\s*)?\w+\s*\(|:=|\bfmt\.\w+\(|\bgo\s+func\b", 4),
         ("go", r"\berr\s*!=\s*nil\b", 6),
         ("csharp", r"^\s*using\s+System(?:\.[\w.]+)?;|\bnamespace\s+[\w.]+|\bConsole\.Write(?:Line)?\(|\bpublic\s+(?:static\s+)?(?:async\s+)?(?:void|string|int|bool|Task)\s+[A-Z]\w*\s*\(", 4),
         ("csharp", r"\bvar\s+\w+\s*=\s*new\s+\w+|\bstring\[\]|\b(?:get|set);|\[HttpGet|\[HttpPost|\bSqlCommand\b|\.ToString\(\)", 3),
+        ("csharp", r"\busing\s*\(\s*var\b|\busing\s+var\b|\bforeach\s*\(\s*(?:var|[A-Z]\w*)\s+\w+\s+in\b|\basync\s+Task\b|\bTask<|\bI(?:Enumerable|List|Dictionary|ActionResult|Configuration|Collection)\b|\[(?:HttpGet|HttpPost|HttpPut|HttpDelete|Route|ApiController|Authorize|TestMethod|Fact|Theory|ValidateAntiForgeryToken)\b|\$@?\"|\bConsole\.|\bConvert\.To\w+\(|\bEncoding\.(?:UTF8|ASCII|Unicode)\b|\bDateTime\.(?:Now|UtcNow)\b", 6),
+        ("csharp", r"\bstring\s+\w+\s*[=;,)]|\.(?:Length|Count|Add|Where|Select|Any|FirstOrDefault|ToList|ToArray|Contains|Replace|Split|Trim|AppendLine|Dispose|ReadToEnd|GetBytes|ComputeHash|TryParse|Parse|Equals|Join|Create|Open|Close|Read|Write)\b|\bprivate\s+readonly\b|\bnameof\s*\(|\bout\s+var\b|\binternal\b|\boverride\s+\w+", 2),
         ("java", r"^\s*import\s+java[x]?\.|\bpublic\s+(?:final\s+)?class\s+\w+|\bSystem\.out\.print|\bString\[\]\s+\w+|@Override\b", 4),
         ("java", r"\bpublic\s+static\s+void\s+main\s*\(|\bnew\s+\w+(?:<[^>]*>)?\(.*\);|\bprivate\s+(?:final\s+)?\w+(?:<[^>]*>)?\s+\w+\s*[;=]", 2),
+        ("java", r"\bthrows\s+[A-Z]\w*|@(?:Override|GetMapping|PostMapping|RequestMapping|Autowired|Bean|Component|Service|Test|PathVariable|RequestParam|Entity|Inject)\b|^\s*import\s+(?:java|javax|org|com)\.[\w.]+(?:\.\*)?;|^\s*package\s+[\w.]+;|\bSystem\.(?:out|err|getenv|getProperty|currentTimeMillis|arraycopy)\b|\bfor\s*\(\s*(?:final\s+)?[\w<>\[\]]+\s+\w+\s*:", 6),
+        ("java", r"\bString\s+\w+\s*[=;,)]|\bString\[\]|\.(?:equals|length|size|isEmpty|getBytes|toString|hashCode|printStackTrace|getMessage|charAt|substring|getParameter|append)\s*\(|\bfinal\s+\w+|\b(?:extends|implements)\s+[A-Z]\w*|\bnew\s+(?:ArrayList|HashMap|HashSet|LinkedList|File|Scanner|Random)\b|\b(?:ResultSet|Statement|Connection|MessageDigest|Cipher|InputStream|OutputStream)\b", 2),
         ("cpp", r"^\s*#include\s*<(?:iostream|vector|string|map|memory|algorithm|cstdio|cstring|cstdlib)>|\bstd::|\bnamespace\s+\w+\s*\{|\btemplate\s*<|\bcout\s*<<|\bnullptr\b|\bclass\s+\w+\s*(?::\s*public\s+\w+)?\s*\{", 5),
+        ("cpp", r"^\s*(?:public|private|protected):|\bvirtual\b|\boverride\b|\bconst\s*&|\bconst\s+\w+(?:<[^>]*>)?\s*&|\bconstexpr\b|\btypename\b|\bauto\s+\w+\s*=|\bstatic_cast<|\bunique_ptr<|\bshared_ptr<|(?<!\$)\bthis->|#include\s*[<\"][\w/]+(?:\.hpp|\.hh)?[>\"]", 3),
         ("c", r"^\s*#include\s*<(?:stdio|stdlib|string|unistd|sys/\w+|fcntl|stdint|stddef|errno|signal|time)\.h>", 5),
+        ("c", r"^\s*#\s*(?:define|ifdef|ifndef|endif|if|elif|else|include|undef|pragma)\b|\b(?:struct|typedef|union)\s+\w+|(?<![\w$])[A-Za-z_]\w*->\w+|\bsizeof\s*\(|\b(?:u?int(?:8|16|32|64)_t|size_t|ssize_t|NULL)\b", 2),
         ("c", r"\b(?:printf|fprintf|sprintf|snprintf|malloc|free|strcpy|strncpy|memcpy|strcat|fgets|scanf)\s*\(|^\s*(?:static\s+)?(?:int|void|char|unsigned|size_t|long)\s+\*?\w+\s*\([^)]*\)\s*\{?", 2),
         ("typescript", r":\s*(?:string|number|boolean|any|void|unknown|never)(?:\[\])?\s*[,)=;{]|\binterface\s+\w+\s*\{|\btype\s+\w+\s*=|\bimport\s+type\b|\bas\s+(?:string|number|any)\b|\b(?:public|private|readonly)\s+\w+\s*:", 4),
         ("javascript", r"\b(?:const|let|var)\s+\w+\s*=|\bfunction\s*\w*\s*\(|=>|\brequire\(['\"]|\bmodule\.exports\b|\bconsole\.log\(|\bdocument\.|\bawait\s+fetch\(|\bexport\s+(?:default|const|function)", 2),
+        ("javascript", r"\b(?:const|let)\s+(?:\{|\[|\w+\s*=)|===|!==|\breturn\s*\(\s*<|\bclassName=|\b(?:window|document|JSON|Promise|Object|Array)\.\w+|\$\(['\"#.]|\.(?:addEventListener|querySelector|getElementById|innerHTML|textContent|forEach|then)\b", 3),
         ("python", r"^\s*def\s+\w+\s*\(.*\)\s*(?:->\s*[^:]+)?:\s*$|^\s*(?:from\s+[\w.]+\s+)?import\s+[\w.]+(?:\s+as\s+\w+)?\s*$|^\s*class\s+\w+(?:\(.*\))?:\s*$|\bself\.\w+|\bprint\(f?['\"]|^\s*(?:elif|except|with)\b.*:\s*$|\bNone\b|\bTrue\b|\bFalse\b", 3),
+        ("python", r"^\s*(?:if|for|while|try|else|with|def|class)\b[^;{}\n]*:\s*(?:#.*)?$|\b(?:len|range|isinstance|enumerate|str|dict|tuple|sorted)\(|\.(?:append|items|keys|fetchall|fetchone|encode|decode|strip|startswith)\(|\bf['\"][^'\"\n]*\{|^\s*@\w+(?:\.\w+)*(?:\(.*\))?\s*$|\bnot\s+in\b|\bis\s+not\b|\blambda\s+\w*:", 2),
         ("ruby", r"^\s*def\s+\w+[?!]?(?:\(.*\))?\s*$|^\s*end\s*$|\bputs\s|\brequire\s+['\"]|\.each\s+do\s*\||\battr_accessor\b", 3),
-        ("shell", r"^\s*(?:export\s+\w+=|if\s+\[\[?\s|fi\s*$|then\s*$|done\s*$|echo\s|cd\s|sudo\s|apt-get\s|chmod\s|curl\s|rm\s+-rf?\s)|\$\{?\w+\}?", 2),
+        ("shell", r"^\s*(?:export\s+\w+=|if\s+\[\[?\s|fi\s*$|then\s*$|done\s*$|esac\s*$|echo\s|cd\s|sudo\s|apt-get\s|chmod\s|curl\s|rm\s+-rf?\s)|\$\{\w+[}:#%/]|\$\(\s*\w|\"\$\w+\"|\$[0-9@#?*]", 2),
         ("powershell", r"\$env:\w+|\bWrite-Host\b|\bGet-\w+|\bSet-\w+|\[string\]\$", 5),
         ("sql", r"^\s*(?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|CREATE\s+TABLE)\b", 3),
         ("yaml", r"^[\w.-]+:\s*(?:\S.*)?$", 1),
@@ -186,10 +198,47 @@ def detect(text: str, path: str | None = None) -> str | None:
         scores["cpp"] += scores["c"]
     if scores.get("typescript", 0) and "javascript" in scores:
         scores["typescript"] += scores["javascript"]
-    best = max(scores, key=scores.__getitem__)
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+    best = ranked[0]
     if scores[best] <= 3:
         return _pygments_guess(sample) or best
+    contenders = [lang for lang in ranked[:4] if scores[lang] * 2 >= scores[best]]
+    if len(contenders) > 1:
+        best = _best_parse(sample, contenders, scores)
     return best
+
+
+def _best_parse(text: str, candidates: list[str], scores: dict[str, int]) -> str:
+    """Break a close call between languages by how well each one's grammar reads the text.
+
+    tree-sitter parses every candidate it has a grammar for (a fragment in the wrong language
+    leaves ERROR nodes); pygments' lexer does the same job for the others (error tokens). A
+    language's signal score is discounted by the share of the text its parser rejected.
+    """
+    from . import treesitter
+
+    def quality(lang: str) -> float:
+        head = text[:4000]
+        if treesitter.supported(lang):
+            return 1.0 - treesitter.parse(lang, head).error_ratio()
+        return 1.0 - _pygments_error_ratio(lang, head)
+
+    return max(candidates, key=lambda lang: scores[lang] * quality(lang) ** 4)
+
+
+def _pygments_error_ratio(language: str, text: str) -> float:
+    """Share of ``text`` that the language's pygments lexer marks as errors (0.5 if none)."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.token import Error
+    from pygments.util import ClassNotFound
+
+    name = {"shell": "bash", "csharp": "csharp", "cpp": "cpp"}.get(language, language)
+    try:
+        lexer = get_lexer_by_name(name)
+    except ClassNotFound:
+        return 0.5
+    bad = sum(len(value) for token, value in lexer.get_tokens(text) if token in Error)
+    return bad / max(1, len(text))
 
 
 _PYGMENTS_TO_LANG = {
