@@ -50,7 +50,12 @@ GENERIC_ACCOUNTS = frozenset(
     operator system localsystem localservice networkservice local test tester testuser tests testing
     demo demouser dev developer devel devuser sandbox steam student students staff faculty
     linuxbrew homebrew lost+found home usuario benutzer utilisateur ieuser parallels osboxes vmuser
-    unknown anonymous anon ftp ftpuser sftp gituser web webadmin webmaster site sites
+    unknown anonymous anon ftp ftpuser sftp gituser web webadmin webmaster site sites logfiles
+    aistudio kesci featurize hduser cloudera maria_dev raj_ops training tomcat jboss weblogic wildfly
+    odoo frappe mastodon minecraft alarm chronos nvidia jetson orangepi odroid linaro dietpi osmc
+    xilinx mobile distiller apple mac pc hp dell lenovo asus acer windows win10 win11 gebruiker utente
+    administrateur administrador gast anvandare användare пользователь 用户 defaultaccount wsiaccount
+    default.migrated localadmin vboxuser live liveuser mint manjaro deepin user1 runner1
     """.split()
 )
 
@@ -140,6 +145,14 @@ def is_placeholder(name: str) -> bool:
     return False
 
 
+#: Folder names that are disks, mounts or numbered scratch areas (/home/data1, /home/ssd).
+_GENERIC_DIR_RE = re.compile(
+    r"^(?:data|disk|ssd|hdd|nvme|vol|volume|storage|raid|mnt|store|backup|tmp|temp|scratch|work|share|nas|"
+    r"demo|test|dev|prod|stage|staging|proj|project|group|lab)[-_]?\d*$",
+    re.IGNORECASE,
+)
+
+
 def is_generic_account(name: str) -> bool:
     """Whether a name belongs to a system, cloud, CI or container account (not a person).
 
@@ -161,6 +174,8 @@ def looks_like_username(name: str) -> bool:
     """A plausible account name: a letter somewhere, a sane length, no template characters."""
     if not 2 <= len(name) <= 64 or not any(c.isalpha() for c in name):
         return False
+    if re.fullmatch(r"(.)\1+", name.lower()) or re.fullmatch(r"defaultuser\d+", name.lower()):
+        return False  # aaa, zzzz; Windows' defaultuser100000 set-up profile
     return not is_placeholder(name) and not is_generic_account(name)
 
 
@@ -245,12 +260,13 @@ class _Text:
 
 # --- user names in paths ---------------------------------------------------------------------------
 
-_SEP = r"(?:\\{1,4}|/)"
 #: Characters that end an unquoted path.
 _PATH_END = frozenset(" \t\r\n'\"`<>|;,(){}[]=*?^!&")
 _ANSI_BEFORE = re.compile(r"(?:\x1b|\\u001b|\\x1b|\\033|\\e)\[[0-9;]*m$", re.IGNORECASE)
 _OPTION_BEFORE = re.compile(r"(?:^|[\s'\"=])-{1,2}[A-Za-z][\w-]*$")
-_REMOTE_SCHEMES = ("file", "sftp", "ssh", "scp", "rsync", "smb", "cifs", "nfs", "git+ssh", "ssh+git", "hdfs", "webdav")
+#: URL schemes whose path is a file system path (on this machine or a remote one).
+_REMOTE_SCHEMES = ("file", "sftp", "ssh", "scp", "rsync", "smb", "cifs", "nfs", "git+ssh", "ssh+git", "hdfs", "webhdfs",
+                   "webdav", "sqlite", "duckdb", "jdbc:sqlite", "jdbc:h2:file", "lmdb", "leveldb")
 _ROUTE_CONTEXT = re.compile(
     r"\b(?:href|router|navigate|redirect|Redirect|Navigate|NavLink|Link|fetch|axios|urlpatterns|url_for|"
     r"location\.href|window\.location|app\.(?:get|post|put|patch|delete|use|route)|"
@@ -279,18 +295,17 @@ _UNIX_ROOTS = re.compile(
     """,
     re.VERBOSE,
 )
-_WIN_ROOT = re.compile(r"(?i)(?P<sep>\\{1,4}|/)(?P<root>users|documents and settings)(?=\\|/)")
+_WIN_ROOT = re.compile(r"(?i)(?P<sep>\\{1,8}|/)(?P<root>users|documents and settings)(?=\\|/)")
 _DRIVE_END = re.compile(
-    r"(?i)(?:\b[a-z]:|%systemdrive%|%homedrive%|\$env:systemdrive|\$\{env:systemdrive\}|\$env:homedrive|"
+    r"(?i)(?:\b[a-z]\\?:|%systemdrive%|%homedrive%|\$env:systemdrive|\$\{env:systemdrive\}|\$env:homedrive|"
     r"(?:^|[\s'\"`=(:,])/(?:mnt/|cygdrive/|mnt/host/)?[a-z]|file:/{2,3}[a-z]:)$"
 )
 _UNC = re.compile(r"(?<![\w\\])(?P<lead>\\\\(?:\\\\)?)(?P<server>[\w][\w.$-]*)(?P<sep>\\{1,2})(?P<share>[\w][\w.$ -]*?)(?P=sep)")
 _UNC_HOME_SHARES = frozenset(
-    "home homes home$ homes$ users users$ user user$ userhome userhomes profiles profiles$ profile "
+    "home homes home$ homes$ users users$ user$ userhome userhomes profiles profiles$ profile "
     "userdata userdata$ personal redirected redirect folderredirection staff students people private".split()
 )
 _TILDE = re.compile(r"(?<![\w~$\\])~(?P<name>[A-Za-z_][\w.-]*)(?=/)")
-_URL_TILDE = re.compile(r"(?i)\b(?:https?|ftp)://[^\s/'\"`<>]+/~(?P<name>[A-Za-z_][\w.-]*)")
 
 
 def _token_start(line: str, i: int) -> int:
@@ -327,7 +342,7 @@ def _next_sep(line: str, j: int) -> int:
     if j < len(line) and line[j] == "/":
         return 1
     k = j
-    while k < len(line) and line[k] == "\\" and k - j < 4:
+    while k < len(line) and line[k] == "\\" and k - j < 8:
         k += 1
     return k - j
 
@@ -361,9 +376,13 @@ def _context_of(line: str, root: int) -> str | None:
         return "direct"
     if _ANSI_BEFORE.search(line[max(0, root - 16) : root]) or _OPTION_BEFORE.search(line[max(0, root - 24) : root]):
         return "direct"
-    m = re.match(r"(?i)([a-z][a-z0-9+.-]*):(//)?", token)
+    m = re.match(r"(?i)((?:jdbc:)?[a-z][a-z0-9+.-]*(?::file)?):(//)?", token)
     if m and m.group(2):
-        return "remote" if m.group(1).lower() in _REMOTE_SCHEMES else None
+        scheme = m.group(1).lower().split("+")[0]
+        if scheme in _REMOTE_SCHEMES or m.group(1).lower() in _REMOTE_SCHEMES:
+            return "remote"
+        # scheme:///path has no host: a local file (sqlite:////home/u/db.sqlite3, file:///…)
+        return "remote" if re.fullmatch(r"(?i)[a-z][a-z0-9+.:-]*:///*", token) else None
     if token.endswith(":") and "@" in token:
         return "remote"  # user@host:/home/u
     if ":" in token:
@@ -408,7 +427,7 @@ def _take_user(line: str, j: int, *, windows: bool, skip_hash: bool, groups: boo
 
 
 def _ok_name(name: str, rest: list[str], *, route_risk: bool, line: str) -> bool:
-    if not looks_like_username(name) or name.lower() in GENERIC_DIRS:
+    if not looks_like_username(name) or name.lower() in GENERIC_DIRS or _GENERIC_DIR_RE.match(name):
         return False
     if not rest and _FILE_EXT.search(name):
         return False  # /home/notes.txt: a file in /home, not a person
@@ -441,6 +460,26 @@ _CLUSTER_PREFIX = re.compile(r"/(?:gpfs|lustre|nfs|global|cluster|hpc|storage|da
 
 
 def _paths_in_line(base: int, line: str, language: str | None) -> Iterator[Leak]:
+    """User names in the paths of one line (``base``: the line's offset in the text)."""
+    if "\\/" not in line:
+        yield from _paths_in_plain_line(base, line, language)
+        return
+    # JSON may escape every slash (\/Users\/dana\/): read an unescaped copy, map positions back.
+    origin = [i for i, ch in enumerate(line) if not (ch == "\\" and line[i + 1 : i + 2] == "/")]
+    plain = "".join(line[i] for i in origin)
+    origin.append(len(line))
+    for leak in _paths_in_plain_line(0, plain, language):
+        def back(k: int) -> int:
+            return base + origin[k]
+
+        def back_end(k: int) -> int:  # an exclusive end: one past the last character's origin
+            return base + origin[k - 1] + 1 if k else base
+
+        yield Leak(rule=leak.rule, start=back(leak.start), end=back_end(leak.end), focus=(back(leak.focus[0]), back_end(leak.focus[1])),
+                   evidence=leak.evidence, message=leak.message, mask=leak.mask, confidence=leak.confidence, severity=leak.severity)
+
+
+def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator[Leak]:
     taken: list[tuple[int, int]] = []
 
     def fresh(s: int, e: int) -> bool:
@@ -474,16 +513,27 @@ def _paths_in_line(base: int, line: str, language: str | None) -> Iterator[Leak]
         if _ok_name(line[s:e], rest, route_risk=False, line=line) and fresh(s, e):
             yield _path_leak(base, line, s, e, ts, windows=True, style=style, confidence="high")
 
-    # UNC shares that hold home folders: \\server\home$\u, \\server\users\u.
+    # UNC paths whose share or a folder below it holds home folders: \\server\home$\u,
+    # \\server\users\u, \\wsl$\Ubuntu\home\u.
     for m in _UNC.finditer(line):
-        if m.group("share").lower() not in _UNC_HOME_SHARES:
-            continue
-        got = _take_user(line, m.end() - len(m.group("sep")), windows=True, skip_hash=False, groups=False, quoted_to=_quote_close(line, m.start()))
-        if not got:
-            continue
-        s, e, rest = got
-        if _ok_name(line[s:e], rest, route_risk=False, line=line) and fresh(s, e):
-            yield _path_leak(base, line, s, e, m.start(), windows=True, style="unc", confidence="medium")
+        quoted_to = _quote_close(line, m.start())
+        j = m.end() - len(m.group("sep"))
+        folder = m.group("share")
+        for _ in range(3):
+            if folder.lower() in _UNC_HOME_SHARES:
+                got = _take_user(line, j, windows=True, skip_hash=False, groups=False, quoted_to=quoted_to)
+                if got:
+                    s, e, rest = got
+                    if _ok_name(line[s:e], rest, route_risk=False, line=line) and fresh(s, e):
+                        yield _path_leak(base, line, s, e, m.start(), windows=True, style="unc", confidence="medium")
+                break
+            sep = _next_sep(line, j)
+            if not sep:
+                break
+            cs, ce = _component(line, j + sep, windows=True, quoted_to=quoted_to)
+            if ce <= cs:
+                break
+            folder, j = line[cs:ce], ce
 
     # POSIX homes and cluster file systems.
     for m in _UNIX_ROOTS.finditer(line):
@@ -510,25 +560,52 @@ def _paths_in_line(base: int, line: str, language: str | None) -> Iterator[Leak]
         confidence = "high" if kind in ("home", "mac") and context != "nested" else "medium"
         yield _path_leak(base, line, s, e, ts, windows=False, style=style, confidence=confidence)
 
-    # ~user/ (another user's home) — not in style sheets or module imports, where ~ means a package.
+    # ~user/ (another user's home) — not in style sheets or module imports, where ~ means a
+    # package; in code only inside a string literal (elsewhere ~x/2 is arithmetic).
     if "~" in line and (language or "") not in ("css", "scss", "less", "sass"):
+        in_code = language is None or language in _CODE_LANGUAGES
         for m in _TILDE.finditer(line):
             if re.search(r"@import|@use|url\(|require\(|\bimport\b|\bfrom\s+['\"]", line):
                 break
+            if in_code and not _inside_string(line, m.start()):
+                # Outside a string ~x/… is mostly arithmetic or prose (~eps/1e-3); a comment may
+                # still point at another user's files when a real path follows (~dana/notes/a.md).
+                got = _take_user(line, m.end("name"), windows=False, skip_hash=False, groups=False, quoted_to=None)
+                follow = line[m.end("name") + 1 : m.end("name") + 2]
+                deep = bool(got) and (len(got[2]) >= 2 or any(_FILE_EXT.search(c) for c in got[2]))
+                if not deep or not follow or not (follow.isalpha() or follow in "._"):
+                    continue
+            if _token_start(line, m.start()) != m.start():
+                continue  # inside a URL or a longer token (https://host/~user/ is a web page)
             name = m.group("name")
-            got = _take_user(line, m.start("name") - 1, windows=False, skip_hash=False, groups=False, quoted_to=None)
-            rest = got[2] if got else []
             if looks_like_username(name) and name.lower() not in GENERIC_DIRS and fresh(m.start("name"), m.end("name")):
                 yield _path_leak(base, line, m.start("name"), m.end("name"), m.start(), windows=False, style="tilde", confidence="medium")
-        for m in _URL_TILDE.finditer(line):
-            name = m.group("name")
-            if looks_like_username(name) and fresh(m.start("name"), m.end("name")):
-                yield _path_leak(base, line, m.start("name"), m.end("name"), m.start(), windows=False, style="url-userdir", confidence="low")
+
+    # HDFS home folders: hdfs:///user/u/, /user/u/ in Hadoop and Spark code.
+    if "/user/" in line and _HDFS_CONTEXT.search(line):
+        for m in _HDFS_USER.finditer(line):
+            got = _take_user(line, m.end(), windows=False, skip_hash=False, groups=False, quoted_to=None)
+            if not got:
+                continue
+            s, e, rest = got
+            if _ok_name(line[s:e], rest, route_risk=False, line=line) and line[s:e].lower() not in ("hive", "spark", "hdfs", "history") and fresh(s, e):
+                yield _path_leak(base, line, s, e, _token_start(line, m.start()), windows=False, style="hdfs", confidence="medium")
+
+
+_HDFS_CONTEXT = re.compile(r"(?i)hdfs|hadoop|webhdfs|spark|\bhive\b|namenode")
+_HDFS_USER = re.compile(r"(?:(?i:hdfs|webhdfs)://[^/\s'\"]*|(?<![\w.~/-]))/user(?=/)")
+
+
+def _inside_string(line: str, i: int) -> bool:
+    """Whether position ``i`` is inside a quoted string (quote parity before it; a heuristic)."""
+    before = line[:i].replace("\\\\", "").replace('\\"', "").replace("\\'", "")
+    return before.count('"') % 2 == 1 or before.count("'") % 2 == 1 or before.count("`") % 2 == 1
 
 
 # Consecutive string literals joined into a path: os.path.join("/home", "alice"), Path("C:/Users") / "bob".
 _LITERAL = re.compile(r"""(?P<q>['"])(?P<body>(?:\\.|(?!(?P=q)).){0,200}?)(?P=q)""")
 _JOINER = re.compile(r"\s*\)?\s*(?P<op>,|/|\+)\s*")
+_JOIN_CALL = re.compile(r"(?i)(?:join|combine|resolve|Path|Paths\.get|file\.path|fs\.path|File)\s*\(")
 _JOIN_ROOT = re.compile(r"(?i)(?:^|[/\\])(?:home\d*|users|documents and settings)[/\\]*$|^[a-z]:[/\\]*$")
 
 
@@ -552,6 +629,8 @@ def _joined_paths(base: int, line: str, language: str | None, already: set[tuple
         k += len(chain)
         if len(chain) < 2:
             continue
+        if "," in ops and not _JOIN_CALL.search(line, 0, chain[0].start()):
+            continue  # a list of strings, not a path being joined
         # Rebuild the path as one quoted literal and remember where each piece came from.
         joined, pieces = '"', []
         for index, lit in enumerate(chain):
@@ -565,7 +644,7 @@ def _joined_paths(base: int, line: str, language: str | None, already: set[tuple
             pieces.append((len(joined), lit.start("body") + lead, len(body)))
             joined += body
         joined += '"'
-        for leak in _paths_in_line(0, joined, language):
+        for leak in _paths_in_plain_line(0, joined, language):
             fs, fe = leak.focus
             for js, origin, length in pieces:
                 if js <= fs and fe <= js + length:
@@ -589,6 +668,7 @@ def _joined_paths(base: int, line: str, language: str | None, already: set[tuple
 _URL_AUTH = re.compile(r"(?i)\b(?P<scheme>[a-z][a-z0-9+.-]{1,30})://(?P<auth>[^\s/?#'\"`<>\\]*)@(?P<host>[^\s/?#'\"`<>:@\\]+)")
 _PASSWORD_PLACEHOLDER = re.compile(
     r"(?i)^(?:\*+|x+|\.+|pass|passw(?:or)?d|pwd|pw|secret|changeme|change_me|yourpassword|your_password|mypassword|"
+    r"foo|bar|baz|qux|test|testing|example|sample|dummy|fake|hunter2|letmein|123456|12345678|1234|admin|root|guest|"
     r"my_password|password\d?|pass\d?|token|apikey|api_key|key|<[^>]*>|\{[^}]*\}|\$\{?[\w.:-]*\}?|%s|%\(\w+\)s|"
     r"\$\w+|\[\w+\]|_+|-+|#+|\?+)$"
 )
@@ -644,7 +724,9 @@ def _credentials(base: int, line: str) -> Iterator[Leak]:
         user_ok = bool(user) and "@" not in user and looks_like_username(_unquote(user))
         if colon and password and not _PASSWORD_VARIABLE.match(password):
             # ${DB_PASSWORD}, {password}, <password>, %s are filled in at run time, as they should be.
-            placeholder = bool(_PASSWORD_PLACEHOLDER.match(password))
+            placeholder = bool(_PASSWORD_PLACEHOLDER.match(password)) or bool(
+                _USER_PLACEHOLDER_HOSTS.match(host) or _DOC_DOMAINS.search(host.lower()) or host.lower() in ("localhost", "host.com")
+            )
             ps = auth_start + len(user) + 1
             evidence: dict[str, Any] = {"host": host, "scheme": scheme}
             if user_ok:
@@ -756,8 +838,11 @@ def _emails(base: int, line: str, taken: set[int]) -> Iterator[Leak]:
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.]+)?(?![\w:])")
 _VERSION_BEFORE = re.compile(
-    r"(?i)(?:version|\bver\b|\brelease|\bbuild|\brev\b|(?:^|\W)v|==|>=|<=|~=|!=|\^|~|assembly\w*|\boid|objectidentifier|\bmib|\bsnmp)[\s\"'=:(,\[]*$"
+    r"(?i)(?:version|\bver\b|\brelease|\bbuild|\brev\b|(?:^|\W)v|==|>=|<=|~=|!=|\^|~|assembly\w*|\boid|objectidentifier|\bmib|"
+    r"\bsnmp|\bsections?|§|\bsec\.|\bchapter|\bclause|\bparagraph|\bappendix|\bfigure|\btable|\brfc\s*\d+|\bspec\w*|"
+    r"\bcf\.|\bstep|\brule|\bkernel|\bfirmware|\bpatch)[\s\"'=:(,\[]*$"
 )
+_IP_CONTEXT = re.compile(r"(?i)(?:\b|_)(?:ip|ipv4|host|hostname|addr|address|server|proxy|connect|ping|dns|gateway|endpoint|bind)(?:\b|_)|://")
 _VERSION_LINE = re.compile(r"(?i)version|__version__|\boid\b|ObjectIdentifier|\bsnmp|\bmib\b")
 _DOC_NETS = tuple(
     ipaddress.ip_network(n)
@@ -798,7 +883,7 @@ def classify_ip(text: str) -> tuple[str, str] | None:
             return None
     if str(addr) in _WELL_KNOWN:
         return None
-    if addr.is_private or (addr.version == 4 and addr in _SHARED_NET):
+    if addr.is_private or (addr.version == 4 and addr in _SHARED_NET) or (addr.version == 6 and addr.is_site_local):
         return "private", str(addr)
     if addr.is_reserved or not addr.is_global:
         return None
@@ -815,21 +900,44 @@ def _ips(base: int, line: str) -> Iterator[Leak]:
                 continue
             if len(groups) < 3 and not any(len(g) == 4 for g in groups):
                 continue  # A::B in C++, Ruby, Rust
+            covered.append(m.span())
+            if cand.endswith("::") or line[m.end() : m.end() + 1] == "/":
+                continue  # a network (2001:db8::/32, fd00::), not a host
             got = classify_ip(cand)
             if got:
-                covered.append(m.span())
                 yield _ip_leak(base, m.start(), m.end(), got, 6)
     if "." not in line:
         return
     for m in _IPV4.finditer(line):
         if any(s <= m.start() < e for s, e in covered):
             continue
-        before = line[max(0, m.start() - 40) : m.start()]
-        if _VERSION_BEFORE.search(before) or (_VERSION_LINE.search(line) and not re.search(r"(?i)\b(?:ip|host|addr|server|proxy)", line)):
-            continue
-        got = classify_ip(m.group(0))
-        if got:
+        got = judge_ipv4(line, m.start(), m.end())
+        if isinstance(got, tuple):
             yield _ip_leak(base, m.start(), m.end(), got, 4)
+
+
+def judge_ipv4(line: str, start: int, end: int) -> tuple[str, str] | str:
+    """``(scope, address)`` when ``line[start:end]`` is a real network's IPv4 address, else why not.
+
+    >>> judge_ipv4('API = "52.14.7.201"', 7, 18), judge_ipv4('__version__ = "1.2.3.4"', 15, 22)
+    (('public', '52.14.7.201'), 'a version or section number')
+    """
+    text = line[start:end]
+    before = line[max(0, start - 40) : start]
+    if _VERSION_BEFORE.search(before) or (_VERSION_LINE.search(line) and not _IP_CONTEXT.search(line)):
+        return "a version or section number"
+    try:
+        octets = [int(o) for o in text.split(".")]
+    except ValueError:
+        return "not an address"
+    if len(octets) != 4:
+        return "not an address"
+    if octets[3] == 0 or line[end : end + 1] == "/":
+        return "a network, not a host"
+    if octets[0] <= 9 and octets[1] <= 9 and octets[2] <= 20 and not _IP_CONTEXT.search(line):
+        return "a version or section number"  # 8.2.4.44, 3.1.1.6
+    got = classify_ip(text)
+    return got if got else "loopback, reserved, documentation, netmask or well-known address"
 
 
 def _ip_leak(base: int, start: int, end: int, got: tuple[str, str], version: int) -> Leak:
@@ -860,6 +968,10 @@ _GENERIC_HOSTS = re.compile(
     r"my-?computer|pc|laptop|example|foo|bar|test|mydomain|domain|yourdomain)\.(?:local|lan|home|internal|corp)|"
     r".*\.ec2\.internal|.*\.compute\.internal|.*\.example\.\w+|.*\.example|instance-data\.\w+)$"
 )
+_HOST_CONTEXT = re.compile(
+    r"(?i)\b(?:host|hostname|server|servers|addr|address|url|uri|endpoint|ping|ssh|scp|curl|wget|connect|proxy|dns|"
+    r"smtp|imap|ldap|mqtt|broker|db|database|redis|kafka|remote|upstream|domain|fqdn|nslookup|dig)\w*\b"
+)
 _CODE_LANGUAGES = frozenset(
     "python c cpp csharp java kotlin scala javascript typescript php rust go ruby perl lua r swift objectivec dart".split()
 )
@@ -876,8 +988,11 @@ def _hosts(base: int, line: str, language: str | None, taken: set[int]) -> Itera
             continue  # a path segment (/srv/app.local/), not a host
         after = line[m.end() : m.end() + 1]
         anchored = before.endswith(("//", "@", "'", '"', "`", "=", " ", "\t", ":", "(", "[", ",")) or not before
-        if after == "(":
-            continue  # a method call: Path.local(), x.internal()
+        if after in ("(", "<", "[", "}") or before.endswith("{"):
+            continue  # a method call, a generic, an f-string field: code, not a host
+        labels = host.lower().split(".")
+        if len(labels) == 2 and not _HOST_CONTEXT.search(line) and not before.endswith(("//", "@")) and after not in (":", "/"):
+            continue  # Setup.local, settings.local: file names far more often than host names
         if language is None or language in _CODE_LANGUAGES:
             # In code, a.b.local is usually attribute access (threading.local): accept a host name
             # only inside a string literal or a URL.
@@ -886,7 +1001,6 @@ def _hosts(base: int, line: str, language: str | None, taken: set[int]) -> Itera
                 continue
         elif not anchored:
             continue
-        labels = host.lower().split(".")
         if len(labels) < 2 or all(label.isdigit() for label in labels[:-1]):
             continue
         yield Leak(
@@ -902,7 +1016,7 @@ def _hosts(base: int, line: str, language: str | None, taken: set[int]) -> Itera
 # --- driver -------------------------------------------------------------------------------------
 
 _PATH_NEEDLES = ("/home", "users", "documents and settings", "/u/", "/u1/", "/u2/", "scratch", "/afs/", "/eos/",
-                 "/homes/", "/work/", "mail/", "/cron/", "~", "\\\\")
+                 "/homes/", "/work/", "mail/", "/cron/", "~", "\\\\", "\\home", "/user/")
 _REMOTE_NEEDLES = ("@", "ssh", "scp", "sftp", "rsync", "mosh")
 _HOST_NEEDLES = (".corp", ".internal", ".intranet", ".intra", ".lan", ".local", ".home.arpa", ".priv", "corp.", "internal.",
                  "intranet.", "intra.", "int.", "priv.", "private.", "lan.")

@@ -407,7 +407,7 @@ class PrivacyAuditor(Auditor):
     # -- one suggestion ------------------------------------------------------------------------
     def audit_one(self, s: Suggestion) -> Outcome:
         """Audit one suggestion (what :meth:`audit_batch` does for each)."""
-        from .leakage import classify_ip, find_leaks
+        from .leakage import find_leaks, judge_ipv4
 
         ctx = self._context(s)
         text = ctx.text
@@ -476,6 +476,7 @@ class PrivacyAuditor(Auditor):
                 confidence=leak.confidence, severity=leak.severity)
 
         # Secrets the plug-ins reported that no personal-data rule absorbed.
+        excluded: list[dict[str, Any]] = []
         for span, group in located.items():
             types = sorted({sec.secret_type for sec in group})
             rule_id = min((SECRET_RULES.get(t, "CA203") for t in types), key=_PRIORITY.index)
@@ -484,10 +485,15 @@ class PrivacyAuditor(Auditor):
                 # The IP plug-in also reports 0.0.0.0, netmasks and version numbers; only real
                 # network addresses are reported (see CA105).
                 address = group[0].value.split(":")[0]
-                scope = classify_ip(address)
-                line_text = text[starts[group[0].line - 1] : span[0]]
-                if scope is None or re.search(r"(?i)version|==|>=|<=|~=", line_text):
+                line_start = starts[group[0].line - 1]
+                line_end = starts[group[0].line] if group[0].line < len(starts) else len(text)
+                verdict = judge_ipv4(text[line_start:line_end].rstrip("\r\n"), span[0] - line_start, span[0] - line_start + len(address))
+                if isinstance(verdict, str):
+                    where = ctx.completion_span(*span)
+                    if where:
+                        excluded.append({"line": where[0], "ip": address, "secret_type": "Public IP (ipv4)", "reason": verdict})
                     continue
+                scope = verdict
                 rule_id = "CA105" if scope[0] == "public" else "CA106"
                 add(rule_id, span, evidence={"ip": scope[1], "version": 4, "scope": scope[0], "secret_types": types},
                     message=f"the {scope[0]} IPv4 address {scope[1]}", identity=scope[1])
@@ -497,7 +503,8 @@ class PrivacyAuditor(Auditor):
                         "secret_hash": hashed, "masked": mask(value)}
             label = evidence["secret_type"]
             add(rule_id, span, evidence=evidence, message=f"{label}: {mask(value)}", identity=hashed)
-        return Outcome(findings=findings)
+        # Plug-in reports left out on purpose stay visible in the report (results[].auditors.privacy).
+        return Outcome(findings=findings, data={"excluded_reports": excluded} if excluded else {})
 
     def _context(self, s: Suggestion) -> CodeContext:
         if not self.options["context"]:

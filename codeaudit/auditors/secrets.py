@@ -31,10 +31,13 @@ detect-secrets is imported on first use, not with this module: ``import codeaudi
 from __future__ import annotations
 
 import io
+import json
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 #: How many strings a gate may hold before a shorter, smaller set is preferred.
@@ -170,7 +173,7 @@ def _item_info(op: Any, av: Any, ci: bool) -> _Info:
     return _Info(None)  # ANY, NOT_LITERAL, GROUPREF, CATEGORY …: any character(s)
 
 
-def required_literals(pattern: re.Pattern[str]) -> tuple[Needs, bool]:
+def required_literals(pattern: re.Pattern[str], tree: Any = None) -> tuple[Needs, bool]:
     """Sets of strings such that every match of ``pattern`` contains one string of each set.
 
     The second value says whether the strings must be compared with lowercased text (the pattern
@@ -185,7 +188,7 @@ def required_literals(pattern: re.Pattern[str]) -> tuple[Needs, bool]:
     from re import _constants as C  # noqa: N812
     from re import _parser
 
-    tree = _parser.parse(pattern.pattern, pattern.flags)
+    tree = tree if tree is not None else _parser.parse(pattern.pattern, pattern.flags)
     ci = bool(pattern.flags & re.IGNORECASE) or _mentions_flag(tree, C.SRE_FLAG_IGNORECASE)
     needs = {n for n in _all_needs(_analyse(tree, ci)) if "" not in n}
     return tuple(sorted(needs, key=_strength, reverse=True)), ci
@@ -211,7 +214,7 @@ def _mentions_flag(items: Any, flag: int) -> bool:
     return False
 
 
-def whole_text_safe(pattern: re.Pattern[str]) -> bool:
+def whole_text_safe(pattern: re.Pattern[str], tree: Any = None) -> bool:
     """Whether a match of ``pattern`` inside one line is also a match in the lines joined by ``\\n``.
 
     Compiled with ``re.MULTILINE``, ``^`` and ``$`` see line ends as before and ``\\b`` sees ``\\n``
@@ -280,7 +283,7 @@ def whole_text_safe(pattern: re.Pattern[str]) -> bool:
                 return False
         return True
 
-    return safe(_parser.parse(pattern.pattern, pattern.flags))
+    return safe(tree if tree is not None else _parser.parse(pattern.pattern, pattern.flags))
 
 
 class _Text:
@@ -396,64 +399,143 @@ def _space_codes() -> frozenset[int]:
 _SPACES: frozenset[int] | None = None
 
 
-def _token_width(pattern: re.Pattern[str]) -> int:
-    """The shortest match of a pattern that cannot match white space; 0 when it can."""
-    from re import _parser
-
-    tree = _parser.parse(pattern.pattern, pattern.flags)
+def _token_width(tree: Any) -> int:
+    """The shortest match of a parsed pattern that cannot match white space; 0 when it can."""
     if _may_match_space(tree):
         return 0
     return tree.getwidth()[0]
 
 
-def _test_for(pattern: re.Pattern[str]) -> _Test | None:
-    """The cheapest sound gate for one pattern, or ``None`` when it must see every line."""
-    needs, ci = required_literals(pattern)
-    width = _token_width(pattern)
+def _test_spec(pattern: re.Pattern[str]) -> dict[str, Any] | None:
+    """The cheapest sound gate for one pattern (as JSON-ready data), or ``None``: every line."""
+    from re import _parser
+
+    tree = _parser.parse(pattern.pattern, pattern.flags)
+    needs, ci = required_literals(pattern, tree)
+    width = _token_width(tree)
     # Lowercased needles are weaker than exact-case ones, so they must be longer to pay off;
     # two required sets together are selective even when each is short.
     shortest = [min(map(len, n)) for n in needs]
     strong = any(s >= (3 if ci else 2) for s in shortest) or sum(s >= 2 for s in shortest) >= 2
+    spec: dict[str, Any] = {"needs": [sorted(n) for n in needs], "ci": ci, "regex": None, "width": width}
     if strong:
-        return _Test(needs=needs, ci=ci, width=width)
-    if whole_text_safe(pattern):
-        return _Test(regex=re.compile(pattern.pattern, pattern.flags | re.MULTILINE), width=width)
+        return spec
+    if whole_text_safe(pattern, tree):
+        return {**spec, "needs": [], "regex": [pattern.pattern, pattern.flags | re.MULTILINE]}
     if needs or width:
-        return _Test(needs=needs, ci=ci, width=width)
+        return spec
     return None
 
 
-def _gate_for(plugin: Any) -> _Gate:
+def _plugin_patterns(plugin: Any) -> tuple[str, list[re.Pattern[str]]] | None:
+    """What the gate of a plug-in is derived from: ``(kind, patterns)``; ``None``: no gate known."""
     from detect_secrets.plugins import high_entropy_strings as hes
     from detect_secrets.plugins import keyword
     from detect_secrets.plugins.base import RegexBasedDetector
 
     if type(plugin) in (hes.Base64HighEntropyString, hes.HexHighEntropyString):
-        # The gate below assumes the plug-in's quoted-run pattern; anything else sees every line.
+        # The gate assumes the plug-in's quoted-run pattern; anything else sees every line.
         if plugin.regex.pattern != r'([\'"])([{}]+)(\1)'.format(re.escape(plugin.charset)):
-            return _Gate(always=True)
-        # entropy(s) <= log2(len(s)); the plug-in reports entropy > limit, so len(s) > 2**limit.
-        shortest = max(1, math.floor(2 ** plugin.entropy_limit))
-        gate = re.compile(r"([\'\"])[{}]{{{},}}\1".format(re.escape(plugin.charset), shortest))
-        return _Gate(tests=(_Test(regex=gate, width=shortest + 2),))
+            return None
+        return "entropy", [plugin.regex]
     if isinstance(plugin, keyword.KeywordDetector):
         patterns = {p for table in keyword.REGEX_BY_FILETYPE.values() for p in table}
-        patterns |= set(keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP)
-    elif isinstance(plugin, RegexBasedDetector):
-        patterns = set(plugin.denylist)
-    else:
-        return _Gate(always=True)
+        return "regex", sorted(patterns | set(keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP), key=lambda p: p.pattern)
+    if isinstance(plugin, RegexBasedDetector):
+        return "regex", sorted(plugin.denylist, key=lambda p: p.pattern)
+    return None
+
+
+def _gate_spec(plugin: Any) -> dict[str, Any]:
+    """Derive a plug-in's gate from its own patterns (slow: parses every pattern)."""
+    found = _plugin_patterns(plugin)
+    if found is None:
+        return {"always": True}
+    kind, patterns = found
+    if kind == "entropy":
+        # entropy(s) <= log2(len(s)); the plug-in reports entropy > limit, so len(s) > 2**limit.
+        shortest = max(1, math.floor(2 ** plugin.entropy_limit))
+        gate = r"([\'\"])[{}]{{{},}}\1".format(re.escape(plugin.charset), shortest)
+        return {"tests": [{"needs": [], "ci": False, "regex": [gate, 0], "width": shortest + 2}]}
     tests = []
-    for pattern in sorted(patterns, key=lambda p: p.pattern):
-        test = _test_for(pattern)
-        if test is None:
-            return _Gate(always=True)
-        tests.append(test)
-    firsts = [max(t.needs, key=_strength) if t.needs else None for t in tests]
-    first: set[str] = set()
+    for pattern in patterns:
+        spec = _test_spec(pattern)
+        if spec is None:
+            return {"always": True}
+        tests.append(spec)
+    firsts = [max((frozenset(n) for n in t["needs"]), key=_strength) if t["needs"] else None for t in tests]
+    first: list[str] = []
     if all(f is not None for f in firsts):
-        first = set(_minimal(frozenset(n.lower() for f in firsts for n in f)))  # type: ignore[union-attr]
-    return _Gate(tests=tuple(tests), first=tuple(sorted(first)))
+        first = sorted(_minimal(frozenset(n.lower() for f in firsts for n in f)))  # type: ignore[union-attr]
+    return {"tests": tests, "first": first}
+
+
+def _gate_from_spec(spec: dict[str, Any]) -> _Gate:
+    if spec.get("always"):
+        return _Gate(always=True)
+    tests = tuple(
+        _Test(needs=tuple(frozenset(n) for n in t["needs"]), ci=t["ci"],
+              regex=re.compile(t["regex"][0], t["regex"][1]) if t["regex"] else None, width=t["width"])
+        for t in spec["tests"]
+    )
+    return _Gate(tests=tests, first=tuple(spec.get("first", ())))
+
+
+def _gate_key(plugin: Any) -> str:
+    """Identity of a plug-in's gate: its class, settings and the text of every pattern it uses."""
+    import hashlib
+
+    found = _plugin_patterns(plugin)
+    parts = [_ANALYSIS_VERSION, type(plugin).__module__, type(plugin).__qualname__,
+             json.dumps(plugin.json(), sort_keys=True, default=str)]
+    if found:
+        parts += [f"{p.pattern}\x00{p.flags}" for p in found[1]]
+    return hashlib.sha256("\x01".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+#: Bumped whenever the analysis changes, so gates derived by older code are not reused.
+_ANALYSIS_VERSION = "1"
+#: Gates derived or read in this process, by :func:`_gate_key`.
+_GATES: dict[str, dict[str, Any]] = {}
+
+
+def _gate_cache_file() -> Path:
+    """Where derived gates are kept between processes (``$CODEAUDIT_CACHE_DIR`` or the user cache)."""
+    root = os.environ.get("CODEAUDIT_CACHE_DIR")
+    if not root:
+        from platformdirs import user_cache_dir
+
+        root = user_cache_dir("codeaudit")
+    return Path(root) / "secret-gates.json"
+
+
+def _gates_for(plugins: list[Any]) -> list[_Gate]:
+    """Each plug-in's gate: from this process, from the on-disk cache, or derived (then cached).
+
+    Deriving them parses some fifty patterns, which a cold pre-commit hook should not pay each
+    time. The cache is keyed by the patterns' text, so a changed plug-in never reuses a stale
+    gate; a cache that cannot be read or written is ignored.
+    """
+    keys = [_gate_key(p) for p in plugins]
+    if any(k not in _GATES for k in keys):
+        path = _gate_cache_file()
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(stored, dict):
+                _GATES.update({k: v for k, v in stored.items() if isinstance(v, dict)})
+        except (OSError, ValueError):
+            pass
+        fresh = {k: _gate_spec(p) for k, p in zip(keys, plugins) if k not in _GATES}
+        if fresh:
+            _GATES.update(fresh)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(_GATES, sort_keys=True), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass
+    return [_gate_from_spec(_GATES[k]) for k in keys]
 
 
 # --- the scanner ------------------------------------------------------------------------------
@@ -556,9 +638,8 @@ class SecretScanner:
 
         # detect-secrets' default: every plug-in it ships, with its default arguments (what
         # `detect-secrets scan` and `default_settings()` use).
-        classes = get_mapping_from_secret_type_to_class().values()
-        self._plugins = [(cls(), None) for cls in classes]  # type: ignore[misc]
-        self._plugins = [(p, _gate_for(p)) for p, _ in self._plugins]
+        plugins = [cls() for cls in get_mapping_from_secret_type_to_class().values()]
+        self._plugins = list(zip(plugins, _gates_for(plugins)))
         self._filters = self._load_filters(Settings().filters)
 
     @staticmethod
