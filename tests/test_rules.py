@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from codeaudit import rulepack, treesitter
-from codeaudit.auditors.security import SecurityAuditor, bandit_rules, is_bandit_rule
+from codeaudit.auditors.security import SecurityAuditor, is_bandit_rule
+from codeaudit.pybandit import bandit_rules
 from codeaudit.model import Suggestion
 from codeaudit.registry import all_rules, check_unique
 
