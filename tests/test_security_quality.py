@@ -21,9 +21,7 @@ RECALL_TARGET = 0.85
 FPR_TARGET = 0.05
 
 
-@pytest.fixture(scope="module")
-def scored():
-    samples = load_samples()
+def _score(samples):
     report = audit(
         [Suggestion(id=s.id, prompt=s.prompt, completion=s.completion, language=s.language) for s in samples],
         auditors=["security"],
@@ -46,8 +44,19 @@ def scored():
                 false_positives.append(f"{sample.source} {sample.id}: {[(f.rule_id, f.line) for f in findings]}")
     print("\nlanguage     recall            false positives")
     for lang, row in stats.items():
-        print(f"{lang:11s}  {row['hit']:3d}/{row['pos']:<3d} {row['hit'] / row['pos']:6.1%}   {row['fp']:3d}/{row['neg']:<3d} {row['fp'] / row['neg']:6.1%}")
+        if row["pos"]:
+            print(f"{lang:11s}  {row['hit']:3d}/{row['pos']:<3d} {row['hit'] / row['pos']:6.1%}   {row['fp']:3d}/{row['neg']:<3d} {row['fp'] / row['neg']:6.1%}")
     return stats, misses, false_positives
+
+
+@pytest.fixture(scope="module")
+def scored():
+    return _score(load_samples())
+
+
+@pytest.fixture(scope="module")
+def scored_blind():
+    return _score(load_samples(blind=True))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -75,3 +84,12 @@ def test_findings_on_positives_carry_the_sample_cwe_family(scored):
                    auditors=["security"])
     same = sum(any(f.cwe == s.cwe for f in r.findings) for s, r in zip(samples, report.results))
     assert same / len(samples) >= 0.75, f"only {same}/{len(samples)} positives reported with their own CWE"
+
+
+@pytest.mark.parametrize("language", LANGUAGES[:-1])
+def test_recall_and_false_positives_on_the_blind_set(scored_blind, language):
+    """The blind set was written after the rules were settled (see its README)."""
+    stats, misses, false_positives = scored_blind
+    row = stats[language]
+    assert row["hit"] / row["pos"] >= RECALL_TARGET, misses
+    assert row["fp"] / row["neg"] <= FPR_TARGET, false_positives

@@ -90,12 +90,19 @@ def parse_samples(text: str, language: str, source: str) -> list[Sample]:
     return samples
 
 
-def load_samples(languages: tuple[str, ...] = LANGUAGES) -> list[Sample]:
-    """Every labelled sample of the given languages, in file order."""
+def load_samples(languages: tuple[str, ...] = LANGUAGES, *, blind: bool = False) -> list[Sample]:
+    """Every labelled sample of the given languages, in file order.
+
+    ``blind=True`` reads the blind set (tests/data/security/blind/), written after the rules
+    were settled and never used to tune them; it has no Go file.
+    """
+    folder = DATA / "blind" if blind else DATA
     out: list[Sample] = []
     for language in languages:
-        path = DATA / f"{language}.txt"
-        out.extend(parse_samples(path.read_text(encoding="utf-8"), language, f"tests/data/security/{path.name}"))
+        path = folder / f"{language}.txt"
+        if blind and not path.exists():
+            continue
+        out.extend(parse_samples(path.read_text(encoding="utf-8"), language, str(path.relative_to(DATA.parent.parent.parent))))
     return out
 
 
@@ -106,6 +113,12 @@ def test_every_language_has_a_labelled_file_with_both_kinds():
         negatives = [s for s in samples if not s.positive]
         assert len(positives) >= 20, f"{language}: only {len(positives)} insecure samples"
         assert len(negatives) >= 15, f"{language}: only {len(negatives)} clean samples"
+
+
+def test_blind_set_has_both_kinds_for_the_cyberseceval_languages():
+    for language in LANGUAGES[:-1]:
+        samples = load_samples((language,), blind=True)
+        assert sum(s.positive for s in samples) >= 8 and sum(not s.positive for s in samples) >= 6, language
 
 
 def test_sample_names_are_unique_per_language():
