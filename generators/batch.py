@@ -1,0 +1,92 @@
+"""From prompts to a suggestion batch (the contract ``codeaudit audit`` and ``codeaudit eval`` read).
+
+Each suggestion carries the post-processed ``completion`` (cut at the stop sequences) and, in
+``meta``, everything needed to reproduce and judge it: the raw model output untouched, the
+engine and its settings, the sampling parameters with the seed, and the timings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .base import EngineOptions, load_engine, require_extra
+from .decode import GenerationParams, Tokenizer, encode_prompts, generate
+from .postprocess import truncate_at_stops
+from .prompts import Prompt
+
+#: ``--model tiny``: the offline tiny model (trained on first use, then cached).
+TINY = "tiny"
+
+
+def resolve(model: str, options: EngineOptions):
+    """A ModelSource for ``model``: a folder, a hub id, or ``tiny``."""
+    from pathlib import Path
+
+    from .source import resolve_model
+
+    if model == TINY and not Path(model).exists():
+        from .tiny import tiny_model
+
+        if options.status:
+            options.status("preparing the tiny model (trained once, then cached)")
+        return resolve_model(str(tiny_model(options.cache_dir, status=options.status)))
+    return resolve_model(model)
+
+
+def generate_suggestions(
+    prompts: Sequence[Prompt],
+    *,
+    model: str,
+    engine: str,
+    params: GenerationParams,
+    options: EngineOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Generate ``params.n`` suggestions per prompt; returns batch-contract records.
+
+    Every prompt is checked (tokens, context window) before the first token is generated, so a
+    bad prompt fails the run without partial output.
+    """
+    require_extra()
+    options = options or EngineOptions()
+    source = resolve(model, options)
+    tokenizer = Tokenizer.load(source)
+    ids = encode_prompts(tokenizer, [p.text for p in prompts], context_length=source.context_length, names=[f"prompt '{p.id}'" for p in prompts])
+    loaded = load_engine(engine, source, options)
+    generations = generate(loaded, tokenizer, ids, params, progress=progress)
+    engine_meta = loaded.info.to_dict()
+    sampling = {
+        "seed": params.seed,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "max_new_tokens": params.max_new_tokens,
+        "n": params.n,
+        "stop": list(params.stop),
+    }
+    out = []
+    for g in generations:
+        prompt = prompts[g.prompt_index]
+        sid = prompt.id if params.n == 1 else f"{prompt.id}/sample-{g.sample_index}"
+        record: dict[str, Any] = {
+            "id": sid,
+            "prompt": prompt.text,
+            "completion": truncate_at_stops(g.text, params.stop),
+        }
+        for name in ("language", "path", "task_id", "tests", "entry_point"):
+            value = getattr(prompt, name)
+            if value is not None:
+                record[name] = value
+        record["model"] = model
+        meta: dict[str, Any] = {
+            "engine": engine_meta,
+            "sampling": {**sampling, "sample_index": g.sample_index},
+            "timings": g.timings(),
+            "stop_reason": g.stop_reason,
+            "raw": g.text,
+        }
+        if prompt.meta:
+            meta["prompt_meta"] = prompt.meta
+        record["meta"] = meta
+        out.append(record)
+    return out

@@ -1,0 +1,226 @@
+"""The latency table: every engine on the same model, prompt and machine, side by side.
+
+Each engine runs in a fresh child process (``python -m codeaudit.generators.bench``), so its peak
+memory is its own and one engine's caches do not help the next. An ONNX engine's export and
+quantisation run first in a child of their own (timed, with their own peak memory), so the
+measured ``load_s`` is what a user waits for once the model is cached.
+
+Per engine: ``load_s`` (engine ready, model cached), ``first_token_ms`` (the prompt pass and the
+first token: time to first token), ``ms_per_token`` (one decoding step, batch 1), ``tokens_per_s``
+(new tokens over the whole generation, first token included), ``peak_rss_mb`` (the child's peak
+resident memory), ``model_mb`` (the files the engine loads). Medians of ``repeats`` runs.
+
+The memory-bandwidth bound of a row is ``weight_bytes_per_token / bandwidth``: decoding one token
+reads every weight matrix once, so no engine can decode faster than the memory bus delivers its
+weights. Bandwidth is measured in the same run with numpy, reading a buffer far larger than the
+caches with as many threads as the engines use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+
+ROW_KEYS = ("engine", "ms_per_token", "first_token_ms", "tokens_per_s", "peak_rss_mb", "model_mb", "load_s")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def memory_bandwidth_gbs(threads: int = 1, *, mib: int = 1024, repeats: int = 5) -> float:
+    """Read bandwidth in GB/s: ``threads`` numpy threads summing their share of a large buffer.
+
+    Best of ``repeats``: the least disturbed run is the closest to what the bus can deliver.
+    """
+    buf = np.ones(mib * (1 << 20) // 8, dtype=np.float64)
+    parts = np.array_split(buf, threads)
+    best = float("inf")
+    for _ in range(repeats):
+        workers = [threading.Thread(target=np.sum, args=(part,)) for part in parts]
+        started = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        best = min(best, time.perf_counter() - started)
+    return buf.nbytes / best / 1e9
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _child(spec: dict, timeout: float | None) -> dict:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "codeaudit.generators.bench", json.dumps(spec)],
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{spec['engine']}: the benchmark child failed (exit {proc.returncode}): {tail}")
+    return json.loads(lines[-1])
+
+
+def run_bench(
+    model: str,
+    engines: Sequence[str],
+    *,
+    prompt_tokens: int = 128,
+    new_tokens: int = 64,
+    threads: int = 1,
+    repeats: int = 3,
+    graph: str = "auto",
+    cache_dir: Path | None = None,
+    status: Callable[[str], None] | None = None,
+    timeout: float | None = None,
+) -> dict:
+    """Measure ``engines`` on ``model``; returns ``{"cpu", "bandwidth_gbs", "rows": [...], ...}``."""
+    say = status or (lambda message: None)
+    rows = []
+    for engine in engines:
+        spec = {
+            "engine": engine, "model": model, "prompt_tokens": prompt_tokens, "new_tokens": new_tokens,
+            "threads": threads, "repeats": repeats, "graph": graph,
+            "cache_dir": str(cache_dir) if cache_dir else None,
+        }
+        export = None
+        if engine.startswith("onnx"):
+            say(f"{engine}: export and quantisation (cached after the first run)")
+            export = _child({**spec, "mode": "export"}, timeout)
+        say(f"{engine}: measuring")
+        row = _child({**spec, "mode": "measure"}, timeout)
+        if export is not None:
+            row["export_s"] = export["export_s"]
+            row["export_peak_rss_mb"] = export["peak_rss_mb"]
+        rows.append(row)
+    say(f"measuring memory bandwidth ({threads} thread{'s' if threads > 1 else ''})")
+    bandwidth = memory_bandwidth_gbs(threads)
+    for row in rows:
+        bound_ms = row["weight_bytes_per_token"] / (bandwidth * 1e9) * 1000
+        row["bound_ms"] = round(bound_ms, 2)
+        row["vs_bound"] = round(row["ms_per_token"] / bound_ms, 2)
+    return {
+        "cpu": cpu_model(),
+        "bandwidth_gbs": round(bandwidth, 2),
+        "threads": threads,
+        "model": model,
+        "prompt_tokens": prompt_tokens,
+        "new_tokens": new_tokens,
+        "repeats": repeats,
+        "rows": rows,
+    }
+
+
+def render_table(result: dict, stream) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=stream, width=160, force_terminal=False, color_system=None)
+    table = Table(
+        title=f"{result['model']} · prompt {result['prompt_tokens']} tokens · {result['new_tokens']} new tokens · batch 1 · "
+        f"{result['threads']} thread(s)",
+        caption=f"{result['cpu']} · memory bandwidth {result['bandwidth_gbs']} GB/s (measured, {result['threads']} thread(s)) · "
+        "bound = weight bytes per token / bandwidth",
+    )
+    for name, justify in (("engine", "left"), ("load s", "right"), ("first token ms", "right"), ("ms/token", "right"),
+                          ("tokens/s", "right"), ("peak RSS MB", "right"), ("model MB", "right"), ("bound ms", "right"),
+                          ("× bound", "right")):
+        table.add_column(name, justify=justify)
+    for r in result["rows"]:
+        name = r["engine"] + (f" ({r['graph']})" if r.get("graph") else "")
+        table.add_row(name, f"{r['load_s']:.2f}", f"{r['first_token_ms']:.0f}", f"{r['ms_per_token']:.1f}",
+                      f"{r['tokens_per_s']:.1f}", f"{r['peak_rss_mb']:.0f}", f"{r['model_mb']:.0f}", f"{r['bound_ms']:.1f}",
+                      f"{r['vs_bound']:.2f}")
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- child process
+
+
+def _measure(spec: dict) -> dict:
+    from .base import EngineOptions, load_engine
+    from .batch import resolve
+
+    options = EngineOptions(threads=spec["threads"], graph=spec["graph"],
+                            cache_dir=Path(spec["cache_dir"]) if spec["cache_dir"] else None)
+    source = resolve(spec["model"], options)
+    if spec["mode"] == "export":
+        from .onnx_export import onnx_model
+        from .quantize import quantization_for_cpu
+
+        started = time.perf_counter()
+        _, manifest = onnx_model(source, graph=spec["graph"],
+                                 quantization=quantization_for_cpu() if spec["engine"] == "onnx-int8" else None,
+                                 cache_dir=options.cache_dir)
+        return {"engine": spec["engine"], "export_s": round(time.perf_counter() - started, 2),
+                "graph": manifest["graph"], "peak_rss_mb": round(_peak_rss_mb(), 1)}
+
+    started = time.perf_counter()
+    engine = load_engine(spec["engine"], source, options)
+    load_s = time.perf_counter() - started
+    vocab = int(source.config.get("vocab_size", 1000))
+    prompt = np.random.default_rng(0).integers(0, min(vocab, 50000), spec["prompt_tokens"]).tolist()
+    new = spec["new_tokens"]
+
+    def once(steps: int) -> tuple[float, float]:
+        started = time.perf_counter()
+        logits = engine.start([prompt], steps)
+        token = np.argmax(logits, axis=-1)
+        first = time.perf_counter() - started
+        for _ in range(steps - 1):
+            token = np.argmax(engine.step(token), axis=-1)
+        return first, time.perf_counter() - started
+
+    once(4)  # warm-up: first-call allocations and kernel selection
+    firsts, totals = [], []
+    for _ in range(spec["repeats"]):
+        first, total = once(new)
+        firsts.append(first)
+        totals.append(total)
+    decode_ms = [(t - f) * 1000 / (new - 1) for f, t in zip(firsts, totals)]
+    info = engine.info
+    return {
+        "engine": spec["engine"],
+        "ms_per_token": round(median(decode_ms), 2),
+        "first_token_ms": round(median(firsts) * 1000, 1),
+        "tokens_per_s": round(new / median(totals), 2),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "model_mb": round(info.model_bytes / 1e6, 1),
+        "load_s": round(load_s, 2),
+        "weight_bytes_per_token": info.weight_bytes_per_token,
+        "graph": info.details.get("graph"),
+        "precision": info.precision,
+        "threads": info.threads,
+        "ms_per_token_runs": [round(x, 2) for x in decode_ms],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    spec = json.loads(argv[0])
+    print(json.dumps(_measure(spec)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

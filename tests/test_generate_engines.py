@@ -1,0 +1,168 @@
+"""Engines on the tiny trained CodeGen model: fidelity between engines, batching, seeds, caching.
+
+The tiny model is built once per recipe into the user cache (about half a minute on a fresh
+machine); ONNX exports of it are cached beside it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("optimum")
+
+from codeaudit.generators.base import EngineOptions, load_engine  # noqa: E402
+from codeaudit.generators.decode import (  # noqa: E402
+    GenerationParams,
+    Tokenizer,
+    encode_prompts,
+    generate,
+    teacher_forced_agreement,
+)
+from codeaudit.generators.prompts import humaneval_prompts  # noqa: E402
+from codeaudit.generators.source import resolve_model  # noqa: E402
+from codeaudit.generators.tiny import tiny_model  # noqa: E402
+
+NEW_TOKENS = 48
+
+
+@pytest.fixture(scope="session")
+def tiny():
+    return resolve_model(str(tiny_model()))
+
+
+@pytest.fixture(scope="session")
+def tokenizer(tiny):
+    return Tokenizer.load(tiny)
+
+
+@pytest.fixture(scope="session")
+def prompt_ids(tiny, tokenizer):
+    """The first 24 HumanEval prompts: real prompts, of many lengths."""
+    texts = [p.text for p in humaneval_prompts()[:24]]
+    return encode_prompts(tokenizer, texts, context_length=tiny.context_length)
+
+
+@pytest.fixture(scope="session")
+def engines(tiny):
+    opts = EngineOptions(threads=1)
+    loaded = {name: load_engine(name, tiny, opts) for name in ("torch", "torch-int8", "onnx", "onnx-int8")}
+    optimum = EngineOptions(threads=1, graph="optimum")
+    loaded["onnx/optimum"] = load_engine("onnx", tiny, optimum)
+    loaded["onnx-int8/optimum"] = load_engine("onnx-int8", tiny, optimum)
+    return loaded
+
+
+def _greedy(engine, tokenizer, ids, batch_size=6):
+    return [g.token_ids for g in generate(engine, tokenizer, ids, GenerationParams(max_new_tokens=NEW_TOKENS, batch_size=batch_size))]
+
+
+def test_engines_report_what_they_are(engines):
+    assert engines["onnx"].info.details["graph"] == "codegen"
+    assert engines["onnx/optimum"].info.details["graph"] == "optimum"
+    assert engines["onnx-int8"].info.precision == "int8" and engines["torch"].info.precision == "fp32"
+    q = engines["onnx-int8"].info.details["quantization"]
+    assert q["per_channel"] and q["isa"] in ("avx512_vnni", "avx512", "avx2", "arm64")
+    # INT8 weights are about a quarter of the float32 ones.
+    ratio = engines["onnx-int8"].info.weight_bytes_per_token / engines["onnx"].info.weight_bytes_per_token
+    assert 0.2 < ratio < 0.4
+
+
+@pytest.mark.parametrize("onnx_engine", ["onnx", "onnx/optimum"])
+def test_onnx_fp32_greedy_output_is_identical_to_torch(engines, tokenizer, prompt_ids, onnx_engine):
+    reference = _greedy(engines["torch"], tokenizer, prompt_ids)
+    assert _greedy(engines[onnx_engine], tokenizer, prompt_ids) == reference
+    assert sum(len(r) for r in reference) >= len(prompt_ids) * NEW_TOKENS // 2  # real output, not empty
+
+
+@pytest.mark.parametrize(
+    "reference, candidate",
+    [("onnx", "onnx-int8"), ("onnx/optimum", "onnx-int8/optimum"), ("torch", "torch-int8")],
+)
+def test_int8_greedy_tokens_agree_with_fp32(engines, prompt_ids, reference, candidate):
+    """Teacher-forced agreement (see decode.teacher_forced_agreement): >= 90 % of tokens."""
+    result = teacher_forced_agreement(engines[reference], engines[candidate], prompt_ids, NEW_TOKENS)
+    assert result["tokens"] == len(prompt_ids) * NEW_TOKENS
+    assert result["agreement"] >= 0.90, result
+
+
+@pytest.mark.parametrize("name", ["torch", "onnx", "onnx/optimum"])
+def test_batching_and_padding_do_not_change_greedy_output(engines, tokenizer, prompt_ids, name):
+    """Prompts of different lengths share a batch (left or right padded) with identical results."""
+    ids = prompt_ids[:8]
+    assert _greedy(engines[name], tokenizer, ids, batch_size=8) == _greedy(engines[name], tokenizer, ids, batch_size=1)
+
+
+def test_sampling_is_reproducible_and_independent_of_batching(engines, tokenizer, prompt_ids):
+    engine = engines["onnx"]
+    ids = prompt_ids[:4]
+
+    def sample(seed, batch_size):
+        params = GenerationParams(n=3, temperature=0.8, top_p=0.95, seed=seed, max_new_tokens=24, batch_size=batch_size)
+        return [(g.prompt_index, g.sample_index, g.token_ids) for g in generate(engine, tokenizer, ids, params)]
+
+    first = sample(5, 4)
+    assert first == sample(5, 4)
+    assert first == sample(5, 12)
+    assert first != sample(6, 4)
+    # Samples of one prompt differ from each other.
+    assert len({t for p, _, t in first if p == 0}) > 1
+
+
+def test_stop_sequences_end_generation_and_raw_output_is_kept(engines, tokenizer, prompt_ids):
+    params = GenerationParams(max_new_tokens=NEW_TOKENS, stop=("\n",), batch_size=4)
+    free = generate(engines["onnx"], tokenizer, prompt_ids[:6], GenerationParams(max_new_tokens=NEW_TOKENS, batch_size=4))
+    stopped = generate(engines["onnx"], tokenizer, prompt_ids[:6], params)
+    for a, b in zip(free, stopped):
+        if b.stop_reason == "stop":
+            assert "\n" in b.text and a.token_ids[: len(b.token_ids)] == b.token_ids
+        else:
+            assert b.token_ids == a.token_ids
+    assert any(g.stop_reason == "stop" for g in stopped)
+
+
+def test_generation_stops_at_the_context_window(tiny, tokenizer, engines):
+    """A prompt close to the window generates until the window is full, and says so."""
+    text = "x = 1\n" * 400
+    ids = tokenizer.encode(text)[: tiny.context_length - 5]
+    out = generate(engines["onnx-int8"], tokenizer, [ids], GenerationParams(max_new_tokens=40))
+    assert out[0].stop_reason in ("context", "eos") and len(out[0].token_ids) <= 5
+
+
+def test_onnx_exports_are_cached_once(tiny, tmp_path):
+    from codeaudit.generators.onnx_export import onnx_model
+    from codeaudit.generators.quantize import quantization_for_cpu
+
+    q = quantization_for_cpu()
+    messages = []
+    path, manifest = onnx_model(tiny, graph="optimum", quantization=q, cache_dir=tmp_path, status=messages.append)
+    assert any("Optimum" in m for m in messages) and any("quantising" in m for m in messages)
+    stamp = path.stat().st_mtime_ns
+    messages.clear()
+    again, manifest2 = onnx_model(tiny, graph="optimum", quantization=q, cache_dir=tmp_path, status=messages.append)
+    assert again == path and path.stat().st_mtime_ns == stamp and messages == [] and manifest2 == manifest
+    # The float32 export it started from is cached too; no half-built folders are left.
+    folders = sorted(p.name for p in path.parent.parent.iterdir() if p.is_dir())
+    assert len(folders) == 2 and all(not f.startswith(".") for f in folders)
+    assert json.loads((path.parent / "codeaudit-onnx.json").read_text())["precision"] == "int8"
+
+
+def test_optimum_int8_graph_quantises_every_weight_matmul(engines):
+    """Each MatMul with a constant weight became DynamicQuantizeMatMul; activation x activation
+    products (attention) and the embedding lookup stayed float32; biases were folded in."""
+    import onnx
+
+    fp32 = onnx.load(engines["onnx/optimum"].info.details["onnx_path"], load_external_data=False)
+    int8 = onnx.load(engines["onnx-int8/optimum"].info.details["onnx_path"], load_external_data=False)
+    inits = {t.name for t in fp32.graph.initializer}
+    weight_matmuls = [n for n in fp32.graph.node if n.op_type == "MatMul" and n.input[1] in inits]
+    other_matmuls = [n for n in fp32.graph.node if n.op_type == "MatMul" and n.input[1] not in inits]
+    q_nodes = [n for n in int8.graph.node if n.op_type == "DynamicQuantizeMatMul"]
+    assert len(q_nodes) == len(weight_matmuls) > 0
+    assert len([n for n in int8.graph.node if n.op_type == "MatMul"]) == len(other_matmuls) > 0
+    assert sum(len(n.input) == 5 for n in q_nodes) > 0  # a fused bias
+    assert any(n.op_type == "Gather" for n in int8.graph.node)
