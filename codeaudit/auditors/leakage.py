@@ -1052,18 +1052,18 @@ def find_leaks(text: str, language: str | None = None) -> list[Leak]:
             leaks.extend(_remotes(offset, line, taken))
             if "@" in line:
                 leaks.extend(_emails(offset, line, taken))
-        if "user" in low and _SSH_CONFIG.search(text):
-            for m in _SSH_CONFIG_USER.finditer(text):
-                user = m.group("user")
-                if looks_like_username(user):
-                    leaks.append(Leak(
-                        rule="username-in-remote",
-                        start=m.start("user"),
-                        end=m.end("user"),
-                        focus=(m.start("user"), m.end("user")),
-                        evidence={"username": user, "host": "", "form": "ssh config"},
-                        message=f"the ssh configuration logs in as '{user}'",
-                    ))
+    if "user" in low and _SSH_CONFIG.search(text):
+        for m in _SSH_CONFIG_USER.finditer(text):
+            user = m.group("user")
+            if looks_like_username(user):
+                leaks.append(Leak(
+                    rule="username-in-remote",
+                    start=m.start("user"),
+                    end=m.end("user"),
+                    focus=(m.start("user"), m.end("user")),
+                    evidence={"username": user, "host": "", "form": "ssh config"},
+                    message=f"the ssh configuration logs in as '{user}'",
+                ))
     if _IP_SHAPE.search(text):
         for offset, line in t.lines_matching(_IP_SHAPE):
             leaks.extend(_ips(offset, line))
