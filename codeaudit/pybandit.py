@@ -22,12 +22,10 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
+from .auditors.security import BANDIT_LANGUAGES
 from .context import CodeContext
 from .model import Confidence, Severity
 from .registry import Rule
-
-#: Languages whose suggestions bandit audits.
-BANDIT_LANGUAGES = ("python",)
 
 
 class Bandit:

@@ -253,6 +253,11 @@ def load_pack(text: str, source: str, *, builtin: bool = True) -> RulePack:
         raise check.fail(f"unknown top-level key(s) {sorted(unknown)} (known: {sorted(_PACK_KEYS)})")
     name = check.text(raw, "pack")
     languages = check.strings(raw, "languages", required=True, minimum=1)
+    from . import treesitter
+
+    unparsed = [lang for lang in languages if not treesitter.supported(lang)]
+    if unparsed:
+        raise check.fail(f"field 'languages': no tree-sitter grammar for {unparsed} (supported: {', '.join(treesitter.supported_languages())})")
     prefix = check.text(raw, "id_prefix")
     if not _PREFIX.match(prefix):
         raise check.fail(f"field 'id_prefix' must look like CA41, not {prefix!r}")

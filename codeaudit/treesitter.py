@@ -77,6 +77,11 @@ def supported(language: str | None) -> bool:
     return language in _GRAMMARS and language != "php_only"
 
 
+def supported_languages() -> list[str]:
+    """The languages :func:`parse` accepts."""
+    return sorted(lang for lang in _GRAMMARS if supported(lang))
+
+
 @functools.cache
 def grammar(language: str) -> "tree_sitter.Language":
     """The tree-sitter ``Language`` of a codeaudit language name (imported on first use)."""

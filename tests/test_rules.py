@@ -178,6 +178,12 @@ def test_bad_regex_in_a_team_pack_fails_at_load_and_in_a_shipped_pack_at_first_u
     assert info.value.exit_code == 3
 
 
+def test_a_pack_for_a_language_without_grammar_fails():
+    text = _pack().replace("languages:\n- c", "languages:\n- kotlin")
+    with pytest.raises(rulepack.RulePackError, match="no tree-sitter grammar for \\['kotlin'\\]"):
+        rulepack.load_pack(text, "test.yaml")
+
+
 def test_duplicate_ids_in_a_pack_fail():
     raw = yaml.safe_load(_pack())
     raw["rules"].append({**GOOD_RULE, "name": "c-other-name"})

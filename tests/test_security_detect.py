@@ -59,6 +59,7 @@ def test_detection_on_real_python_from_the_standard_library():
     chunks = _windows(sorted(stdlib.glob("*.py")))
     assert len(chunks) >= 150
     hits = sum(detect(c) == "python" for c in chunks)
+    print(f"\nstandard-library windows detected as Python: {hits}/{len(chunks)}")
     assert hits / len(chunks) >= 0.90, f"{hits}/{len(chunks)}"
 
 
@@ -70,6 +71,7 @@ def test_detection_on_real_cpp_from_installed_packages():
     chunks = _windows(sources)
     assert len(chunks) >= 100, "pyarrow's C++ sources were not found"
     got = Counter(detect(c) for c in chunks)
+    print(f"\npyarrow C++ windows: {got.most_common(6)} of {len(chunks)}")
     # C is an acceptable answer for C-style C++ (the C pack serves both)
     assert (got["cpp"] + got["c"]) / len(chunks) >= 0.75, got.most_common(6)
 

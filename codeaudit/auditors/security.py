@@ -39,7 +39,7 @@ from ..config import Config, check_options
 from ..context import CodeContext
 from ..model import Confidence, Severity, Suggestion
 from ..registry import Rule
-from .base import Auditor, Outcome, Progress
+from .base import Auditor, Outcome, Progress, excerpt
 
 #: Languages whose suggestions bandit audits (see :mod:`codeaudit.pybandit`).
 BANDIT_LANGUAGES = ("python",)
@@ -138,8 +138,6 @@ class SecurityAuditor(Auditor):
         gated = [r for r in rules if r.gate(completion)]
         if not gated:
             return
-        if not treesitter.supported(language):
-            return
         parsed = treesitter.parse(language, ctx.text)
         seen: set[tuple[str, int]] = {(f.rule_id, f.line) for f in outcome.findings}
         taken_lines = {(f.line, f.cwe) for f in outcome.findings}
@@ -159,7 +157,7 @@ class SecurityAuditor(Auditor):
                 snippet = None
                 if rule.redact or rule.rule.cwe in _SECRET_CWES:
                     match = redact(match)
-                    snippet = redact(_lines(completion, line, end_line))
+                    snippet = redact(excerpt(completion, line, end_line))
                 outcome.findings.append(
                     self.finding(
                         s,
@@ -205,7 +203,7 @@ class SecurityAuditor(Auditor):
             column = where[1] if where is not None and where[0] == line else 1
             rule = pybandit.finding_rule(issue.test_id)
             cwe = issue.cwe.id or None
-            snippet = _lines(ctx.completion, line, line)
+            snippet = excerpt(ctx.completion, line)
             if cwe in _SECRET_CWES:
                 snippet = redact(snippet)
             outcome.findings.append(
@@ -254,30 +252,12 @@ def _shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _lines(text: str, line: int, end_line: int) -> str:
-    return "\n".join(text.splitlines()[line - 1 : min(end_line, line + 11)])
-
-
 def _tail_lines(text: str, n: int) -> str:
-    if not text or n <= 0:
-        return "" if n <= 0 else text
-    cut = len(text)
-    for _ in range(n):
-        cut = text.rfind("\n", 0, cut)
-        if cut < 0:
-            return text
-    return text[cut + 1 :]
+    return "".join(text.splitlines(keepends=True)[-n:]) if n > 0 else ""
 
 
 def _head_lines(text: str, n: int) -> str:
-    if not text or n <= 0:
-        return "" if n <= 0 else text
-    cut = -1
-    for _ in range(n):
-        cut = text.find("\n", cut + 1)
-        if cut < 0:
-            return text
-    return text[: cut + 1]
+    return "".join(text.splitlines(keepends=True)[:n]) if n > 0 else ""
 
 
 def _python_statement_start(prompt: str) -> str:
