@@ -35,6 +35,7 @@ import json
 import math
 import os
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,14 +288,57 @@ def whole_text_safe(pattern: re.Pattern[str], tree: Any = None) -> bool:
 
 
 class _Text:
-    """A text prepared once for all gates: lowercased (ASCII only) and its longest token."""
+    """The lines one scan looks at, prepared once for all gates.
 
-    __slots__ = ("text", "low", "longest")
+    ``low`` is the lowercased text, kept only for ASCII texts (Unicode case folding can make a
+    character match a letter it does not lowercase to). Needle look-ups are memoised: each needle
+    is searched once per text, whichever plug-ins ask for it.
+    """
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.low = text.lower() if text.isascii() else None
-        self.longest = max(map(len, text.split()), default=0)
+    __slots__ = ("lines", "text", "low", "longest", "starts", "_has", "_where", "_widths")
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.lines = lines
+        self.text = "\n".join(lines)
+        self.low = self.text.lower() if self.text.isascii() else None
+        self.longest = max(map(len, self.text.split()), default=0)
+        starts, at = [], 0
+        for line in lines:
+            starts.append(at)
+            at += len(line) + 1
+        self.starts = starts
+        self._has: dict[tuple[str, bool], bool] = {}
+        self._where: dict[tuple[str, bool], set[int]] = {}
+        self._widths: list[int] | None = None
+
+    def has(self, needle: str, ci: bool) -> bool:
+        key = (needle, ci)
+        found = self._has.get(key)
+        if found is None:
+            found = self._has[key] = needle in (self.low if ci else self.text)  # type: ignore[operator]
+        return found
+
+    def lines_with(self, needle: str, ci: bool) -> set[int]:
+        """Indices of the lines that hold ``needle``."""
+        key = (needle, ci)
+        found = self._where.get(key)
+        if found is None:
+            hay = self.low if ci else self.text
+            found, starts = set(), self.starts
+            i = hay.find(needle)  # type: ignore[union-attr]
+            while i >= 0:
+                index = bisect_right(starts, i) - 1
+                found.add(index)
+                nxt = starts[index + 1] if index + 1 < len(starts) else len(hay)  # type: ignore[arg-type]
+                i = hay.find(needle, max(nxt, i + 1))  # type: ignore[union-attr]
+            self._where[key] = found
+        return found
+
+    def widths(self) -> list[int]:
+        """The longest whitespace-free token of each line."""
+        if self._widths is None:
+            self._widths = [max(map(len, line.split()), default=0) for line in self.lines]
+        return self._widths
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,23 +359,27 @@ class _Test:
             return False
         if self.regex is not None:
             return self.regex.search(t.text) is not None
-        text = t.text
-        if self.ci:
-            if t.low is None:  # non-ASCII text: Unicode case folding defeats lowercase needles
-                return True
-            text = t.low
-        return all(any(n in text for n in need) for need in self.needs)
-
-    def line_open(self, line: str) -> bool:
-        if self.width and max(map(len, line.split()), default=0) < self.width:
-            return False
-        if self.regex is not None:
+        if self.ci and t.low is None:
             return True
-        if self.ci:
-            if not line.isascii():
-                return True
-            line = line.lower()
-        return all(any(n in line for n in need) for need in self.needs)
+        return all(any(t.has(n, self.ci) for n in need) for need in self.needs)
+
+    def line_set(self, t: _Text) -> set[int]:
+        """The lines this test lets through (once :meth:`text_open` said yes)."""
+        if self.regex is not None or (self.ci and t.low is None) or not self.needs:
+            chosen = set(range(len(t.lines)))
+        else:
+            chosen = None
+            for need in sorted(self.needs, key=_strength, reverse=True):
+                lines: set[int] = set()
+                for n in need:
+                    lines |= t.lines_with(n, self.ci)
+                chosen = lines if chosen is None else chosen & lines
+                if not chosen:
+                    return set()
+        if self.width:
+            widths = t.widths()
+            chosen = {i for i in chosen if widths[i] >= self.width}  # type: ignore[union-attr]
+        return chosen  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,16 +395,24 @@ class _Gate:
     always: bool = False
     first: tuple[str, ...] = ()
 
-    def lines(self, t: _Text, lines: Sequence[str]) -> Sequence[int]:
-        """Indices of the lines the plug-in must see."""
+    def lines(self, t: _Text, present: frozenset[str] | None = None) -> Sequence[int]:
+        """Indices of the lines the plug-in must see, in order.
+
+        ``present``: which of the scanner's ``first`` strings occur in the lowercased text, when
+        the caller looked them all up at once (else each is looked up here).
+        """
         if self.always:
-            return range(len(lines))
-        if self.first and t.low is not None and not any(n in t.low for n in self.first):
-            return ()
-        open_tests = [test for test in self.tests if test.text_open(t)]
-        if not open_tests:
-            return ()
-        return [i for i, line in enumerate(lines) if any(test.line_open(line) for test in open_tests)]
+            return range(len(t.lines))
+        if self.first and t.low is not None:
+            if present is None:
+                present = frozenset(n for n in self.first if n in t.low)
+            if present.isdisjoint(self.first):
+                return ()
+        chosen: set[int] = set()
+        for test in self.tests:
+            if test.text_open(t):
+                chosen |= test.line_set(t)
+        return sorted(chosen)
 
 
 def _may_match_space(items: Any) -> bool:
@@ -622,6 +678,7 @@ class SecretScanner:
 
     def __init__(self) -> None:
         self._plugins: list[tuple[Any, _Gate]] | None = None
+        self._first: tuple[str, ...] = ()
 
     @property
     def plugins(self) -> list[tuple[Any, _Gate]]:
@@ -640,6 +697,7 @@ class SecretScanner:
         # `detect-secrets scan` and `default_settings()` use).
         plugins = [cls() for cls in get_mapping_from_secret_type_to_class().values()]
         self._plugins = list(zip(plugins, _gates_for(plugins)))
+        self._first = tuple(sorted({n for _, gate in self._plugins for n in gate.first}))
         self._filters = self._load_filters(Settings().filters)
 
     @staticmethod
@@ -688,10 +746,13 @@ class SecretScanner:
         from detect_secrets.util.code_snippet import get_code_snippet
 
         stripped = [line.rstrip() for line in raw_lines]
-        prepared = _Text("\n".join(stripped))
+        prepared = _Text(stripped)
+        # One pass over the union of the plug-ins' first strings, instead of one per plug-in.
+        low = prepared.low
+        present = frozenset(n for n in self._first if n in low) if low is not None else None
         wanted: dict[int, list[Any]] = {}
         for plugin, gate in plugins:
-            for index in gate.lines(prepared, stripped):
+            for index in gate.lines(prepared, present):
                 wanted.setdefault(index, []).append(plugin)
         out: list[RawSecret] = []
         for index in sorted(wanted):
