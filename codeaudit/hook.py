@@ -759,7 +759,7 @@ def _common(
     base = _load_baseline(baseline, root, settings)
     notes: list[str] = []
     if base is not None:
-        base.renames.update(_baseline_renames(root, base, head))
+        base.renames.update(baseline_renames(root, base, head))
         base.renames.update(renames)
         names = [a if isinstance(a, str) else a.name for a in (auditors if auditors is not None else settings.auditors)]
         notes.extend(base.parameter_warnings(config, names))
@@ -769,7 +769,7 @@ def _common(
     return replace(result, skipped=(*skipped, *result.skipped), notes=(*notes, *result.notes))
 
 
-def _baseline_renames(root: Path, base: "Baseline", head: str | None) -> dict[str, str]:
+def baseline_renames(root: Path, base: "Baseline", head: str | None) -> dict[str, str]:
     """Where files named in the baseline that no longer exist were renamed to since the baseline
     was committed, so their findings follow them there and nowhere else."""
     from .gitdiff import renames_since

@@ -69,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
     old: Baseline | None = None
     if args.action in ("update", "check"):
         old = Baseline.load(target, root=root)
+        if in_git:
+            from ..hook import baseline_renames
+
+            old.renames.update(baseline_renames(root, old, None))
     elif target.exists() and not args.force:
         raise UsageError(f"{target} exists: use 'codeaudit baseline update', or --force to start over")
 
