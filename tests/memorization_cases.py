@@ -225,23 +225,52 @@ def _recomment(lines: list[str], rng: random.Random) -> list[str]:
     return out
 
 
+def _name_roles(toks: list[tokenize.TokenInfo]) -> list[tuple[int, bool, bool]]:
+    """For each NAME token that a rename may touch: (index, binds a name here, is a use).
+
+    Attributes (after ``.``) and keyword-argument names in calls (``f(key=...)``) are never
+    renamed; parameters in a ``def`` signature, assignment targets, loop and ``as`` targets,
+    and ``def``/``class`` names bind."""
+    out = []
+    stack: list[str] = []  # "sig" or "call" for each open bracket
+    prev = None
+    pending_sig = False
+    for i, t in enumerate(toks):
+        if t.type == tokenize.OP and t.string in "([{":
+            stack.append("sig" if (t.string == "(" and pending_sig) else "call" if t.string == "(" else "other")
+            pending_sig = False
+        elif t.type == tokenize.OP and t.string in ")]}":
+            if stack:
+                stack.pop()
+        elif t.type == tokenize.NAME and not keyword.iskeyword(t.string) and t.string not in _BUILTINS:
+            after_dot = prev is not None and prev.string == "."
+            nxt = toks[i + 1].string if i + 1 < len(toks) else ""
+            inside = stack[-1] if stack else None
+            if not after_dot and not (inside == "call" and nxt == "="):
+                binds = (
+                    (prev is not None and prev.string in ("def", "class", "for", "as"))
+                    or (inside == "sig" and nxt in (",", ")", "=", ":"))
+                    or (inside is None and nxt in ("=", "+=", "-=", "*=", ","))
+                )
+                out.append((i, binds, True))
+        if t.type == tokenize.NAME and t.string == "def":
+            pending_sig = True
+        if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+            prev = t
+    return out
+
+
 def _rename(lines: list[str], rng: random.Random) -> list[str] | None:
     """Rename the names the snippet binds, consistently; ``None`` when it binds none."""
     text = "\n".join(lines) + "\n"
     toks = _tokens(text)
     if toks is None:
         return None
+    roles = _name_roles(toks)
     bound: list[str] = []
-    prev = None
-    for i, t in enumerate(toks):
-        if t.type == tokenize.NAME and not keyword.iskeyword(t.string) and t.string not in _BUILTINS:
-            after_dot = prev is not None and prev.string == "."
-            nxt = toks[i + 1].string if i + 1 < len(toks) else ""
-            binds = (prev is not None and prev.string in ("def", "class", "for", "as", "(", ",") and nxt in ("(", ",", ")", ":", "=", "in", "")) or nxt in ("=", "+=", "-=")
-            if binds and not after_dot and t.string not in bound:
-                bound.append(t.string)
-        if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
-            prev = t
+    for i, binds, _ in roles:
+        if binds and toks[i].string not in bound:
+            bound.append(toks[i].string)
     if not bound:
         return None
     chosen = [n for n in bound if rng.random() < 0.8] or bound[:1]
@@ -255,13 +284,7 @@ def _rename(lines: list[str], rng: random.Random) -> list[str] | None:
         taken.add(new)
         mapping[name] = new
     out = [list(line) for line in lines]
-    edits = []
-    prev = None
-    for t in toks:
-        if t.type == tokenize.NAME and t.string in mapping and not (prev is not None and prev.string == "."):
-            edits.append(t)
-        if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
-            prev = t
+    edits = [toks[i] for i, _, _ in roles if toks[i].string in mapping]
     for t in sorted(edits, key=lambda t: (t.start[0], -t.start[1])):
         row = out[t.start[0] - 1]
         row[t.start[1] : t.end[1]] = list(mapping[t.string])

@@ -72,3 +72,18 @@ def test_params_are_checked():
         IndexParams(num_perm=30)
     with pytest.raises(ValueError, match="multiple of stride"):
         IndexParams(window=12, stride=8)
+
+
+def test_an_index_stores_datasketchs_permutations(tmp_path):
+    import sysconfig
+    from pathlib import Path
+
+    from codeaudit.corpus.build import build_index
+    from codeaudit.corpus.index import CorpusIndex
+    from codeaudit.corpus.sources import FolderSource
+
+    build_index([FolderSource(str(Path(sysconfig.get_paths()["stdlib"]) / "json"))], tmp_path / "j.idx")
+    index = CorpusIndex.open(tmp_path / "j.idx")
+    a, b = index.perms()
+    ref = MinHash(num_perm=index.params.num_perm, seed=index.params.seed).permutations
+    assert np.array_equal(a, ref[0]) and np.array_equal(b, ref[1])

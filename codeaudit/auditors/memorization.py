@@ -127,11 +127,11 @@ class MemorizationAuditor(Auditor):
 
     @staticmethod
     def _open(name: str) -> "CorpusIndex":
-        from ..corpus.default import DEFAULT_NAME, ensure_default_index
+        from ..corpus.default import DEFAULT_NAME, open_default_index
         from ..corpus.index import CorpusIndex
 
         if name == DEFAULT_NAME:
-            return CorpusIndex.open(ensure_default_index())
+            return open_default_index()
         return CorpusIndex.open(name)
 
     @classmethod

@@ -124,10 +124,12 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _open(name: str, verify: str = "auto") -> Any:
-    from ..corpus.default import DEFAULT_NAME, ensure_default_index
+    from ..corpus.default import DEFAULT_NAME, open_default_index
     from ..corpus.index import CorpusIndex
 
-    return CorpusIndex.open(ensure_default_index() if name == DEFAULT_NAME else name, verify=verify)
+    if name == DEFAULT_NAME:
+        return open_default_index() if verify != "full" else CorpusIndex.open(open_default_index().path, verify="full")
+    return CorpusIndex.open(name, verify=verify)
 
 
 def _info(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import UsageError
 from . import minhash
-from .index import ARRAYS, FILE_DTYPE, FORMAT_NAME, LINE_CHECKPOINT, LINE_ESCAPE, MANIFEST, CorpusIndex, crc32_file, manifest_checksum
+from .index import ARRAYS, FILE_DTYPE, POPULAR, directory_bits, FORMAT_NAME, LINE_CHECKPOINT, LINE_ESCAPE, MANIFEST, CorpusIndex, crc32_file, manifest_checksum
 from .params import FORMAT_VERSION, IndexParams
 from .sources import SKIP_REASONS, Document, Skipped
 from .tokens import tokenize
@@ -90,6 +90,24 @@ def process_unit(unit: Any, params: IndexParams) -> UnitResult:
     else:
         out.keys = np.empty((0, params.bands), np.uint32)
     return out
+
+
+def _collapse_popular(keys: np.ndarray, ids: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """Replace each bucket of more than ``max_bucket`` windows (boilerplate that cannot point at
+    one source) by a single :data:`POPULAR` entry. A bucket that already holds that entry stays
+    collapsed when ``corpus add`` brings more windows to it, as a fresh build would."""
+    if keys.shape[0] == 0:
+        return keys, ids
+    start = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    size = np.diff(np.append(start, keys.shape[0]))
+    popular = (size > max_bucket) | (np.maximum.reduceat((ids == POPULAR).astype(np.int8), start) > 0)
+    if not popular.any():
+        return keys, ids
+    bucket = np.repeat(np.arange(start.shape[0]), size)
+    keep = ~popular[bucket] | (np.arange(keys.shape[0]) == start[bucket])
+    ids = ids.copy()
+    ids[start[popular]] = POPULAR
+    return keys[keep], ids[keep]
 
 
 class IndexWriter:
@@ -200,23 +218,30 @@ class IndexWriter:
             fh.close()
         p = self.params
         n, nb = self.windows, self.base_windows
-        with open(self.folder / "lsh.keys", "wb") as kf, open(self.folder / "lsh.ids", "wb") as idf:
+        bits = directory_bits(n)
+        fences = np.arange((1 << bits) + 1, dtype=np.uint64) << np.uint64(32 - bits)
+        band_start = [0]
+        with open(self.folder / "lsh.keys", "wb") as kf, open(self.folder / "lsh.ids", "wb") as idf, open(self.folder / "lsh.dir", "wb") as df:
             for b in range(p.bands):
                 tmp = self.folder / f".band{b}.tmp"
-                new_keys = np.fromfile(tmp, dtype="<u4")
+                keys = np.fromfile(tmp, dtype="<u4")
                 tmp.unlink()
-                order = np.argsort(new_keys, kind="stable")
-                new_keys = new_keys[order]
-                new_ids = (order + nb).astype("<u4")
+                order = np.argsort(keys, kind="stable")
+                keys = keys[order]
+                ids = (order + nb).astype("<u4")
                 if self.base is not None and nb:
-                    old_keys = np.asarray(self.base.keys[b])
-                    old_ids = np.asarray(self.base.ids[b])
+                    old_keys, old_ids = self.base.band(b)
                     # After every old entry with an equal key: the order a fresh build gives.
-                    at = np.searchsorted(old_keys, new_keys, side="right")
-                    new_keys = np.insert(old_keys, at, new_keys)
-                    new_ids = np.insert(old_ids, at, new_ids)
-                kf.write(new_keys.astype("<u4").tobytes())
-                idf.write(new_ids.astype("<u4").tobytes())
+                    at = np.searchsorted(old_keys, keys, side="right")
+                    keys = np.insert(old_keys, at, keys)
+                    ids = np.insert(old_ids, at, ids)
+                keys, ids = _collapse_popular(keys, ids, p.max_bucket)
+                kf.write(keys.astype("<u4").tobytes())
+                idf.write(ids.astype("<u4").tobytes())
+                df.write(np.searchsorted(keys.astype(np.uint64), fences).astype("<u4").tobytes())
+                band_start.append(band_start[-1] + int(keys.shape[0]))
+        np.array(band_start, dtype="<u8").tofile(self.folder / "lsh.bands")
+        entries = band_start[-1]
         files = np.array(self.files, dtype=FILE_DTYPE) if self.files else np.zeros(0, FILE_DTYPE)
         files.tofile(self.folder / "files.tab")
         esc_idx = np.concatenate(self.esc_idx) if self.esc_idx else np.zeros(0, np.uint64)
@@ -224,8 +249,10 @@ class IndexWriter:
         esc_idx.astype("<u8").tofile(self.folder / "line.esc_idx")
         esc_line.astype("<u4").tofile(self.folder / "line.esc_line")
         shapes = {
-            "lsh.keys": [p.bands, n],
-            "lsh.ids": [p.bands, n],
+            "lsh.keys": [entries],
+            "lsh.ids": [entries],
+            "lsh.dir": [p.bands, (1 << bits) + 1],
+            "lsh.bands": [p.bands + 1],
             "tok.norm": [self.tokens],
             "tok.raw": [self.tokens],
             "tok.dline": [self.tokens],
@@ -242,11 +269,13 @@ class IndexWriter:
         manifest: dict[str, Any] = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
-            "name": name or (self.base.manifest.get("name") if self.base is not None else None) or self.folder.name,
+            "name": name or self.folder.name,
             "params": p.to_dict(),
+            "permutations": [x.tolist() for x in minhash.permutations(p.num_perm, p.seed)],
             "counts": {
                 "files": int(files.shape[0]),
                 "windows": n,
+                "lsh_entries": entries,
                 "tokens": self.tokens,
                 "bytes": self.bytes,
                 "short_files": self.short,
@@ -362,6 +391,7 @@ def build_index(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".building", dir=parent))
     tmp.rmdir()
     writer = IndexWriter(tmp, params, base_index)
+    name = name or (base_index.name if base_index is not None else out.name)
     try:
         runner = _run_dask(units, params, scheduler, workers) if scheduler else _run_local(units, params, workers)
         for i, result in enumerate(runner, start=1):

@@ -23,9 +23,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .params import FORMAT_VERSION
 from .tokens import TOKENIZER_VERSION
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .index import CorpusIndex
 
 #: The name that stands for the default corpus in ``--corpus`` and ``corpora = [...]``.
 DEFAULT_NAME = "stdlib"
@@ -65,6 +69,25 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def open_default_index(progress: Callable[[int, int], None] | None = None) -> "CorpusIndex":
+    """The default index, opened; built first if missing, and rebuilt if the cached copy cannot
+    be used (damaged, or left by an incompatible development build): it is only a cache."""
+    from ..errors import InputError
+    from .index import CorpusIndex
+
+    path = ensure_default_index(progress)
+    try:
+        return CorpusIndex.open(path)
+    except InputError as first:
+        with _locked(path.with_name(path.name + ".lock")):
+            try:  # another process may have rebuilt it while we waited
+                return CorpusIndex.open(path)
+            except InputError:
+                print(f"codeaudit: the cached default corpus index is unusable ({first}); rebuilding it", file=sys.stderr)
+                shutil.rmtree(path, ignore_errors=True)
+        return CorpusIndex.open(ensure_default_index(progress))
 
 
 def ensure_default_index(progress: Callable[[int, int], None] | None = None) -> Path:

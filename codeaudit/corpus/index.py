@@ -3,10 +3,17 @@
 Layout (``N`` windows, ``T`` tokens, ``F`` files; every array is memory-mapped on load, so opening
 an index costs a few system calls and a query touches only the pages it reads)::
 
-    manifest.json     format and tokenizer versions, IndexParams, counts, sources, skipped files,
-                      and each array's dtype, shape, size and CRC-32; plus its own SHA-256
-    lsh.keys          uint32 (bands, N)  band keys, each band sorted ascending
-    lsh.ids           uint32 (bands, N)  the window id of each key (ties in id order)
+    manifest.json     format and tokenizer versions, IndexParams, the MinHash permutations (as
+                      datasketch draws them for num_perm and seed), counts, sources, skipped
+                      files, and each array's dtype, shape, size and CRC-32; plus its own SHA-256
+    lsh.keys          uint32 (E)         band keys, band after band, each band sorted ascending
+    lsh.ids           uint32 (E)         the window of each key (ties in id order); a bucket of
+                                         more than max_bucket windows (boilerplate) is one
+                                         entry with id POPULAR, which queries skip
+    lsh.bands         uint64 (bands+1)   where each band starts in lsh.keys / lsh.ids
+    lsh.dir           uint32 (bands, D+1) where each band's keys with top bits p start (relative
+                                         to the band), D = 2**bits with 2 to 4 keys per entry:
+                                         a lookup reads one short run, not a 20-step search
     tok.norm          uint16 (T)         normal-form token codes of all files, file after file
     tok.raw           uint8  (T)         hashes of the tokens' exact text
     tok.dline         uint8  (T)         line step from the previous token; 255 = see line.esc
@@ -44,6 +51,8 @@ from .tokens import TOKENIZER_VERSION
 
 FORMAT_NAME = "codeaudit.corpus-index"
 MANIFEST = "manifest.json"
+#: The id of a band bucket collapsed because it held more than ``max_bucket`` windows.
+POPULAR = 0xFFFFFFFF
 #: Every this many tokens the absolute line is stored, bounding the work to decode one line.
 LINE_CHECKPOINT = 1024
 #: Line steps at or above this are stored absolutely.
@@ -71,6 +80,8 @@ FILE_DTYPE = np.dtype(
 ARRAYS: dict[str, str] = {
     "lsh.keys": "<u4",
     "lsh.ids": "<u4",
+    "lsh.dir": "<u4",
+    "lsh.bands": "<u8",
     "tok.norm": "<u2",
     "tok.raw": "u1",
     "tok.dline": "u1",
@@ -79,6 +90,11 @@ ARRAYS: dict[str, str] = {
     "files.tab": "record",
     "strings.bin": "u1",
 }
+
+
+def directory_bits(windows: int) -> int:
+    """Bits of the band-key prefix the LSH directory is indexed by (2 to 4 keys per entry)."""
+    return min(24, max(4, (max(windows, 1) - 1).bit_length() - 2))
 
 
 def crc32_file(path: Path, chunk: int = 1 << 22) -> int:
@@ -121,6 +137,10 @@ class CorpusIndex:
         # Plain ndarray views of the maps: the same pages, without np.memmap's per-slice overhead.
         self.keys = np.asarray(arrays["lsh.keys"])
         self.ids = np.asarray(arrays["lsh.ids"])
+        self.directory = np.asarray(arrays["lsh.dir"])
+        self.band_start = np.asarray(arrays["lsh.bands"]).astype(np.int64)
+        bits = (int(self.directory.shape[1]) - 1).bit_length() - 1
+        self.directory_shift = 32 - bits
         self.norm = np.asarray(arrays["tok.norm"])
         self.raw = np.asarray(arrays["tok.raw"])
         self.dline = np.asarray(arrays["tok.dline"])
@@ -193,11 +213,16 @@ class CorpusIndex:
     def name(self) -> str:
         return str(self.manifest.get("name") or self.path.name)
 
-    def perms(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._perms is None:
-            from .minhash import permutations
+    def band(self, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Band ``b``'s sorted keys and their window ids."""
+        lo, hi = int(self.band_start[b]), int(self.band_start[b + 1])
+        return self.keys[lo:hi], self.ids[lo:hi]
 
-            self._perms = permutations(self.params.num_perm, self.params.seed)
+    def perms(self) -> tuple[np.ndarray, np.ndarray]:
+        """The MinHash permutations, as stored at build time (numpy.random is slow to import)."""
+        if self._perms is None:
+            a, b = self.manifest["permutations"]
+            self._perms = (np.array(a, dtype=np.uint32), np.array(b, dtype=np.uint32))
         return self._perms
 
     def _string(self, off: int, length: int) -> str:
@@ -277,13 +302,19 @@ def check_manifest(manifest: Any, where: str) -> None:
         raise InputError(f"{where}: bad parameters in {MANIFEST}: {exc}") from None
     if p.shingle_hash != SHINGLE_HASH:
         raise InputError(f"{where}: shingle hash {p.shingle_hash!r} is not {SHINGLE_HASH!r}; rebuild the index")
+    perms = manifest.get("permutations")
+    if not (isinstance(perms, list) and len(perms) == 2 and all(isinstance(x, list) and len(x) == p.num_perm for x in perms)):
+        raise InputError(f"{where}: {MANIFEST} lacks the {p.num_perm} MinHash permutations")
     arrays = manifest.get("arrays", {})
     if set(arrays) != set(ARRAYS):
         missing = sorted(set(ARRAYS) - set(arrays))
         raise InputError(f"{where}: {MANIFEST} lists the wrong arrays (missing: {', '.join(missing) or 'none'})")
     n = manifest["counts"]["windows"]
-    if arrays["lsh.keys"]["shape"] != [p.bands, n] or arrays["lsh.ids"]["shape"] != [p.bands, n]:
-        raise InputError(f"{where}: LSH arrays do not have {p.bands} bands of {n} windows")
+    entries = manifest["counts"].get("lsh_entries")
+    if arrays["lsh.keys"]["shape"] != [entries] or arrays["lsh.ids"]["shape"] != [entries] or arrays["lsh.bands"]["shape"] != [p.bands + 1]:
+        raise InputError(f"{where}: the LSH arrays do not match the manifest's {entries} entries in {p.bands} bands")
+    if arrays["lsh.dir"]["shape"] != [p.bands, (1 << directory_bits(n)) + 1]:
+        raise InputError(f"{where}: the LSH directory does not fit {n} windows")
 
 
 def _stamp_path(folder: Path) -> Path:

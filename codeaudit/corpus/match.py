@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import minhash
-from .index import CorpusIndex
+from .index import POPULAR, CorpusIndex
 from .thresholds import Thresholds
 from .tokens import NORM_IDENT, TokenStream, family_of, normalize_newlines, tokenize
 
@@ -147,9 +147,9 @@ def _open_prefixes(text: str, family: str) -> list[str]:
 _TRIPLE = re.compile("\"\"\"|'''")
 
 
-def candidates(index: CorpusIndex, views: list[View], limit: int) -> list[tuple[int, int, np.ndarray]]:
-    """Up to ``limit`` (view, file, diagonal) candidates, most LSH votes first, grouped as
-    ``(view, file, diagonals)``.
+def candidates(index: CorpusIndex, views: list[View], limit: int, min_votes: int = 1) -> list[tuple[int, int, np.ndarray]]:
+    """Up to ``limit`` (view, file, diagonal) candidates with at least ``min_votes`` LSH votes,
+    most votes first, grouped as ``(view, file, diagonals)``.
 
     Query windows start every ``query_stride`` shingles; a vote is one (query window, band)
     whose bucket holds a window of the file. A diagonal is ``file token - query token`` of the
@@ -174,32 +174,29 @@ def candidates(index: CorpusIndex, views: list[View], limit: int) -> list[tuple[
     keys = np.concatenate(key_parts)
     qpos = np.concatenate(pos_parts)
     qview = np.concatenate(view_parts)
-    q_parts, wid_parts = [], []
-    for b in range(p.bands):
-        band = index.keys[b]
-        # Sorted distinct keys: fewer probes, and numpy narrows each search with the previous.
-        uk, inv = np.unique(keys[:, b], return_inverse=True)
-        bounds = np.searchsorted(band, np.concatenate((uk, uk + np.uint32(1))))
-        lo, hi = bounds[: uk.shape[0]], bounds[uk.shape[0] :]
-        hi[uk == np.uint32(0xFFFFFFFF)] = lo[uk == np.uint32(0xFFFFFFFF)]  # (+1 wrapped around)
-        size = hi - lo
-        ok = (size > 0) & (size <= p.max_bucket)
-        if not ok.any():
-            continue
-        q = np.flatnonzero(ok[inv])
-        counts = size[inv[q]]
-        total = int(counts.sum())
-        starts = np.repeat(lo[inv[q]] - np.cumsum(counts) + counts, counts) + np.arange(total)
-        wid_parts.append(index.ids[b][starts])
-        q_parts.append(np.repeat(q, counts))
-    if not wid_parts:
+    lo, hi = _lookup(index, keys)
+    nq = keys.shape[0]
+    size = (hi - lo).T.reshape(-1)
+    lo = lo.T.reshape(-1)
+    sel = np.flatnonzero(size > 0)
+    if sel.shape[0] == 0:
         return []
-    wid = np.concatenate(wid_parts).astype(np.int64)
-    q = np.concatenate(q_parts)
+    counts = size[sel]
+    total = int(counts.sum())
+    starts = np.repeat(lo[sel] - np.cumsum(counts) + counts, counts) + np.arange(total)
+    wid = index.ids[starts].astype(np.int64)
+    q = np.repeat(sel % nq, counts)
+    real = wid != POPULAR  # boilerplate buckets point at no source
+    wid, q = wid[real], q[real]
+    if wid.shape[0] == 0:
+        return []
     files = index.file_of_windows(wid)
     diag = index.window_token(wid, files) - index.file_tok[files].astype(np.int64) - qpos[q]
     combined = ((qview[q].astype(np.int64) << 30) + files) << 32 | (diag + (1 << 31))
     pair, votes = np.unique(combined, return_counts=True)
+    if min_votes > 1:
+        keep = votes >= min_votes
+        pair, votes = pair[keep], votes[keep]
     if pair.shape[0] > limit:
         pair = pair[np.argpartition(-votes, limit - 1)[:limit]]
     vf = pair >> 32
@@ -208,6 +205,52 @@ def candidates(index: CorpusIndex, views: list[View], limit: int) -> list[tuple[
         diags = (pair[vf == key] & 0xFFFFFFFF) - (1 << 31)
         out.append((key >> 30, key & ((1 << 30) - 1), diags))
     return out
+
+
+#: Keys read per directory entry in one vectorised pass: entries hold 2 to 4 keys on average
+#: (a popular bucket is one entry), so few need the bisection fallback.
+_RUN = 8
+
+
+def _bisect(keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: np.ndarray, right: bool) -> np.ndarray:
+    """Vectorised bisection of each ``k`` in the sorted run ``keys[lo:hi]``."""
+    lo, hi = lo.copy(), hi.copy()
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        v = keys[np.where(active, mid, 0)]
+        go = active & ((v <= k) if right else (v < k))
+        lo = np.where(go, mid + 1, lo)
+        hi = np.where(active & ~go, mid, hi)
+
+
+def _scan(index: CorpusIndex, keys: np.ndarray, a: np.ndarray, width: np.ndarray, run: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of each key among the ``width`` (at most ``run``) sorted keys from ``a``."""
+    j = np.arange(run)
+    inside = j < np.minimum(width, run)[..., None]
+    vals = index.keys[np.where(inside, a[..., None] + j, 0)]
+    k = keys[..., None]
+    return a + ((vals < k) & inside).sum(axis=-1), a + ((vals <= k) & inside).sum(axis=-1)
+
+
+def _lookup(index: CorpusIndex, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``[lo, hi)`` in the flat LSH arrays of each key's bucket, for a ``(queries, bands)``
+    array of keys: the directory gives each key's short run of candidates, read in one gather
+    (a binary search per key costs about 20 cache misses; this costs one or two)."""
+    band = np.broadcast_to(np.arange(keys.shape[1])[None, :], keys.shape)
+    prefix = (keys >> np.uint32(index.directory_shift)).astype(np.int64)
+    a = index.directory[band, prefix].astype(np.int64) + index.band_start[band]
+    width = index.directory[band, prefix + 1].astype(np.int64) + index.band_start[band] - a
+    lo, hi = _scan(index, keys, a, width, _RUN)
+    wide = np.flatnonzero((width > _RUN).ravel())
+    if wide.shape[0]:  # an entry crowded by chance: bisect it
+        starts, k = a.ravel()[wide], keys.ravel()[wide]
+        ends = starts + width.ravel()[wide]
+        lo.ravel()[wide] = _bisect(index.keys, starts, ends, k, right=False)
+        hi.ravel()[wide] = _bisect(index.keys, starts, ends, k, right=True)
+    return lo, hi
 
 
 def _tiles(
@@ -233,7 +276,22 @@ def _tiles(
     for row, a, b in zip(rows[keep].tolist(), cols_s[keep].tolist(), cols_e[keep].tolist()):
         qa, qb = view.first + a, view.first + b
         out.setdefault(int(files[row]), {})[(qa, qb)] = (qa, qb, qa + int(diags[row]))
-    return {f: list(t.values()) for f, t in out.items()}
+    return {f: _prune(list(t.values())) for f, t in out.items()}
+
+
+#: Tiles kept per file for chaining: repetitive text (tables, lists) aligns along many diagonals.
+MAX_TILES = 64
+
+
+def _prune(tiles: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The longest tiles whose query span is not inside a longer one's, at most MAX_TILES."""
+    kept: list[tuple[int, int, int]] = []
+    for t in sorted(tiles, key=lambda t: (t[0] - t[1], t[0], t[2])):
+        if not any(k[0] <= t[0] and t[1] <= k[1] for k in kept):
+            kept.append(t)
+            if len(kept) == MAX_TILES:
+                break
+    return kept
 
 
 def _chains(index: CorpusIndex, view: View, f: int, tiles: list[tuple[int, int, int]], max_gap: int) -> list[_Chain]:
@@ -285,9 +343,9 @@ def find_matches(
     views = [v for v in views if len(v.stream) - v.first >= t.min_run]
     chains: list[_Chain] = []
     for index in indexes:
-        reach = np.arange(-index.params.query_stride, index.params.query_stride + 1)
+        reach = np.arange(1 - index.params.query_stride, index.params.query_stride)
         per_view: dict[int, tuple[list[int], list[np.ndarray]]] = {}
-        for v, f, diags in candidates(index, views, t.max_candidates):
+        for v, f, diags in candidates(index, views, t.max_candidates, t.min_votes):
             # A hit aligns windows to within the query stride; try each diagonal near it.
             near = np.unique((diags[:, None] + reach[None, :]).ravel())
             fs, ds = per_view.setdefault(v, ([], []))
@@ -297,6 +355,7 @@ def find_matches(
             found = _tiles(index, views[v], np.array(fs, dtype=np.int64), np.concatenate(ds), t.min_run)
             for f, tiles in found.items():
                 chains.extend(_chains(index, views[v], f, tiles, t.max_gap))
+    chains = [c for c in map(_trim, chains) if c is not None]
     chains.sort(key=lambda c: (-c.size, c.q0, c.index.name, c.file))
     taken: list[tuple[int, int]] = []
     out: list[Match] = []
@@ -314,6 +373,24 @@ def find_matches(
             out.append(m)
     out.sort(key=lambda m: m.start_offset)
     return out
+
+
+def _trim(c: _Chain) -> _Chain | None:
+    """Drop tokens at either end of a chain that agree only in normal form (an unrelated name
+    just before a copy is an identifier like the one before the original)."""
+    s, _ = c.index.file_span(c.file)
+    qraw, rraw = c.view.stream.raw, c.index.raw
+    tiles = list(c.tiles)
+    a, b, r = tiles[0]
+    while a < b and qraw[a] != rraw[s + r]:
+        a, r = a + 1, r + 1
+    tiles[0] = (a, b, r)
+    a, b, r = tiles[-1]
+    while b > a and qraw[b - 1] != rraw[s + r + b - 1 - a]:
+        b -= 1
+    tiles[-1] = (a, b, r)
+    tiles = [t for t in tiles if t[1] > t[0]]
+    return _Chain(c.index, c.view, c.file, tiles) if tiles else None
 
 
 def _code_chars(stream: TokenStream, tiles: list[tuple[int, int, int]]) -> int:
@@ -355,24 +432,18 @@ def _measure(c: _Chain, text: str, t: Thresholds) -> Match:
     r_idx = np.concatenate([np.arange(r, r + b - a) for a, b, r in c.tiles]) + s
     rraw = index.raw[r_idx]
     similarity = float((stream.raw[q_idx] == rraw).mean())
-    # Renaming consistency: each query identifier maps to one corpus name and back.
+    # Renaming consistency: each name of the query stands for one name of the source. (Not
+    # necessarily back: a renamed variable passed as ``f(size=n2)`` keeps its keyword ``size``.)
     ident = stream.norm[q_idx] == NORM_IDENT
     consistency = 1.0
     if ident.any():
         qi = q_idx[ident]
         names = [text[a:b] for a, b in zip(stream.start[qi].tolist(), stream.end[qi].tolist())]
-        forward: dict[str, dict[int, int]] = {}
-        backward: dict[int, dict[str, int]] = {}
+        seen: dict[str, dict[int, int]] = {}
         for q, r in zip(names, rraw[ident].tolist()):
-            fw = forward.setdefault(q, {})
-            fw[r] = fw.get(r, 0) + 1
-            bw = backward.setdefault(r, {})
-            bw[q] = bw.get(q, 0) + 1
-        total = len(names)
-        consistency = min(
-            sum(max(v.values()) for v in forward.values()) / total,
-            sum(max(v.values()) for v in backward.values()) / total,
-        )
+            targets = seen.setdefault(q, {})
+            targets[r] = targets.get(r, 0) + 1
+        consistency = sum(max(v.values()) for v in seen.values()) / len(names)
     chars = _code_chars(stream, c.tiles)
     qlines = stream.line[q_idx]
     distinct = np.unique(np.concatenate([minhash.shingle_hashes(stream.norm[a:b], index.params.shingle) for a, b, _ in c.tiles])).shape[0]

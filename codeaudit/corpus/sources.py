@@ -40,7 +40,7 @@ SKIP_REASONS = ("unreadable", "binary", "too-large", "encoding", "bad-record")
 #: Folders never indexed in folder sources.
 SKIP_DIRS = frozenset((".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox", ".mypy_cache", ".pytest_cache"))
 #: Bytes of source per work unit (folder and git sources) and per JSONL byte range.
-UNIT_BYTES = 4_000_000
+UNIT_BYTES = 1_000_000
 JSONL_RANGE_BYTES = 32_000_000
 
 

@@ -32,7 +32,7 @@ class Thresholds:
     #: Share of tokens with identical text at or above which a match is a verbatim copy.
     verbatim_similarity: float = 0.9
     #: Below it, a match is a renamed copy only when its identifiers were renamed consistently
-    #: (one name always became the same other name, and back) and it has at least
+    #: (each name of the suggestion always stands for the same name of the source) and it has at least
     #: ``renamed_min_distinct`` distinct shingles: code of the same *shape* without shared
     #: names (a run of ``self.a = a`` lines, a list of ``name: int | None = None`` parameters)
     #: is common in unrelated projects; a renamed copy of real logic is not repetitive.
@@ -41,8 +41,11 @@ class Thresholds:
     #: Severity tiers by copied characters of code (low below, medium, high at or above).
     medium_chars: int = 300
     high_chars: int = 1000
-    #: Candidate (file, diagonal) pairs verified per query, most LSH hits first.
+    #: Candidate (file, diagonal) pairs verified per query, most LSH votes first, and the votes a
+    #: pair needs (a copy lines up with a corpus window in several bands and query windows; a
+    #: single vote is most often a chance collision).
     max_candidates: int = 48
+    min_votes: int = 2
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -52,8 +55,8 @@ class Thresholds:
         for name in ("verbatim_similarity", "rename_consistency"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must lie between 0 and 1")
-        if self.min_run < 1 or self.max_candidates < 1:
-            raise ValueError("min_run and max_candidates must be at least 1")
+        if self.min_run < 1 or self.max_candidates < 1 or self.min_votes < 1:
+            raise ValueError("min_run, max_candidates and min_votes must be at least 1")
         if self.medium_chars > self.high_chars:
             raise ValueError("medium_chars must not exceed high_chars")
 
