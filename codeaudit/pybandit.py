@@ -418,8 +418,58 @@ def _bandit_rules_by_id() -> dict[str, Rule]:
 
 
 def bandit_rules() -> list[Rule]:
-    """Every test bandit runs by default, as rules (sorted by id)."""
-    return [r for _, r in sorted(_bandit_rules_by_id().items())]
+    """Every test bandit runs by default, as rules (sorted by id).
+
+    Building them imports bandit and reads its plug-in sources (~0.3 s), which reporters and
+    ``codeaudit rules`` would pay on every run; the result is kept in codeaudit's user cache
+    folder, keyed by the installed bandit's version, and rebuilt when that changes.
+    """
+    return _cached_bandit_rules()
+
+
+@functools.cache
+def _cached_bandit_rules() -> list[Rule]:
+    import json
+    import os
+    from importlib.metadata import version
+
+    from pathlib import Path
+
+    from platformdirs import user_cache_dir
+
+    from ._version import __version__
+
+    # the same folder as codeaudit.corpus.default.cache_dir(), without importing the corpus
+    # package (numpy and friends) just to name a folder
+    folder = Path(os.environ.get("CODEAUDIT_CACHE_DIR") or user_cache_dir("codeaudit"))
+    path = folder / f"bandit-rules-{version('bandit')}-codeaudit-{__version__}.json"
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+        return [_rule_from_record(r) for r in records]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # absent or unreadable: rebuild from the installed bandit
+    rules = [r for _, r in sorted(_bandit_rules_by_id().items())]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        tmp.write_text(json.dumps([_rule_record(r) for r in rules]), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: the rules are still right, only not cached
+    return rules
+
+
+def _rule_record(rule: Rule) -> dict[str, Any]:
+    return {"id": rule.id, "name": rule.name, "title": rule.title, "severity": rule.severity.label,
+            "confidence": rule.confidence.label, "cwe": rule.cwe, "description": rule.description,
+            "fix": rule.fix, "references": list(rule.references)}
+
+
+def _rule_from_record(record: dict[str, Any]) -> Rule:
+    return Rule(id=record["id"], name=record["name"], auditor="security", title=record["title"],
+                severity=Severity.parse(record["severity"]), confidence=Confidence.parse(record["confidence"]),
+                cwe=record["cwe"], description=record["description"], fix=record["fix"],
+                references=tuple(record["references"]), languages=BANDIT_LANGUAGES)
 
 
 @functools.cache

@@ -223,6 +223,18 @@ def test_bandit_tests_are_rules_with_metadata_from_bandit():
     assert not any(is_bandit_rule(r.rule) for _, r in PACK_RULES)
 
 
+def test_bandit_rule_docs_are_cached_per_bandit_version(tmp_path, monkeypatch):
+    from codeaudit import pybandit
+
+    monkeypatch.setenv("CODEAUDIT_CACHE_DIR", str(tmp_path))
+    built = pybandit._cached_bandit_rules.__wrapped__()
+    (cache,) = tmp_path.glob("bandit-rules-*.json")
+    assert json.loads(cache.read_text())[0]["id"] == built[0].id
+    assert pybandit._cached_bandit_rules.__wrapped__() == built  # read back from the cache
+    cache.write_text("{not json")
+    assert pybandit._cached_bandit_rules.__wrapped__() == built  # a broken cache is rebuilt
+
+
 # --- docs come from the rules ------------------------------------------------------------------------
 
 
