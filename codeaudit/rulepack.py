@@ -47,7 +47,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -189,7 +189,6 @@ class RulePack:
     languages: tuple[str, ...]
     rules: tuple[PackRule, ...]
     source: str
-    builtin: bool = True
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -206,7 +205,6 @@ class _Checker:
     source: str
     builtin: bool
     where: str = ""
-    problems: list[str] = field(default_factory=list)
 
     def fail(self, message: str) -> RulePackError:
         return RulePackError(f"{self.source}: {self.where}{message}", builtin=self.builtin)
@@ -269,7 +267,7 @@ def load_pack(text: str, source: str, *, builtin: bool = True) -> RulePack:
         check_unique(r.rule for r in rules)
     except ValueError as exc:
         raise check.fail(str(exc)) from None
-    return RulePack(name=name, languages=languages, rules=rules, source=source, builtin=builtin)
+    return RulePack(name=name, languages=languages, rules=rules, source=source)
 
 
 def _load_rule(raw: Any, index: int, check: _Checker, pack_languages: tuple[str, ...], prefix: str) -> PackRule:
