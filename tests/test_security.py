@@ -38,6 +38,11 @@ def test_bandit_result_becomes_a_finding_with_its_id_severity_confidence_and_cwe
     assert f.snippet.strip() == "subprocess.Popen(cmd, shell=True)"
 
 
+def test_rule_lookup_works_although_rules_load_lazily(auditor):
+    assert auditor.rule("CA4101").name == "c-strcpy-unbounded"
+    assert auditor.rule("B602").cwe == 78
+
+
 def test_a_whole_batch_runs_through_one_bandit_test_set(auditor):
     batch = [Suggestion(id=str(i), completion=f"x{i} = eval(data)\n", language="python") for i in range(20)]
     outcomes = auditor.audit_batch(batch)

@@ -29,6 +29,7 @@ they hide. Use codeaudit's own ``codeaudit: ignore[B602]`` (reported and counted
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -71,6 +72,10 @@ class SecurityAuditor(Auditor):
         from ..pybandit import bandit_rules
 
         return [*bandit_rules(), *rulepack.all_rules()]
+
+    @functools.cached_property
+    def _rules(self) -> dict[str, Rule]:  # what the base class builds eagerly, built on demand
+        return {r.id: r for r in [*self.rules(), *(r.rule for p in self._extra_packs for r in p.rules)]}
 
     def describe(self) -> dict[str, Any]:
         from importlib.metadata import version
