@@ -230,3 +230,14 @@ def test_source_arguments(tmp_path):
     with pytest.raises(UsageError, match="not a folder, git repository or shard"):
         parse_source(str(tmp_path / "notes.txt"))
     assert isinstance(parse_source("x.jsonl"), ShardSource) and parse_source("x.jsonl").fields == FieldMap()
+
+
+def test_the_bundled_sample_shard():
+    sample = os.path.join(os.path.dirname(__file__), "..", "corpora", "samples", "stack-sample.jsonl")
+    docs, skipped = _docs(ShardSource((sample,)))
+    assert [(d.repo, d.license, d.language) for d in docs] == [
+        ("example/ring", "MIT", "python"),
+        ("example/clamp", "GPL-2.0-only", "c"),
+        ("example/debounce", licenses.UNKNOWN, "javascript"),
+    ]
+    assert [s.reason for s in skipped] == ["bad-record"]

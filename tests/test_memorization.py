@@ -178,3 +178,18 @@ def test_a_damaged_default_index_is_rebuilt_not_trusted(default_cache, run_cli, 
     assert done.returncode == 1, done.stderr
     assert b"unusable" in done.stderr and b"CRC-32" in done.stderr and b"indexed the standard library" in done.stderr
     assert json.loads(done.stdout)["results"][0]["findings"][0]["evidence"]["source"]["path"] == "Lib/json/decoder.py"
+
+
+def test_c_code_and_a_suggestion_whose_language_was_misdetected(tmp_path):
+    """Real C (numpy's public headers, read at run time): comments stripped from the copy, and the
+    suggestion labelled with the wrong language still matches (it is lexed as the index's files)."""
+    np_include = Path(__import__("numpy").get_include()) / "numpy"
+    build_index([FolderSource(str(np_include), repo="numpy/numpy")], tmp_path / "c.idx")
+    header = (np_include / "ndarraytypes.h").read_text().splitlines()
+    i = next(i for i, line in enumerate(header) if line.startswith("typedef struct") and i > 200)
+    chunk = [line.split("/*")[0].rstrip() if "*/" in line else line for line in header[i : i + 30]]
+    cases = [("c", "c"), ("yaml", "yaml"), ("none", None)]
+    for sid, lang in cases:
+        report = audit([{"id": sid, "completion": "\n".join(chunk) + "\n", **({"language": lang} if lang else {})}], _config(tmp_path / "c.idx"), auditors=["memorization"])
+        found = _findings(report)
+        assert found and found[0].evidence["source"]["path"] == "ndarraytypes.h", sid

@@ -169,7 +169,7 @@ class MemorizationAuditor(Auditor):
     def audit_one(self, s: Suggestion) -> Outcome:
         """Search one suggestion's completion in every corpus."""
         from ..context import CodeContext
-        from ..corpus.match import find_matches, query_views
+        from ..corpus.match import find_matches, views_for
         from ..corpus.tokens import normalize_newlines
 
         prompt = normalize_newlines(s.prompt)
@@ -178,7 +178,7 @@ class MemorizationAuditor(Auditor):
             prompt = prompt[cut + 1 :] if cut >= 0 else ""
         completion = normalize_newlines(s.completion)
         ctx = CodeContext.build(prompt=prompt, completion=completion)
-        views = query_views(ctx.text, s.language, start=ctx.start)
+        views = views_for(self.indexes, ctx.text, s.language, start=ctx.start)
         matches = find_matches(self.indexes, views, ctx.text, self.thresholds)
         return Outcome(findings=[self._finding(s, ctx, m) for m in matches])
 

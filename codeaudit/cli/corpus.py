@@ -140,11 +140,14 @@ def _info(args: argparse.Namespace) -> int:
         print()
         return 0
     _summary(m, index.path)
+    langs = m.get("languages", {})
+    if langs:
+        print("languages: " + ", ".join(f"{k} {v:,}" for k, v in sorted(langs.items(), key=lambda kv: -kv[1])))
     p = m["params"]
     print(
         f"format {m['format_version']}, tokenizer {p['tokenizer_version']}, shingle {p['shingle']} tokens, window {p['window']} shingles "
         f"every {p['stride']} (queries every {p['query_stride']}), MinHash {p['num_perm']} permutations (datasketch {p['scheme']}, seed {p['seed']}), "
-        f"LSH {p['bands']} bands x {p['rows']} rows (threshold ~{p['lsh_threshold']}), buckets over {p['max_bucket']} skipped"
+        f"LSH {p['bands']} bands x {p['rows']} rows (threshold ~{p['lsh_threshold']}), buckets over {p['max_bucket']} windows collapsed"
     )
     for src in m["sources"]:
         detail = src.get("root") or ", ".join(src.get("paths", [])[:3]) + (" …" if len(src.get("paths", [])) > 3 else "")

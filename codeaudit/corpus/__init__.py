@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .build import build_index
     from .default import default_index_path, ensure_default_index
     from .index import CorpusIndex
-    from .match import Match, Thresholds, find_matches, query_views
+    from .match import Match, find_matches, query_views
+    from .thresholds import Thresholds
     from .params import IndexParams
     from .sources import FieldMap, FolderSource, GitSource, ShardSource, parse_sources
 
@@ -32,7 +33,7 @@ _LAZY = {
     "build_index": "build",
     "CorpusIndex": "index",
     "Match": "match",
-    "Thresholds": "match",
+    "Thresholds": "thresholds",
     "find_matches": "match",
     "query_views": "match",
     "IndexParams": "params",
@@ -61,6 +62,7 @@ def __getattr__(name: str) -> Any:
 
 def search(indexes: list[Any], text: str, language: str | None, thresholds: Any = None, *, report_all: bool = False) -> list[Any]:
     """Reported copies of corpus code in ``text`` (a convenience over :func:`find_matches`)."""
-    from .match import Thresholds, find_matches, query_views
+    from .match import find_matches, views_for
+    from .thresholds import Thresholds
 
-    return find_matches(indexes, query_views(text, language), text, thresholds or Thresholds(), report_all=report_all)
+    return find_matches(indexes, views_for(indexes, text, language), text, thresholds or Thresholds(), report_all=report_all)

@@ -135,6 +135,7 @@ class IndexWriter:
         self.skipped: Counter[str] = Counter()
         self.skip_examples: list[dict[str, str]] = []
         self.short = 0
+        self.languages: Counter[str] = Counter()
         self.bytes = 0
         if base is not None:
             self._copy_base(base)
@@ -159,6 +160,7 @@ class IndexWriter:
         self.skipped.update(m.get("skipped", {}))
         self.skip_examples = list(m.get("skipped_examples", []))
         self.short = int(m["counts"].get("short_files", 0))
+        self.languages.update(m.get("languages", {}))
         self.bytes = int(m["counts"].get("bytes", 0))
 
     def _intern(self, s: str) -> tuple[int, int]:
@@ -186,6 +188,7 @@ class IndexWriter:
         esc_l: list[np.ndarray] = []
         dline = np.empty(result.lines.shape[0], dtype=np.uint8)
         for repo, path, lic, lang, ntok, nwin, nlines in result.docs:
+            self.languages[lang or "unknown"] += 1
             ln = result.lines[pos : pos + ntok].astype(np.int64)
             step = np.diff(ln, prepend=ln[0])
             esc = (step >= LINE_ESCAPE) | (step < 0)
@@ -282,6 +285,7 @@ class IndexWriter:
                 "skipped_files": sum(self.skipped.values()),
             },
             "skipped": {r: self.skipped[r] for r in SKIP_REASONS if self.skipped.get(r)},
+            "languages": dict(sorted(self.languages.items())),
             "skipped_examples": self.skip_examples,
             "sources": base_sources + sources,
             "arrays": arrays,

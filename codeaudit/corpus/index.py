@@ -152,6 +152,7 @@ class CorpusIndex:
         self.file_tok = np.asarray(self.files["tok"]) if len(self.files) else np.empty(0, np.uint64)
         self._perms: tuple[np.ndarray, np.ndarray] | None = None
         self._file_cache: dict[int, SourceFile] = {}
+        self._families: frozenset[str] | None = None
 
     # -- opening --------------------------------------------------------------------------------
     @classmethod
@@ -270,6 +271,15 @@ class CorpusIndex:
             seg[0] = 0
             out[a:b] = base + np.cumsum(seg)
         return out[start - e :]
+
+    @property
+    def families(self) -> frozenset[str]:
+        """The lexer families of the indexed files (a query is lexed the same way)."""
+        if self._families is None:
+            from .tokens import family_of
+
+            self._families = frozenset(family_of(None if lang == "unknown" else lang) for lang in self.manifest.get("languages", {}))
+        return self._families
 
     def describe(self) -> dict[str, Any]:
         m = self.manifest

@@ -35,7 +35,7 @@ import numpy as np
 from . import minhash
 from .index import POPULAR, CorpusIndex
 from .thresholds import Thresholds
-from .tokens import NORM_IDENT, TokenStream, family_of, normalize_newlines, tokenize
+from .tokens import FAMILY_LANGUAGE, NORM_IDENT, TokenStream, family_of, normalize_newlines, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +99,12 @@ class _Chain:
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """One way of lexing the query: its tokens (offsets in the query text) and the first token
-    that may be reported (earlier ones are context)."""
+    """One way of lexing the query: its tokens (offsets in the query text), the first token
+    that may be reported (earlier ones are context), and the lexer family used."""
 
     stream: TokenStream
     first: int
+    family: str = "plain"
 
 
 def _sub_stream(ts: TokenStream, keep: np.ndarray, shift: int) -> TokenStream:
@@ -122,19 +123,38 @@ def query_views(text: str, language: str | None, *, start: int = 0) -> list[View
     [9, 8]
     """
     text = normalize_newlines(text)
+    family = family_of(language)
     base = tokenize(text, language, offsets=True)
-    views = [View(base, int(np.searchsorted(base.start, start)))]  # type: ignore[arg-type]
-    for prefix in _open_prefixes(text, family_of(language)):
+    views = [View(base, int(np.searchsorted(base.start, start)), family)]  # type: ignore[arg-type]
+    for prefix in _open_prefixes(text, family):
         ts = tokenize(prefix + text, language, offsets=True)
         assert ts.start is not None
         sub = _sub_stream(ts, ts.start >= len(prefix), len(prefix))
-        views.append(View(sub, int(np.searchsorted(sub.start, start))))  # type: ignore[arg-type]
+        views.append(View(sub, int(np.searchsorted(sub.start, start)), family))  # type: ignore[arg-type]
     return views
 
 
+def views_for(indexes: list[CorpusIndex], text: str, language: str | None, *, start: int = 0) -> list[View]:
+    """:func:`query_views` in each lexer family the query must be read in: its language's, or,
+    when that language is unknown, not code, or absent from the indexes, each family the indexes
+    hold (a suggestion cut from the middle of a docstring may be detected as prose or YAML)."""
+    from .. import languages
+
+    own = family_of(language)
+    held = frozenset().union(*(index.families for index in indexes)) if indexes else frozenset()
+    code = language is not None and language in languages.LANGUAGES and languages.LANGUAGES[language].code
+    families = [own] if (code and own in held) or not held else sorted(held)
+    out: list[View] = []
+    for fam in families:
+        out.extend(query_views(text, language if fam == own else FAMILY_LANGUAGE[fam], start=start))
+    return out
+
+
 def _open_prefixes(text: str, family: str) -> list[str]:
+    """Openers to put before ``text`` when it may begin inside a multi-line string or comment."""
     if family == "python":
-        # Even without a quote in sight, the whole text may be the inside of a docstring.
+        # Even without a quote in sight, the whole text may be the inside of a docstring (prose,
+        # a table, a regular expression): cheaper tests of that missed too many copies.
         m = _TRIPLE.search(text)
         return [m.group() if m else '"' * 3]
     if family in ("clike", "php", "dash"):
@@ -147,9 +167,21 @@ def _open_prefixes(text: str, family: str) -> list[str]:
 _TRIPLE = re.compile("\"\"\"|'''")
 
 
-def candidates(index: CorpusIndex, views: list[View], limit: int, min_votes: int = 1) -> list[tuple[int, int, np.ndarray]]:
+_NONE = np.empty(0, dtype=np.int64)
+
+
+def _pack(view: np.ndarray, file: np.ndarray, diag: np.ndarray) -> np.ndarray:
+    """(view, file, diagonal) in one sortable int64: 2 bits, 30 bits, 32 bits (offset)."""
+    return ((view.astype(np.int64) << 30) + file) << 32 | (diag + (1 << 31))
+
+
+def _unpack(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return packed >> 62, (packed >> 32) & ((1 << 30) - 1), (packed & 0xFFFFFFFF) - (1 << 31)
+
+
+def candidates(index: CorpusIndex, views: list[View | None], limit: int, min_votes: int = 1) -> np.ndarray:
     """Up to ``limit`` (view, file, diagonal) candidates with at least ``min_votes`` LSH votes,
-    most votes first, grouped as ``(view, file, diagonals)``.
+    each packed in one int64 by :func:`_pack` (see :func:`_unpack`).
 
     Query windows start every ``query_stride`` shingles; a vote is one (query window, band)
     whose bucket holds a window of the file. A diagonal is ``file token - query token`` of the
@@ -159,6 +191,8 @@ def candidates(index: CorpusIndex, views: list[View], limit: int, min_votes: int
     perms = index.perms()
     key_parts, pos_parts, view_parts = [], [], []
     for v, view in enumerate(views):
+        if view is None:  # lexed as a family this index does not hold
+            continue
         hashes = minhash.shingle_hashes(view.stream.norm, p.shingle)
         if hashes.shape[0] == 0:
             continue
@@ -170,7 +204,7 @@ def candidates(index: CorpusIndex, views: list[View], limit: int, min_votes: int
         pos_parts.append(pos)
         view_parts.append(np.full(pos.shape[0], v))
     if not key_parts or index.windows == 0:
-        return []
+        return _NONE
     keys = np.concatenate(key_parts)
     qpos = np.concatenate(pos_parts)
     qview = np.concatenate(view_parts)
@@ -180,7 +214,7 @@ def candidates(index: CorpusIndex, views: list[View], limit: int, min_votes: int
     lo = lo.T.reshape(-1)
     sel = np.flatnonzero(size > 0)
     if sel.shape[0] == 0:
-        return []
+        return _NONE
     counts = size[sel]
     total = int(counts.sum())
     starts = np.repeat(lo[sel] - np.cumsum(counts) + counts, counts) + np.arange(total)
@@ -189,22 +223,16 @@ def candidates(index: CorpusIndex, views: list[View], limit: int, min_votes: int
     real = wid != POPULAR  # boilerplate buckets point at no source
     wid, q = wid[real], q[real]
     if wid.shape[0] == 0:
-        return []
+        return _NONE
     files = index.file_of_windows(wid)
     diag = index.window_token(wid, files) - index.file_tok[files].astype(np.int64) - qpos[q]
-    combined = ((qview[q].astype(np.int64) << 30) + files) << 32 | (diag + (1 << 31))
-    pair, votes = np.unique(combined, return_counts=True)
+    pair, votes = np.unique(_pack(qview[q], files, diag), return_counts=True)
     if min_votes > 1:
         keep = votes >= min_votes
         pair, votes = pair[keep], votes[keep]
     if pair.shape[0] > limit:
         pair = pair[np.argpartition(-votes, limit - 1)[:limit]]
-    vf = pair >> 32
-    out = []
-    for key in np.unique(vf).tolist():
-        diags = (pair[vf == key] & 0xFFFFFFFF) - (1 << 31)
-        out.append((key >> 30, key & ((1 << 30) - 1), diags))
-    return out
+    return pair
 
 
 #: Keys read per directory entry in one vectorised pass: entries hold 2 to 4 keys on average
@@ -343,17 +371,18 @@ def find_matches(
     views = [v for v in views if len(v.stream) - v.first >= t.min_run]
     chains: list[_Chain] = []
     for index in indexes:
+        held = index.families
+        usable = [v if v.family in held or not held else None for v in views]
         reach = np.arange(1 - index.params.query_stride, index.params.query_stride)
-        per_view: dict[int, tuple[list[int], list[np.ndarray]]] = {}
-        for v, f, diags in candidates(index, views, t.max_candidates, t.min_votes):
-            # A hit aligns windows to within the query stride; try each diagonal near it.
-            near = np.unique((diags[:, None] + reach[None, :]).ravel())
-            fs, ds = per_view.setdefault(v, ([], []))
-            fs.extend([f] * near.shape[0])
-            ds.append(near)
-        for v, (fs, ds) in per_view.items():
-            found = _tiles(index, views[v], np.array(fs, dtype=np.int64), np.concatenate(ds), t.min_run)
-            for f, tiles in found.items():
+        found = candidates(index, usable, t.max_candidates, t.min_votes)
+        if found.shape[0] == 0:
+            continue
+        # A hit aligns windows to within the query stride; try each diagonal near it.
+        near = np.unique((found[:, None] + reach[None, :]).ravel())
+        view_of, file_of, diag_of = _unpack(near)
+        for v in np.unique(view_of).tolist():
+            mine = view_of == v
+            for f, tiles in _tiles(index, views[v], file_of[mine], diag_of[mine], t.min_run).items():
                 chains.extend(_chains(index, views[v], f, tiles, t.max_gap))
     chains = [c for c in map(_trim, chains) if c is not None]
     chains.sort(key=lambda c: (-c.size, c.q0, c.index.name, c.file))

@@ -177,6 +177,10 @@ def family_of(language: str | None) -> str:
     return _LANGUAGE_FAMILY.get(language or "", "plain")
 
 
+#: A language that lexes as each family (to lex a query the way an index's files were lexed).
+FAMILY_LANGUAGE = {"python": "python", "clike": "c", "php": "php", "hash": "shell", "dash": "sql", "plain": None}
+
+
 # --- normal forms -----------------------------------------------------------------------------
 
 
