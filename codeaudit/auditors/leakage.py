@@ -22,7 +22,6 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 # --- what is not a person ----------------------------------------------------------------------
@@ -56,6 +55,8 @@ GENERIC_ACCOUNTS = frozenset(
     xilinx mobile distiller apple mac pc hp dell lenovo asus acer windows win10 win11 gebruiker utente
     administrateur administrador gast anvandare användare пользователь 用户 defaultaccount wsiaccount
     default.migrated localadmin vboxuser live liveuser mint manjaro deepin user1 runner1
+    django flask rails wordpress wp drupal joomla magento nextcloud owncloud gitea redmine sonar sonarqube
+    nexus artifactory zabbix nagios solr myapp webapp api backend frontend server services worker
     """.split()
 )
 
@@ -100,7 +101,8 @@ ROUTE_WORDS = frozenset(
     followers following repos orgs events notifications messages inbox help faq docs api auth oauth
     callback admin id get post put patch byid getall getbyid lookup find query count export import
     upload download bulk batch sessions session token tokens keys groups teams members
-    subscriptions subscription home index.html index.php default.aspx
+    subscriptions subscription home index.html index.php default.aspx blog news shop cart checkout
+    products product orders order posts articles article gallery portfolio careers feeds friends chat
     """.split()
 )
 
@@ -209,11 +211,11 @@ class Leak:
 
 @dataclass(slots=True)
 class _Text:
+    """The analysed text, lowercased once, with its line starts (``\n``, ``\r\n`` and ``\r``)."""
+
     text: str
-    language: str | None
     low: str = ""
     starts: list[int] = field(default_factory=list)
-    _lines: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.low = self.text.lower()
@@ -273,6 +275,8 @@ _ROUTE_CONTEXT = re.compile(
     r"(?:Get|Post|Put|Patch|Delete|Request)Mapping|Http(?:Get|Post|Put|Patch|Delete)|MapRoute|RedirectTo\w*|"
     r"Route|route|path\(|re_path\(|endpoint)\b"
 )
+#: Router tables in JavaScript: { path: '/home/blog', component: Blog }.
+_JS_ROUTE = re.compile(r"\bpath\s*:\s*['\"`]/[^'\"`]*['\"`]\s*,\s*(?:component|element|name|redirect|children|loadChildren)\b")
 _FILE_EXT = re.compile(
     r"\.(?:py|pyc|ipynb|js|ts|jsx|tsx|json|ya?ml|toml|ini|cfg|conf|txt|md|rst|csv|tsv|xlsx?|docx?|pdf|png|jpe?g|gif|svg|"
     r"html?|css|xml|log|sh|bat|ps1|exe|dll|so|dylib|zip|tar|gz|tgz|bz2|xz|7z|rar|jar|war|class|java|c|h|cpp|hpp|cs|go|rs|"
@@ -435,7 +439,8 @@ def _ok_name(name: str, rest: list[str], *, route_risk: bool, line: str) -> bool
         if name.lower() in ROUTE_WORDS:
             return False
         signed = bool(rest) and (rest[0].startswith(".") or rest[0].lower() in HOME_SIGNATURE)
-        if not signed and _ROUTE_CONTEXT.search(line) and not any(_FILE_EXT.search(r) for r in rest):
+        routed = _ROUTE_CONTEXT.search(line) or (_JS_ROUTE.search(line) and not any(_FILE_EXT.search(r) for r in rest))
+        if not signed and routed and not any(_FILE_EXT.search(r) for r in rest):
             return False
     return True
 
@@ -1030,7 +1035,7 @@ def find_leaks(text: str, language: str | None = None) -> list[Leak]:
     >>> [(l.rule, l.evidence.get("username")) for l in find_leaks("git clone ssh://priya@git.acme.io/tools.git")]
     [('username-in-remote', 'priya')]
     """
-    t = _Text(text, language)
+    t = _Text(text)
     low = t.low
     leaks: list[Leak] = []
     if any(n in low for n in _PATH_NEEDLES):
