@@ -56,7 +56,7 @@ GENERIC_ACCOUNTS = frozenset(
     administrateur administrador gast anvandare användare пользователь 用户 defaultaccount wsiaccount
     default.migrated localadmin vboxuser live liveuser mint manjaro deepin user1 runner1
     django flask rails wordpress wp drupal joomla magento nextcloud owncloud gitea redmine sonar sonarqube
-    nexus artifactory zabbix nagios solr myapp webapp api backend frontend server services worker
+    nexus artifactory zabbix nagios solr myapp webapp api backend frontend server services worker mw
     """.split()
 )
 
@@ -69,7 +69,7 @@ GENERIC_DIRS = frozenset(
     srv usr sbin common global system default shared local group groups lab labs team teams pub
     archive archives install installs software packages pkg pkgs env envs venv venvs images jobs
     runs results models datasets checkpoints experiments users user home homes scratch spool
-    containers volumes snapshots .snapshot .snapshots
+    containers volumes snapshots .snapshot .snapshots dir dirs directory folder folders path paths
     """.split()
 )
 
@@ -114,12 +114,12 @@ _PLACEHOLDER_WORDS = frozenset(
     person somename foo bar baz qux quux foobar example exampleuser sample sampleuser dummy
     dummyuser fake fakeuser placeholder changeme replaceme xyz firstname lastname firstlast
     firstnamelastname flast fname lname yourfirstname yourlastname yournamehere nameofuser
-    currentuser whoami username1 username2 home
-    """.split()
+    currentuser whoami username1 username2 home myself yourself ourselves abc abcd abcde xyz qwerty asdf
+    someperson """.split()
 )
 _PLACEHOLDER_RE = re.compile(
     r"^(?:x+|y+|z+|\.+|_+|-+|(?:your|my|some|any|the|a|current|local|default|example|sample|test|new)"
-    r"(?:user|username|name|login|account|id|handle|home|dir)s?\d*|user\d*|users\d*|test\d*)$"
+    r"(?:user|username|name|login|account|id|handle|home|dir)s?\d*|user[a-z]?\d*|users\d*|test\d*)$"
 )
 #: Characters that turn a path component into a template, a variable or a glob.
 _TEMPLATE_CHARS = frozenset("{}<>$%*?[]()@!#^~`=&|+;,'\"\\")
@@ -172,9 +172,15 @@ def is_generic_account(name: str) -> bool:
     return False
 
 
-def looks_like_username(name: str) -> bool:
-    """A plausible account name: a letter somewhere, a sane length, no template characters."""
-    if not 2 <= len(name) <= 64 or not any(c.isalpha() for c in name):
+def looks_like_username(name: str, *, numeric_ok: bool = False) -> bool:
+    """A plausible account name: a letter somewhere, a sane length, no template characters.
+
+    ``numeric_ok``: a Windows profile folder may be all digits (accounts named after a phone
+    number are common), so there three or more digits also count.
+    """
+    if not 2 <= len(name) <= 64:
+        return False
+    if not any(c.isalpha() for c in name) and not (numeric_ok and name.isdigit() and len(name) >= 3):
         return False
     if re.fullmatch(r"(.)\1+", name.lower()) or re.fullmatch(r"defaultuser\d+", name.lower()):
         return False  # aaa, zzzz; Windows' defaultuser100000 set-up profile
@@ -309,7 +315,7 @@ _UNC_HOME_SHARES = frozenset(
     "home homes home$ homes$ users users$ user$ userhome userhomes profiles profiles$ profile "
     "userdata userdata$ personal redirected redirect folderredirection staff students people private".split()
 )
-_TILDE = re.compile(r"(?<![\w~$\\])~(?P<name>[A-Za-z_][\w.-]*)(?=/)")
+_TILDE = re.compile(r"(?:^|(?<=[\s'\"`=(,:]))~(?P<name>[A-Za-z_][\w.-]*)(?=/)")
 
 
 def _token_start(line: str, i: int) -> int:
@@ -430,8 +436,8 @@ def _take_user(line: str, j: int, *, windows: bool, skip_hash: bool, groups: boo
     return start, end, rest
 
 
-def _ok_name(name: str, rest: list[str], *, route_risk: bool, line: str) -> bool:
-    if not looks_like_username(name) or name.lower() in GENERIC_DIRS or _GENERIC_DIR_RE.match(name):
+def _ok_name(name: str, rest: list[str], *, route_risk: bool, line: str, windows: bool = False) -> bool:
+    if not looks_like_username(name, numeric_ok=windows) or name.lower() in GENERIC_DIRS or _GENERIC_DIR_RE.match(name):
         return False
     if not rest and _FILE_EXT.search(name):
         return False  # /home/notes.txt: a file in /home, not a person
@@ -515,7 +521,7 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
         if not got:
             continue
         s, e, rest = got
-        if _ok_name(line[s:e], rest, route_risk=False, line=line) and fresh(s, e):
+        if _ok_name(line[s:e], rest, route_risk=False, line=line, windows=True) and fresh(s, e):
             yield _path_leak(base, line, s, e, ts, windows=True, style=style, confidence="high")
 
     # UNC paths whose share or a folder below it holds home folders: \\server\home$\u,

@@ -197,6 +197,19 @@ NOTEBOOKS_POSITIVE = [
     '{{\n "cells": [\n  {{\n   "cell_type": "code",\n   "execution_count": 7,\n   "metadata": {{}},\n   "outputs": [\n    {{\n     "name": "stdout",\n     "output_type": "stream",\n     "text": [\n      "saved to /Users/{u}/Desktop/plot.png\\n"\n     ]\n    }}\n   ],\n   "source": [\n    "fig.savefig(out)"\n   ]\n  }}\n ],\n "metadata": {{\n  "kernelspec": {{"name": "python3"}}\n }},\n "nbformat": 4,\n "nbformat_minor": 5\n}}\n',
 ]
 
+# Snippets with fixed names: numeric and non-Latin Windows profiles, names in two places.
+FIXED_POSITIVE: list[tuple[str, str, list[tuple[str, int]]]] = [
+    ("python", "import pandas as pd\ndf = pd.read_excel(r'C:\\Users\\86138\\Desktop\\sales.xlsx')\n", [("86138", 2)]),
+    ("python", "doc = Document(r'C:\\Users\\王伟\\Documents\\report.docx')\n", [("王伟", 1)]),
+    ("python", "MODEL = 'C:/Users/13912345678/Downloads/yolov5s.pt'\nnet = torch.hub.load('.', 'custom', MODEL, source='local')\n",
+     [("13912345678", 1)]),
+    ("shell", "export JAVA_HOME=/Users/kenji.sato/Library/Java/JavaVirtualMachines/jdk-17/Contents/Home\n",
+     [("kenji.sato", 1)]),
+    ("javascript", "// run with: node /home/li.na/scripts/seed.js\nconst db = connect(process.env.DB);\n", [("li.na", 1)]),
+    ("yaml", "paths:\n  raw: /home/omar/data/raw\n  clean: /home/omar/data/clean\n  shared: /home/shared/team\n",
+     [("omar", 2), ("omar", 3)]),
+]
+
 NEGATIVE: list[tuple[str, str]] = [
     # --- shared, service and CI accounts ---------------------------------------------------------
     ("python", "ROOT = '/home/runner/work/app/app'\n"),
@@ -334,6 +347,17 @@ NEGATIVE: list[tuple[str, str]] = [
     ("python", "print(os.path.join(os.sep, 'home'))\n"),
     ("python", "report = r'\\\\fileserver\\reports\\2023\\q3.xlsx'\n"),
     ("powershell", "Copy-Item q3.xlsx \\\\nas01\\backup\\finance\\\n"),
+    # --- hosted notebooks and cloud images ----------------------------------------------------------------
+    ("python", "train = pd.read_csv('/home/aistudio/data/data1234/train.csv')\n"),
+    ("python", "df = pd.read_csv('/home/mw/input/titanic/train.csv')\n"),
+    ("python", "os.makedirs('/home/ma-user/work/output', exist_ok=True)\n"),
+    ("python", "df = pd.read_csv('/kaggle/input/titanic/train.csv')\n"),
+    ("python", "drive.mount('/content/drive')\npath = '/content/drive/MyDrive/data/x.csv'\n"),
+    ("python", "img = cv2.imread('/Users/apple/Desktop/a.png')\n"),
+    ("python", "out = r'C:\\Users\\HP\\Desktop\\out.csv'\n"),
+    ("shell", "cd /home/opc && ls\n"),
+    ("shell", "scp -i key.pem app.jar centos@198.51.100.4:/home/centos/\n"),
+    ("python", "cfg = '/home/sagemaker-user/config.json'\n"),
 ]
 
 NOTEBOOKS_NEGATIVE = [
@@ -392,6 +416,9 @@ def build() -> list[dict]:
             text, expected = _fill(template, names)
             text, expected = _shift(language, text, expected, rng)
             items.append({"id": f"pos-{number:03d}-{copy}", "language": language, "completion": text, "expected": expected})
+    for number, (language, text, labels) in enumerate(FIXED_POSITIVE):
+        expected = [{"username": u, "line": n} for u, n in labels]
+        items.append({"id": f"fixed-{number:02d}", "language": language, "completion": text, "expected": expected})
     for number, template in enumerate(NOTEBOOKS_POSITIVE):
         for copy in range(2):
             names = {"{u}": rng.choice(NAMES), "{w}": rng.choice(WINDOWS_NAMES), "{v}": "", "{i}": ""}
