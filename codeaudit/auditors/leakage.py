@@ -613,6 +613,17 @@ def _inside_string(line: str, i: int) -> bool:
     return before.count('"') % 2 == 1 or before.count("'") % 2 == 1 or before.count("`") % 2 == 1
 
 
+def _after_comment(line: str, i: int, language: str | None) -> bool:
+    """Whether a comment starts before position ``i`` on this line (a heuristic: no string parsing)."""
+    from ..languages import comment_syntax
+
+    tokens, blocks = comment_syntax(language)
+    head = line[:i]
+    stripped = head.lstrip()
+    return (any(t in head for t in tokens) or any(start in head for start, _ in blocks)
+            or stripped.startswith(("*", "#", "//", "--", ";")))
+
+
 # Consecutive string literals joined into a path: os.path.join("/home", "alice"), Path("C:/Users") / "bob".
 _LITERAL = re.compile(r"""(?P<q>['"])(?P<body>(?:\\.|(?!(?P=q)).){0,200}?)(?P=q)""")
 _JOINER = re.compile(r"\s*\)?\s*(?P<op>,|/|\+)\s*")
@@ -801,10 +812,13 @@ def _remotes(base: int, line: str, taken: set[int]) -> Iterator[Leak]:
             yield from emit(m.group("user"), offset + m.start("user"), "", "ssh -l")
 
 
-def _emails(base: int, line: str, taken: set[int]) -> Iterator[Leak]:
+def _emails(base: int, line: str, taken: set[int], language: str | None) -> Iterator[Leak]:
+    in_code = language in _CODE_LANGUAGES
     for m in _EMAIL.finditer(line):
         if m.start("local") in taken:
             continue
+        if in_code and not (_inside_string(line, m.start()) or _after_comment(line, m.start(), language) or line[m.end() : m.end() + 1] == ">"):
+            continue  # a@b.mean() is matrix multiplication, not an address
         local, domain, tld = m.group("local"), m.group("domain"), m.group("tld").lower()
         low_local, low_domain = local.lower(), domain.lower()
         if tld in _FILE_TLDS:
@@ -1062,7 +1076,7 @@ def find_leaks(text: str, language: str | None = None) -> list[Leak]:
             taken = named.setdefault(offset, set())
             leaks.extend(_remotes(offset, line, taken))
             if "@" in line:
-                leaks.extend(_emails(offset, line, taken))
+                leaks.extend(_emails(offset, line, taken, language))
     if "user" in low and _SSH_CONFIG.search(text):
         for m in _SSH_CONFIG_USER.finditer(text):
             user = m.group("user")

@@ -158,7 +158,7 @@ _RULES: tuple[Rule, ...] = (
         references=(_cwe(_CWE_PRIVATE), "https://datatracker.ietf.org/doc/html/rfc2606",
                     "https://docs.github.com/en/account-and-profile/setting-up-and-managing-your-personal-account-on-github/managing-email-preferences/setting-your-commit-email-address"),
         examples={
-            "bad": ("# contact: m.kowalski@gmail.com", "git config user.email 41898282+octocat@users.noreply.github.com"),
+            "bad": ("# contact: m.kowalski@gmail.com", "COMMIT_EMAIL = '41898282+octocat@users.noreply.github.com'"),
             "good": ("email = 'someone@example.com'", "img = 'logo@2x.png'", "author = 'noreply@acme.io'"),
         },
     ),
