@@ -392,6 +392,16 @@ def test_report_json_shape(auditor):
     assert finding["evidence"] == {"username": "alice", "path": "/home/alice/x", "style": "posix"}
 
 
+@pytest.mark.parametrize("module", ["codeaudit.auditors.privacy", "codeaudit.auditors.leakage", "codeaudit.auditors.secrets",
+                                    "codeaudit.redact"])
+def test_module_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
 if __name__ == "__main__" and "--write-docs" in sys.argv:
     text = DOCS.read_text(encoding="utf-8")
     head, rest = text.split(BEGIN, 1)
