@@ -108,3 +108,12 @@ def test_any_text_lexes_consistently(text, language):
     n = len(T.normalize_newlines(text))
     assert ((ts.start >= 0) & (ts.end <= n) & (ts.start < ts.end)).all()
     assert (np.diff(ts.start) > 0).all() and (np.diff(ts.line) >= 0).all()
+
+
+def test_docstring_examples():
+    import doctest
+
+    from codeaudit.corpus import licenses, match, minhash, params, sources, thresholds
+
+    for module in (T, minhash, licenses, params, sources, thresholds, match):
+        assert doctest.testmod(module).failed == 0, module.__name__

@@ -193,3 +193,21 @@ def test_c_code_and_a_suggestion_whose_language_was_misdetected(tmp_path):
         report = audit([{"id": sid, "completion": "\n".join(chunk) + "\n", **({"language": lang} if lang else {})}], _config(tmp_path / "c.idx"), auditors=["memorization"])
         found = _findings(report)
         assert found and found[0].evidence["source"]["path"] == "ndarraytypes.h", sid
+
+
+def test_docs_name_every_option_and_only_real_ones():
+    """README and docs/memorization.md stay in step with the options the auditor accepts."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    section = re.search(r"^## Memorization auditor\n(.*?)(?=^## )", readme, re.S | re.M).group(1)
+    doc = (root / "docs" / "memorization.md").read_text()
+    options = set(MemorizationAuditor.options_spec)
+    table = re.search(r"\| option \| default \| meaning \|(.*?)\n\n", doc, re.S).group(1)
+    documented = {name for cell in re.findall(r"^\| ([^|]+) \|", table, re.M) for name in re.findall(r"`(\w+)`", cell)}
+    assert documented == options - {"corpora"}
+    named = set(re.findall(r"`(\w+)`", section.split("Thresholds:")[1].split(")")[0]))
+    assert named and named <= options
+    for target in re.findall(r"\]\(([^)#]+)\)", section):
+        assert (root / target).exists(), target

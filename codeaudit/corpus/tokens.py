@@ -22,8 +22,8 @@ suggestion go through the same lexer, so consistency is what matters, and
 
 >>> ts = tokenize("def f(x):  # add one\\n    return x + 1\\n", "python")
 >>> ts2 = tokenize("def g(y):\\n  return y+1", "python")
->>> (ts.norm == ts2.norm).all(), len(ts), ts.line.tolist()
-(True, 9, [1, 1, 1, 1, 1, 1, 2, 2, 2, 2][:9])
+>>> bool((ts.norm == ts2.norm).all()), len(ts), ts.line.tolist()
+(True, 10, [1, 1, 1, 1, 1, 1, 2, 2, 2, 2])
 """
 
 from __future__ import annotations
