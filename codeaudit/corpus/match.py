@@ -136,14 +136,17 @@ def query_views(text: str, language: str | None, *, start: int = 0) -> list[View
 
 def views_for(indexes: list[CorpusIndex], text: str, language: str | None, *, start: int = 0) -> list[View]:
     """:func:`query_views` in each lexer family the query must be read in: its language's, or,
-    when that language is unknown, not code, or absent from the indexes, each family the indexes
-    hold (a suggestion cut from the middle of a docstring may be detected as prose or YAML)."""
+    when that language is unknown or not code, each family the indexes hold (a suggestion cut
+    from the middle of a docstring may be detected as prose or YAML). None for a programming
+    language no index holds."""
     from .. import languages
 
     own = family_of(language)
     held = frozenset().union(*(index.families for index in indexes)) if indexes else frozenset()
     code = language is not None and language in languages.LANGUAGES and languages.LANGUAGES[language].code
-    families = [own] if (code and own in held) or not held else sorted(held)
+    if code and held and own not in held:
+        return []  # C against a Python-only corpus: nothing can match, nothing to lex
+    families = [own] if code or not held else sorted(held)
     out: list[View] = []
     for fam in families:
         out.extend(query_views(text, language if fam == own else FAMILY_LANGUAGE[fam], start=start))
