@@ -43,12 +43,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .auditors.base import Auditor
 from .config import Config, check_options
 from .errors import ConfigError, InputError
 from .model import AuditResult, Finding, InputIssue, Report, Severity, Suggestion, Suppression, Verdict
 
 if TYPE_CHECKING:
-    from .auditors.base import Auditor
     from .baseline import Baseline
     from .gitdiff import FileChange, LineMapper
     from .provenance import Provenance
@@ -465,13 +465,13 @@ def _merge(rs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _plan(files: Sequence[ChangedFile]) -> tuple[list[Suggestion], list[tuple[int, int, Callable[[int], int]]], list[tuple[str, str]], list[InputIssue], list[tuple[ChangedFile, str]]]:
+def _plan(files: Sequence[ChangedFile]) -> tuple[list[Suggestion], list[tuple[int, str, Callable[[int], int]]], list[tuple[str, str]], list[InputIssue], list[tuple[ChangedFile, str]]]:
     """Suggestions for the clusters of every file, and how to map their lines back."""
     from .inputs import decode_source, is_binary
     from .languages import detect, from_path
 
     suggestions: list[Suggestion] = []
-    plan: list[tuple[int, int, Callable[[int], int]]] = []  # (file index, suggestion index, line map)
+    plan: list[tuple[int, str, Callable[[int], int]]] = []  # (file index, suggestion id, line map)
     skipped: list[tuple[str, str]] = []
     issues: list[InputIssue] = []
     decoded: list[tuple[ChangedFile, str]] = []
@@ -500,7 +500,7 @@ def _plan(files: Sequence[ChangedFile]) -> tuple[list[Suggestion], list[tuple[in
                 before, after = source.context(first, last)
             else:
                 before, after = context_ranges(lines, first, last, language)
-            plan.append((index, len(suggestions), _completion_line_to_file(completion, first)))
+            plan.append((index, f"{f.path}:{first}-{last}", _completion_line_to_file(completion, first)))
             suggestions.append(
                 Suggestion(
                     id=f"{f.path}:{first}-{last}",
@@ -526,12 +526,15 @@ def audit_files(
     line_maps: Mapping[str, "LineMapper"] | None = None,
     display: Mapping[str, bytes] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    parallel: bool = False,
 ) -> ChangeAudit:
     """Audit the added lines of ``files``; the engine under :func:`audit_staged` and :func:`audit_diff`.
 
     ``line_maps`` maps a file's lines to the lines it should be reported at (the working tree's),
     with ``display`` the content shown for it; ``auditors`` overrides ``settings.auditors``;
-    ``progress(done, total)`` is passed to the pipeline.
+    ``progress(done, total)`` is passed to the pipeline. ``parallel`` runs auditors given by name
+    in forked processes at the same time (see :class:`_ForkedAuditor`); the report then has no
+    per-auditor summaries.
     """
     from . import pipeline, suppress
     from .provenance import Provenance
@@ -544,14 +547,24 @@ def audit_files(
 
     if provenance is None:
         provenance = Provenance(markers=settings.markers)
-    report = pipeline.audit(
-        suggestions, config, auditors=list(auditors if auditors is not None else settings.auditors), progress=progress
-    )
+    chosen: list[Any] = list(auditors if auditors is not None else settings.auditors)
+    forked: list[_ForkedAuditor] = []
+    if parallel and _can_fork(chosen, suggestions):
+        admitted, admission = pipeline.admit(suggestions, config)
+        forked = [_ForkedAuditor(name, config, admitted) for name in chosen]
+        chosen, suggestions = forked, admitted  # type: ignore[assignment]
+    try:
+        for proxy in forked:
+            proxy.wait_ready()
+        report = pipeline.audit(suggestions, config, auditors=chosen, progress=progress)
+    finally:
+        for proxy in forked:
+            proxy.close()
     by_id = {r.suggestion.id: r for r in report.results}
 
     per_file: list[list[tuple[AuditResult, Any]]] = [[] for _ in decoded]
-    for index, s_index, to_file in plan:
-        result = by_id.get(suggestions[s_index].id)
+    for index, suggestion_id, to_file in plan:
+        result = by_id.get(suggestion_id)
         if result is not None:
             per_file[index].append((result, to_file))
 
@@ -645,6 +658,164 @@ def audit_files(
         added_lines=total_added,
         ai_lines=total_ai,
     )
+
+
+def _can_fork(auditors: Sequence[Any], suggestions: Sequence[Suggestion]) -> bool:
+    return (
+        hasattr(os, "fork")
+        and (os.cpu_count() or 1) > 1
+        and len(auditors) > 1
+        and all(isinstance(a, str) for a in auditors)
+        and bool(suggestions)
+    )
+
+
+class _ForkedAuditor(Auditor):
+    """A named auditor run in a forked child process, started as soon as this is built.
+
+    The auditors are independent, and most of a hook run is their start-up (importing bandit,
+    detect-secrets, numpy; opening the corpus index) plus their batch: started together, they
+    share the machine's cores instead of taking turns, and the parent imports none of them. The
+    child answers twice through a pipe: once built (or why it could not be: a configuration error
+    is raised in the parent by :meth:`wait_ready`, as it would be in process), then with its
+    outcomes as plain data and its ``describe()``. An auditor that crashes while auditing costs
+    its own findings, as in :func:`codeaudit.pipeline.audit`. ``summarize`` needs the finished
+    report, which the child never sees: reports made this way carry no auditor summaries.
+    """
+
+    def __init__(self, name: str, config: Config, batch: Sequence[Suggestion]) -> None:  # noqa: D107
+        # Not Auditor.__init__: the real auditor (its options, its rules) lives in the child.
+        self.name = name  # type: ignore[misc]
+        self.config = config
+        self._description: dict[str, Any] = {}
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: build, audit, answer, leave without running the parent's exit code
+            os.close(read)
+            try:
+                with os.fdopen(write, "wb") as channel:
+                    _child(name, config, batch, channel)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self._pid: int | None = pid
+        self._channel: Any = os.fdopen(read, "rb")
+
+    @classmethod
+    def rules(cls) -> Sequence[Any]:
+        return []
+
+    def _next(self) -> tuple[Any, ...]:
+        import pickle
+
+        try:
+            return pickle.load(self._channel)
+        except Exception:  # noqa: BLE001 - the child died before it could answer
+            return ("crash", f"auditor '{self.name}' failed: its process ended without an answer")
+
+    def wait_ready(self) -> None:
+        """Block until the child has built its auditor; raise what building it raised."""
+        from . import errors
+
+        status = self._next()
+        if status[0] == "error":
+            raise getattr(errors, status[1], errors.InternalError)(status[2])
+        if status[0] == "crash":
+            self._early = status
+
+    def audit_batch(self, batch: Sequence[Suggestion], progress: Any = None) -> list[Any]:
+        from .auditors.base import Outcome
+        from .model import AuditError
+
+        payload = getattr(self, "_early", None) or self._next()
+        self.close()
+        if payload[0] == "crash":
+            error = AuditError(auditor=self.name, code="auditor-crash", message=payload[1])
+            return [Outcome(errors=[error]) for _ in batch]
+        _, outcomes, self._description = payload
+        by_id = dict(outcomes)
+        out = []
+        for s in batch:
+            findings, audit_errors, data = by_id.get(s.id, ([], [], {}))
+            out.append(
+                Outcome(
+                    findings=[Finding(**f) for f in findings],
+                    errors=[AuditError(**e) for e in audit_errors],
+                    data=data,
+                )
+            )
+        return out
+
+    def describe(self) -> Mapping[str, Any]:
+        return self._description
+
+    def summarize(self, results: Sequence[AuditResult]) -> None:
+        return None
+
+    def close(self) -> None:
+        """Reap the child; one still running (the run stopped early) is killed first."""
+        if self._pid is not None:
+            import signal
+
+            try:
+                if os.waitpid(self._pid, os.WNOHANG) == (0, 0):
+                    os.kill(self._pid, signal.SIGKILL)
+                    os.waitpid(self._pid, 0)
+            except OSError:
+                pass
+            self._pid = None
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+
+def _child(name: str, config: Config, batch: Sequence[Suggestion], channel: Any) -> None:
+    """In the child: build and run the auditor, answering on ``channel`` (see _ForkedAuditor)."""
+    import pickle
+    from dataclasses import fields
+
+    from .errors import CodeauditError
+    from .registry import load_auditor_class
+
+    def send(message: tuple[Any, ...]) -> None:
+        pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
+        channel.flush()
+
+    try:
+        auditor = load_auditor_class(name)(config)
+    except CodeauditError as exc:
+        send(("error", type(exc).__name__, str(exc)))
+        return
+    except Exception as exc:  # noqa: BLE001 - a plug-in that cannot even be built
+        send(("error", "InternalError", f"auditor '{name}' cannot be built: {type(exc).__name__}: {exc}"))
+        return
+    send(("ready",))
+    try:
+        outcomes = auditor.audit_batch(batch)
+        if len(outcomes) != len(batch):
+            raise RuntimeError(f"returned {len(outcomes)} outcomes for {len(batch)} suggestions")
+    except Exception as exc:  # noqa: BLE001 - like the pipeline: the auditor's findings are lost
+        send(("crash", f"auditor '{name}' failed: {type(exc).__name__}: {exc}"))
+        return
+    # Findings go back as plain data: their evidence is a read-only mapping, which pickle refuses.
+    finding_fields = [f.name for f in fields(Finding)]
+    packed = []
+    for s, o in zip(batch, outcomes):
+        findings = [{k: _thaw(getattr(f, k)) for k in finding_fields} for f in o.findings]
+        audit_errors = [{"auditor": e.auditor, "code": e.code, "message": e.message, "line": e.line} for e in o.errors]
+        packed.append((s.id, (findings, audit_errors, _thaw(o.data))))
+    send(("ok", packed, _thaw(auditor.describe())))
+    auditor.close()
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_thaw(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_thaw(v) for v in value)
+    return value
 
 
 def _ranges(lines: Iterable[int]) -> tuple[tuple[int, int], ...]:
@@ -751,6 +922,7 @@ def _common(
     line_maps: Mapping[str, "LineMapper"] | None = None,
     display: Mapping[str, bytes] | None = None,
     head: str | None = None,
+    parallel: bool = False,
 ) -> ChangeAudit:
     from .config import load_config
 
@@ -765,7 +937,7 @@ def _common(
         notes.extend(base.parameter_warnings(config, names))
     provenance = _load_provenance(suggestions_logs, root, settings, files)
     result = audit_files(files, config, settings=settings, auditors=auditors, baseline=base, provenance=provenance,
-                         line_maps=line_maps, display=display)
+                         line_maps=line_maps, display=display, parallel=parallel)
     return replace(result, skipped=(*skipped, *result.skipped), notes=(*notes, *result.notes))
 
 
@@ -793,11 +965,14 @@ def audit_staged(
     baseline: "Baseline | str | os.PathLike[str] | None" = None,
     suggestions_logs: Sequence[str] | None = None,
     auditors: Sequence["str | Auditor"] | None = None,
+    parallel: bool = False,
 ) -> ChangeAudit:
     """Audit the lines the next commit adds (read from the index), reported at working-tree lines.
 
     ``paths`` limits the audit to those files (what pre-commit passes); ``config`` defaults to the
-    repository's; ``baseline`` and ``suggestions_logs`` default to ``[tool.codeaudit.hook]``'s.
+    repository's; ``baseline`` and ``suggestions_logs`` default to ``[tool.codeaudit.hook]``'s;
+    ``parallel`` runs the auditors in processes of their own at the same time (no auditor
+    summaries in the report then; see :func:`audit_files`).
     """
     from .gitdiff import locate, rename_map, staged_changes, worktree_line_maps
 
@@ -817,7 +992,8 @@ def audit_staged(
             display[f.path] = current
     maps = worktree_line_maps(top, list(display)) if display else {}
     maps = {p: m for p, m in maps.items() if p in display}
-    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors, maps, display)
+    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors, maps, display,
+                   parallel=parallel)
 
 
 def audit_diff(
@@ -829,6 +1005,7 @@ def audit_diff(
     baseline: "Baseline | str | os.PathLike[str] | None" = None,
     suggestions_logs: Sequence[str] | None = None,
     auditors: Sequence["str | Auditor"] | None = None,
+    parallel: bool = False,
 ) -> ChangeAudit:
     """Audit the lines ``BASE..HEAD`` or ``BASE...HEAD`` adds, reported at HEAD's paths and lines.
 
@@ -841,7 +1018,8 @@ def audit_diff(
     changes = range_changes(rev_range, top)
     files, skipped = _changed_files(top, changes, paths)
     head = parse_range(rev_range)[1]
-    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors, head=head)
+    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors, head=head,
+                   parallel=parallel)
 
 
 def audit_paths(
@@ -851,6 +1029,7 @@ def audit_paths(
     baseline: "Baseline | str | os.PathLike[str] | None" = None,
     suggestions_logs: Sequence[str] | None = None,
     auditors: Sequence["str | Auditor"] | None = None,
+    parallel: bool = False,
 ) -> ChangeAudit:
     """Audit whole files from disk, every line counting as added (``--all-lines``, or outside git)."""
     from .gitdiff import repo_root
@@ -868,7 +1047,7 @@ def audit_paths(
             raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
         n = content.count(b"\n") + (0 if content.endswith(b"\n") or not content else 1)
         files.append(ChangedFile(path=_relative(p, root), content=content, added=frozenset(range(1, n + 1)), status="added"))
-    return _common(root, files, skipped, {}, config, baseline, suggestions_logs, auditors)
+    return _common(root, files, skipped, {}, config, baseline, suggestions_logs, auditors, parallel=parallel)
 
 
 # --- output and the command ----------------------------------------------------------------------
@@ -917,6 +1096,8 @@ def run(args: Any) -> int:
         "baseline": args.baseline,
         "suggestions_logs": args.suggestions_log,
         "auditors": _cli_auditors(args),
+        # The one-line-per-finding output needs no auditor summaries: let the auditors run at once.
+        "parallel": args.format == "text",
     }
     if args.all_lines:
         if not args.files:
