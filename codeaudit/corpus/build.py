@@ -371,6 +371,9 @@ def build_index(
     With ``base`` (an existing index folder), the new index holds base's files followed by the
     sources' (``corpus add``); ``output`` may then be ``base`` itself. ``unit_bytes`` sets the
     size of a work unit (default: each source's own). Returns the manifest.
+
+    ``workers > 1`` starts worker processes (forkserver): a script that calls this must guard
+    its top level with ``if __name__ == "__main__":``, as for any multiprocessing pool.
     """
     out = Path(output)
     base_index = CorpusIndex.open(base, verify="full") if base is not None else None
