@@ -1097,7 +1097,7 @@ def run(args: Any) -> int:
         "suggestions_logs": args.suggestions_log,
         "auditors": _cli_auditors(args),
         # The one-line-per-finding output needs no auditor summaries: let the auditors run at once.
-        "parallel": args.format == "text",
+        "parallel": args.format == "text" and not args.serial,
     }
     if args.all_lines:
         if not args.files:

@@ -31,6 +31,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all-lines", action="store_true", help="audit the given files in full, every line counting as added")
     p.add_argument("--format", choices=("text", "json", "sarif", "table", "html"), default="text", help="output format (default: text, one line per finding)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the --format report here (the text summary then goes to standard error)")
+    p.add_argument("--serial", action="store_true", help="run the auditors one after another in this process (default with --format text: each in a forked process, at the same time)")
     p.add_argument("-v", "--verbose", action="store_true", help="also list skipped files and a summary when nothing was found")
 
 
