@@ -6,8 +6,8 @@
   repository with all its dependencies. The test stays offline: pip gets ``PIP_NO_INDEX=1`` and
   ``PIP_FIND_LINKS`` pointing at a wheelhouse built once per session by repacking the
   distributions installed in the test environment (a wheel is a zip of the installed files plus
-  their metadata). try-repo uses a fresh store each time, so that build (about 5 s here)
-  happens in one test only; everything else uses ``codeaudit-system`` (``language: system``,
+  their metadata; about 2 s). try-repo uses a fresh store each time, so that build (with the
+  hook's run, about 10 s here) happens in one test only; everything else uses ``codeaudit-system`` (``language: system``,
   the codeaudit on PATH), the entry for teams that install codeaudit themselves.
 * ``git commit`` with the hook installed by ``pre-commit install`` (one shared ``PRE_COMMIT_HOME``
   per session): blocked commits, baselines across a rename, the AI policy, a merge commit.
