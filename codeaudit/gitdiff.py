@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,16 +71,8 @@ class FileChange:
     def submodule(self) -> bool:
         return self.new_mode == GITLINK_MODE
 
-    @property
-    def renamed(self) -> bool:
-        return self.status in ("renamed", "copied")
-
     def added_lines(self) -> set[int]:
         return {n for start, end in self.added for n in range(start, end + 1)}
-
-    @property
-    def added_count(self) -> int:
-        return sum(end - start + 1 for start, end in self.added)
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -479,10 +471,3 @@ def renames_since(root: str | os.PathLike[str], path: str, head: str | None = No
 def rename_map(changes: Iterable[FileChange]) -> Mapping[str, str]:
     """New path -> old path for renamed files."""
     return {c.path: c.old_path for c in changes if c.status == "renamed" and c.old_path}
-
-
-def iter_added(changes: Iterable[FileChange]) -> Iterator[FileChange]:
-    """Changes with added text lines to audit (not deleted, binary or submodule)."""
-    for c in changes:
-        if c.status != "deleted" and not c.binary and not c.submodule and c.added and c.new_oid:
-            yield c

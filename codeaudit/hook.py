@@ -549,14 +549,16 @@ def audit_files(
         provenance = Provenance(markers=settings.markers)
     chosen: list[Any] = list(auditors if auditors is not None else settings.auditors)
     forked: list[_ForkedAuditor] = []
+    admission: list[InputIssue] = []
     if parallel and _can_fork(chosen, suggestions):
-        admitted, admission = pipeline.admit(suggestions, config)
-        forked = [_ForkedAuditor(name, config, admitted) for name in chosen]
-        chosen, suggestions = forked, admitted  # type: ignore[assignment]
+        # Admitted first, so the children audit exactly what the pipeline will hand them.
+        suggestions, admission = pipeline.admit(suggestions, config)
+        forked = [_ForkedAuditor(name, config, suggestions) for name in chosen]
+        chosen = list(forked)
     try:
         for proxy in forked:
             proxy.wait_ready()
-        report = pipeline.audit(suggestions, config, auditors=chosen, progress=progress)
+        report = pipeline.audit(suggestions, config, auditors=chosen, progress=progress, input_issues=admission)
     finally:
         for proxy in forked:
             proxy.close()

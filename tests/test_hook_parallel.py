@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from codeaudit import Confidence, Outcome, Rule, Severity
+from codeaudit import Confidence, Rule, Severity
 from codeaudit import registry
 from codeaudit.auditors.base import Auditor
 from codeaudit.config import Config, config_from_mapping
@@ -95,3 +95,14 @@ def test_a_crashing_child_costs_only_its_own_findings(monkeypatch, broken, messa
     (r,) = result.report.results
     assert [f.auditor for f in r.findings] == ["privacy"]
     assert [e.code for e in r.errors] == ["auditor-crash"] and message in r.errors[0].message
+
+
+def test_input_problems_are_reported_in_parallel_too():
+    big = ChangedFile(path="big.py", content=b"x = 1\n" * 300_000, added=frozenset(range(1, 300_001)))
+    small = ChangedFile(path="a.py", content=b"p = '/home/alice.smith/x'\n", added=frozenset({1}))
+    config = Config(max_completion_bytes=100_000)
+    together = audit_files([big, small], config, auditors=["privacy", "security"], parallel=True)
+    apart = audit_files([big, small], config, auditors=["privacy", "security"])
+    assert [str(i) for i in together.report.input_errors] == [str(i) for i in apart.report.input_errors]
+    assert any("big.py" in str(i) and "limit" in str(i) for i in together.report.input_errors)
+    assert key(together) == key(apart) and key(apart)
