@@ -8,7 +8,8 @@ measured ``load_s`` is what a user waits for once the model is cached.
 Per engine: ``load_s`` (engine ready, model cached), ``first_token_ms`` (the prompt pass and the
 first token: time to first token), ``ms_per_token`` (one decoding step, batch 1), ``tokens_per_s``
 (new tokens over the whole generation, first token included), ``peak_rss_mb`` (the child's peak
-resident memory), ``model_mb`` (the files the engine loads). Medians of ``repeats`` runs.
+resident memory), ``model_mb`` (the files the engine loads). Medians of ``repeats`` interleaved
+rounds (see :func:`run_bench`).
 
 The memory-bandwidth bound of a row is ``weight_bytes_per_token / bandwidth``: decoding one token
 reads every weight matrix once, so no engine can decode faster than the memory bus delivers its
@@ -77,7 +78,7 @@ def _child(spec: dict, timeout: float | None) -> dict:
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"{spec['engine']}: the benchmark child failed (exit {proc.returncode}): {tail}")
+        raise RuntimeError(f"{spec['engine']} ({spec['mode']}): the benchmark child failed (exit {proc.returncode}): {tail}")
     return json.loads(lines[-1])
 
 
@@ -94,34 +95,46 @@ def run_bench(
     status: Callable[[str], None] | None = None,
     timeout: float | None = None,
 ) -> dict:
-    """Measure ``engines`` on ``model``; returns ``{"cpu", "bandwidth_gbs", "rows": [...], ...}``."""
+    """Measure ``engines`` on ``model``; returns ``{"cpu", "bandwidth_gbs", "rows": [...], ...}``.
+
+    An engine may name its ONNX graph, ``onnx-int8:optimum``; otherwise ``graph`` applies.
+
+    On a shared machine other processes take memory bandwidth at random moments, so the runs are
+    interleaved: ``repeats`` rounds, each measuring every engine once (in a fresh process, the
+    order rotated from round to round) right after a bandwidth measurement. A row reports
+    medians over its rounds, and its bound uses the median of the bandwidth measured next to it:
+    engine and bound are taken under the same conditions.
+    """
     say = status or (lambda message: None)
-    rows = []
-    for engine in engines:
-        spec = {
+    labels = list(engines)
+    specs = {}
+    exports = {}
+    for label in labels:
+        engine, _, own_graph = label.partition(":")
+        specs[label] = {
             "engine": engine, "model": model, "prompt_tokens": prompt_tokens, "new_tokens": new_tokens,
-            "threads": threads, "repeats": repeats, "graph": graph,
+            "threads": threads, "repeats": 1, "graph": own_graph or graph,
             "cache_dir": str(cache_dir) if cache_dir else None,
         }
-        export = None
         if engine.startswith("onnx"):
-            say(f"{engine}: export and quantisation (cached after the first run)")
-            export = _child({**spec, "mode": "export"}, timeout)
-        say(f"{engine}: measuring")
-        row = _child({**spec, "mode": "measure"}, timeout)
-        if export is not None:
-            row["export_s"] = export["export_s"]
-            row["export_peak_rss_mb"] = export["peak_rss_mb"]
-        rows.append(row)
-    say(f"measuring memory bandwidth ({threads} thread{'s' if threads > 1 else ''})")
-    bandwidth = memory_bandwidth_gbs(threads)
-    for row in rows:
-        bound_ms = row["weight_bytes_per_token"] / (bandwidth * 1e9) * 1000
-        row["bound_ms"] = round(bound_ms, 2)
-        row["vs_bound"] = round(row["ms_per_token"] / bound_ms, 2)
+            say(f"{label}: export and quantisation (cached after the first run)")
+            exports[label] = _child({**specs[label], "mode": "export"}, timeout)
+    runs: dict[str, list[dict]] = {label: [] for label in labels}
+    bandwidths: dict[str, list[float]] = {label: [] for label in labels}
+    for round_ in range(repeats):
+        shift = round_ % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            bandwidths[label].append(memory_bandwidth_gbs(threads, repeats=3))
+            say(f"round {round_ + 1}/{repeats}: {label}")
+            runs[label].append(_child({**specs[label], "mode": "measure"}, timeout))
+    rows = []
+    for label in labels:
+        rows.append(_aggregate(label, runs[label], bandwidths[label], exports.get(label)))
+    everything = [b for bs in bandwidths.values() for b in bs]
     return {
         "cpu": cpu_model(),
-        "bandwidth_gbs": round(bandwidth, 2),
+        "bandwidth_gbs": round(median(everything), 2),
+        "bandwidth_max_gbs": round(max(everything), 2),
         "threads": threads,
         "model": model,
         "prompt_tokens": prompt_tokens,
@@ -129,6 +142,24 @@ def run_bench(
         "repeats": repeats,
         "rows": rows,
     }
+
+
+def _aggregate(label: str, runs: list[dict], bandwidths: list[float], export: dict | None) -> dict:
+    row = dict(runs[0])
+    for key in ("ms_per_token", "first_token_ms", "tokens_per_s", "load_s"):
+        row[key] = round(median(r[key] for r in runs), 2)
+    row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    row["ms_per_token_runs"] = [r["ms_per_token"] for r in runs]
+    row["label"] = label
+    bandwidth = median(bandwidths)
+    row["bandwidth_gbs"] = round(bandwidth, 2)
+    bound_ms = row["weight_bytes_per_token"] / (bandwidth * 1e9) * 1000
+    row["bound_ms"] = round(bound_ms, 2)
+    row["vs_bound"] = round(row["ms_per_token"] / bound_ms, 2)
+    if export is not None:
+        row["export_s"] = export["export_s"]
+        row["export_peak_rss_mb"] = export["peak_rss_mb"]
+    return row
 
 
 def render_table(result: dict, stream) -> None:
@@ -139,8 +170,8 @@ def render_table(result: dict, stream) -> None:
     table = Table(
         title=f"{result['model']} · prompt {result['prompt_tokens']} tokens · {result['new_tokens']} new tokens · batch 1 · "
         f"{result['threads']} thread(s)",
-        caption=f"{result['cpu']} · memory bandwidth {result['bandwidth_gbs']} GB/s (measured, {result['threads']} thread(s)) · "
-        "bound = weight bytes per token / bandwidth",
+        caption=f"{result['cpu']} · memory bandwidth {result['bandwidth_gbs']} GB/s (median of the measurements, "
+        f"{result['threads']} thread(s)) · bound = weight bytes per token / bandwidth measured beside the row",
     )
     for name, justify in (("engine", "left"), ("load s", "right"), ("first token ms", "right"), ("ms/token", "right"),
                           ("tokens/s", "right"), ("peak RSS MB", "right"), ("model MB", "right"), ("bound ms", "right"),

@@ -30,8 +30,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
-
 from .base import ModelError, quiet_transformers
 from .onnx_io import ExternalData, read_manifest, save_model, write_manifest
 from .quantize import WeightQuantization, quantize_weight
@@ -92,6 +90,10 @@ def onnx_model(
     from . import codegen_graph
 
     graph = choose_graph(source, graph)
+    # Refuse a model that cannot be exported before anything is written to the cache.
+    if graph == "optimum":
+        check_causal_lm(source)
+    check_weights(source)
     recipe = codegen_graph.RECIPE if graph == "codegen" else OPTIMUM_RECIPE
     settings = {
         "graph": graph,
@@ -112,6 +114,7 @@ def onnx_model(
             return folder / "model.onnx", manifest
         tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
+        built = False
         try:
             started = time.perf_counter()
             if graph == "codegen":
@@ -121,8 +124,14 @@ def onnx_model(
             manifest = {**settings, **facts, "model": source.spec, "export_s": round(time.perf_counter() - started, 3)}
             write_manifest(tmp, manifest)
             os.replace(tmp, folder)
+            built = True
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            if not built:  # leave no trace of a failed build: its lock, an empty model folder
+                with contextlib.suppress(OSError):
+                    (folder.parent / (folder.name + ".lock")).unlink()
+                with contextlib.suppress(OSError):
+                    folder.parent.rmdir()
     return folder / "model.onnx", manifest
 
 

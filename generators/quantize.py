@@ -77,8 +77,8 @@ def quantization_for_cpu(isa: str | None = None) -> WeightQuantization:
     >>> (q.weights_dtype, q.symmetric, q.per_channel, q.reduce_range)  # doctest: +SKIP
     ('int8', True, True, False)
     """
-    from optimum.onnxruntime.configuration import AutoQuantizationConfig
     from onnxruntime.quantization import QuantType
+    from optimum.onnxruntime.configuration import AutoQuantizationConfig
 
     isa = isa or cpu_isa()
     if isa not in ISAS:

@@ -2,7 +2,7 @@
 
 The recipe: a byte-level BPE tokenizer (Hugging Face ``tokenizers``) trained on the Python files
 of the running interpreter's standard library, and a two-layer CodeGen-architecture model
-(``transformers.CodeGenForCausalLM``) trained for a few hundred steps on the same files: enough
+(``transformers.CodeGenForCausalLM``) trained for 150 steps on the same files (comments removed): enough
 that greedy output is indented, keyword-rich Python-looking text, in about half a minute on one
 core. It is built once per recipe and cached under the user cache folder.
 

@@ -72,7 +72,8 @@ class TorchEngine(Engine):
         lm = lm.eval().to(device)
         if cls.int8:
             with quiet_transformers():  # and the torch.ao deprecation notice
-                lm = torch.ao.quantization.quantize_dynamic(lm, {torch.nn.Linear}, dtype=torch.qint8)
+                # In place: a copy would hold two float32 models at once (22 GB for the 2B shape).
+                lm = torch.ao.quantization.quantize_dynamic(lm, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         info = EngineInfo(
             engine=cls.name,
             model=model.spec,

@@ -10,8 +10,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 
-from codeaudit.cli import main  # noqa: E402
 from codeaudit.generators.tiny import tiny_model  # noqa: E402
+
+from codeaudit.cli import main  # noqa: E402
 from codeaudit.inputs import read_input  # noqa: E402
 
 
@@ -69,6 +70,11 @@ def test_humaneval_batch_feeds_eval(tiny_dir, tmp_path, capsys):
         assert raw.startswith(completion)
         assert not any(stop in completion for stop in ("\ndef", "\nclass", "\nif", "\nprint", "\n#"))
         assert r["meta"]["sampling"]["stop"] == ["\nclass", "\ndef", "\n#", "\nif", "\nprint"]
+    # The batch is a valid sample file for `codeaudit eval humaneval` (the tiny model passes none).
+    capsys.readouterr()
+    assert main(["eval", "humaneval", str(out), "--format", "json", "-k", "1", "--workers", "1"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["samples"] == 3 and summary["tasks"] == 3
 
 
 def test_sampling_several_samples_per_prompt(tiny_dir, prompts, tmp_path):

@@ -33,7 +33,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     g = sub.add_parser("generate", help="latency of the generation engines", description=DESCRIPTION,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("--model", required=True, metavar="M", help="model folder, hub id, or 'tiny'")
-    g.add_argument("--engines", default=DEFAULT_ENGINES, metavar="LIST", help=f"comma-separated engines (default {DEFAULT_ENGINES})")
+    g.add_argument("--engines", default=DEFAULT_ENGINES, metavar="LIST",
+                   help=f"comma-separated engines, an ONNX one optionally with its graph: onnx-int8:optimum (default {DEFAULT_ENGINES})")
     g.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
     g.add_argument("--prompt-tokens", type=int, default=128, metavar="N", help="prompt length in tokens (default 128)")
     g.add_argument("--new-tokens", type=int, default=64, metavar="N", help="tokens to generate (default 64)")
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from ..generators.bench import render_table, run_bench
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    unknown = [e for e in engines if e not in engine_names()]
+    unknown = [e for e in engines if e.partition(":")[0] not in engine_names()
+               or e.partition(":")[2] not in ("", "auto", "optimum", "codegen")]
     if not engines or unknown:
         raise UsageError(f"--engines: unknown engine '{unknown[0] if unknown else ''}' (one of: {', '.join(engine_names())})")
     for name, value, least in (("--prompt-tokens", args.prompt_tokens, 1), ("--new-tokens", args.new_tokens, 2),
