@@ -150,6 +150,59 @@ def test_onnx_exports_are_cached_once(tiny, tmp_path):
     assert json.loads((path.parent / "codeaudit-onnx.json").read_text())["precision"] == "int8"
 
 
+def test_pytorch_bin_checkpoints_stream_too(tiny, tokenizer, prompt_ids, engines, tmp_path):
+    """A sharded PyTorch .bin checkpoint builds the same fused graph as the safetensors one."""
+    import shutil
+
+    from transformers import AutoModelForCausalLM
+
+    from codeaudit.generators.source import Checkpoint
+
+    folder = tmp_path / "bin-model"
+    AutoModelForCausalLM.from_pretrained(tiny.path).save_pretrained(folder, safe_serialization=False, max_shard_size="300KB")
+    for f in tiny.path.iterdir():
+        if f.name.startswith(("tokenizer", "special_tokens")):
+            shutil.copy(f, folder / f.name)
+    source = resolve_model(str(folder))
+    assert len(source.weight_files()) > 1 and all(f.suffix == ".bin" for f in source.weight_files())
+    assert set(Checkpoint(source).names()) >= {"lm_head.weight", "transformer.h.1.mlp.fc_in.bias"}
+    engine = load_engine("onnx", source, EngineOptions(threads=1, cache_dir=tmp_path / "cache"))
+    assert engine.info.details["graph"] == "codegen"
+    assert _greedy(engine, tokenizer, prompt_ids[:6]) == _greedy(engines["onnx"], tokenizer, prompt_ids[:6])
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_other_causal_lms_go_through_optimum(arch, tiny, tokenizer, prompt_ids, tmp_path):
+    """Not only CodeGen: small random GPT-2 and Llama models (built here) export with Optimum and
+    give the same greedy tokens in ONNX float32 as in PyTorch; their INT8 graph runs."""
+    import shutil
+
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    vocab = tokenizer.vocab_size
+    if arch == "gpt2":
+        config = AutoConfig.for_model("gpt2", vocab_size=vocab, n_positions=256, n_embd=64, n_layer=2, n_head=4)
+    else:
+        config = AutoConfig.for_model("llama", vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256)
+    folder = tmp_path / arch
+    AutoModelForCausalLM.from_config(config).save_pretrained(folder)
+    for f in tiny.path.iterdir():
+        if f.name.startswith(("tokenizer", "special_tokens")):
+            shutil.copy(f, folder / f.name)
+    source = resolve_model(str(folder))
+    opts = EngineOptions(threads=1, cache_dir=tmp_path / "cache")
+    ids = [p[-40:] for p in prompt_ids[:6]]
+    reference = _greedy(load_engine("torch", source, opts), tokenizer, ids)
+    onnx_engine = load_engine("onnx", source, opts)
+    assert onnx_engine.info.details["graph"] == "optimum"
+    assert _greedy(onnx_engine, tokenizer, ids) == reference
+    int8 = _greedy(load_engine("onnx-int8", source, opts), tokenizer, ids)
+    assert all(len(t) > 0 for t in int8)
+
+
 def test_optimum_int8_graph_quantises_every_weight_matmul(engines):
     """Each MatMul with a constant weight became DynamicQuantizeMatMul; activation x activation
     products (attention) and the embedding lookup stayed float32; biases were folded in."""
