@@ -1,7 +1,8 @@
 """Generation benchmark: every engine side by side on the CodeGen-350M shape (and 2B), plus fidelity.
 
     python benchmarks/bench_generate.py                 # 350M table + fidelity on the tiny model
-    python benchmarks/bench_generate.py --sizes 350M,2B  # also the 2B row (11 GB of weights on disk)
+    python benchmarks/bench_generate.py --sizes 350M,2B  # also the 2B rows (11 GB of weights on disk)
+    python benchmarks/bench_generate.py --sizes 6B       # the 6B INT8 row (28 GB on disk)
     python benchmarks/bench_generate.py --two-threads    # also 350M with two threads
 
 Run it alone on the machine (``flock /tmp/codeaudit-heavy.lock …`` on shared machines): decoding is
@@ -39,6 +40,8 @@ ENGINES_TWO_THREADS = ["torch", "torch-int8", "onnx-int8"]
 #: The Optimum export of the 2B model needs the float32 PyTorch model and a copy of its weights in
 #: memory (about 2x 11 GB): it is left out of the 2B run; the fused graph streams the weights.
 ENGINES_2B = ["torch", "torch-int8", "onnx-int8"]
+#: The 6B shape's float32 weights (28 GB) do not fit this machine's memory: only the streamed INT8 graph.
+ENGINES_6B = ["onnx-int8"]
 GIB = 1024**3
 
 
@@ -76,7 +79,8 @@ def latency(size: str, engines: list[str], threads: int, repeats: int) -> dict:
     return result
 
 
-def targets(result: dict) -> dict:
+def targets(result: dict, size: str) -> dict:
+    """The issue's speed targets apply to the 350M shape; for the others the same figures are informative."""
     rows = {r["label"]: r for r in result["rows"]}
     base = rows.get("torch")
     int8 = [r for r in result["rows"] if r["precision"] == "int8"]
@@ -89,9 +93,9 @@ def targets(result: dict) -> dict:
         "vs_bound_target": 1.25,
         "vs_bound_met": fastest["vs_bound"] <= 1.25,
         "first_token_ms": fastest["first_token_ms"],
-        "first_token_target_ms": 200,
-        "first_token_met": fastest["first_token_ms"] <= 200,
     }
+    if size == "350M":
+        out.update(first_token_target_ms=200, first_token_met=fastest["first_token_ms"] <= 200)
     if base:
         speedup = base["ms_per_token"] / fastest["ms_per_token"]
         out.update(torch_fp32_ms_per_token=base["ms_per_token"], speedup_vs_torch_fp32=round(speedup, 2),
@@ -154,10 +158,10 @@ def main() -> int:
         runs.append(("350M", 2))
     for size, threads in runs:
         key = size if threads == 1 else f"{size}@{threads}threads"
-        engines = ENGINES_2B if size != "350M" else (ENGINES_350M if threads == 1 else ENGINES_TWO_THREADS)
+        engines = {"2B": ENGINES_2B, "6B": ENGINES_6B}.get(size) or (ENGINES_350M if threads == 1 else ENGINES_TWO_THREADS)
         result = latency(size, engines, threads, args.repeats if size == "350M" else 1)
         result["date"] = results["date"]
-        result["targets"] = targets(result)
+        result["targets"] = targets(result, size)
         if size != "350M":
             int8 = [r for r in result["rows"] if r["engine"] == "onnx-int8"]
             peak = max(max(r["peak_rss_mb"], r.get("export_peak_rss_mb", 0)) for r in int8)
