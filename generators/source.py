@@ -118,14 +118,20 @@ def resolve_model(spec: str | os.PathLike[str]) -> ModelSource:
 def _from_hub(repo_id: str) -> Path:
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
     try:
-        from huggingface_hub import snapshot_download
+        from huggingface_hub import list_repo_files, snapshot_download
     except ImportError:
         raise ModelError(f"model {repo_id}: no such folder (huggingface_hub is not installed to fetch it)") from None
     patterns = ["*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "*.tiktoken"]
     try:
+        if not offline and any(f.endswith(".safetensors") for f in list_repo_files(repo_id)):
+            patterns.remove("*.bin")  # the same weights twice; safetensors loads without pickle
         return Path(snapshot_download(repo_id, allow_patterns=patterns, local_files_only=offline))
     except Exception as exc:  # noqa: BLE001 - network, auth, missing repo: all one line for the user
-        why = "the model hub is offline (HF_HUB_OFFLINE is set) and it is not in the local cache" if offline else f"downloading it failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        why = (
+            "the model hub is offline (HF_HUB_OFFLINE is set) and it is not in the local cache"
+            if offline
+            else f"downloading it failed: {type(exc).__name__}: {_first_line(exc)}"
+        )
         raise ModelError(f"model {repo_id}: no such folder, and {why}") from None
 
 

@@ -278,3 +278,18 @@ def test_docstring_examples(module):
         pytest.importorskip("torch")
     result = doctest.testmod(importlib.import_module(f"codeaudit.generators.{module}"), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_hub_id_without_network_is_one_clear_error(monkeypatch, tmp_path):
+    """HF_HUB_OFFLINE (set for every test) and an empty hub cache: no network is tried."""
+    pytest.importorskip("huggingface_hub")
+    from codeaudit.generators.base import ModelError
+    from codeaudit.generators.source import resolve_model
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelError, match=r"model Salesforce/codegen-350M-mono: no such folder, and the model hub is offline"):
+        resolve_model("Salesforce/codegen-350M-mono")
+    with pytest.raises(ModelError, match="no such folder$"):
+        resolve_model("./not-here")
