@@ -126,15 +126,15 @@ class Engine(ABC):
 
     @classmethod
     @abstractmethod
-    def load(cls, model: "ModelSource", options: EngineOptions) -> "Engine":
+    def load(cls, model: ModelSource, options: EngineOptions) -> Engine:
         """Load ``model`` (exporting or quantising it first when the engine needs that)."""
 
     @abstractmethod
-    def start(self, prompts: Sequence[Sequence[int]], max_new_tokens: int) -> "np.ndarray":
+    def start(self, prompts: Sequence[Sequence[int]], max_new_tokens: int) -> np.ndarray:
         """Run a batch of prompts; return the logits of each prompt's next token."""
 
     @abstractmethod
-    def step(self, tokens: "np.ndarray") -> "np.ndarray":
+    def step(self, tokens: np.ndarray) -> np.ndarray:
         """Append ``tokens`` (one id per sequence, shape ``(batch,)``); return the next logits."""
 
 
@@ -163,7 +163,7 @@ def engine_class(name: str) -> type[Engine]:
     return cls
 
 
-def load_engine(name: str, model: "str | Path | ModelSource", options: EngineOptions | None = None) -> Engine:
+def load_engine(name: str, model: str | Path | ModelSource, options: EngineOptions | None = None) -> Engine:
     """Load engine ``name`` on ``model`` (a local folder, a hub id, or a resolved source).
 
     >>> from codeaudit.generators import load_engine, tiny_model  # doctest: +SKIP

@@ -97,7 +97,7 @@ class Tokenizer:
         self.vocab_size = len(hf_tokenizer)
 
     @classmethod
-    def load(cls, source) -> "Tokenizer":
+    def load(cls, source) -> Tokenizer:
         from transformers import AutoTokenizer
 
         from .base import ModelError

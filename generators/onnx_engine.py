@@ -33,7 +33,7 @@ class OnnxEngine(Engine):
         self._manifest = manifest
 
     @classmethod
-    def load(cls, model: ModelSource, options: EngineOptions) -> "OnnxEngine":
+    def load(cls, model: ModelSource, options: EngineOptions) -> OnnxEngine:
         from .onnx_export import onnx_model
 
         if options.device == "cuda":

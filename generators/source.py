@@ -239,7 +239,7 @@ class Checkpoint:
     def __contains__(self, name: str) -> bool:
         return name in self._where
 
-    def get(self, name: str) -> "np.ndarray":
+    def get(self, name: str) -> np.ndarray:
         """Tensor ``name`` as a float32 numpy array (a copy; the file stays mapped, not loaded)."""
         f = self._where.get(name)
         if f is None:
@@ -255,7 +255,7 @@ class Checkpoint:
         except Exception as exc:  # noqa: BLE001
             raise ModelError(f"model {self.source.spec}: cannot read tensor '{name}' from {f.name}: {_first_line(exc)}") from None
 
-    def _safetensors_tensor(self, f: Path, name: str) -> "np.ndarray":
+    def _safetensors_tensor(self, f: Path, name: str) -> np.ndarray:
         # A read-only, shared mapping of just this tensor's bytes: unlike a private mapping of
         # the whole file (what safetensors does), it is not charged against memory, so a 28 GB
         # checkpoint reads fine on a 24 GB machine.

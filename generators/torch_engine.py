@@ -38,7 +38,7 @@ class TorchEngine(Engine):
         self._mask = None
 
     @classmethod
-    def load(cls, model: ModelSource, options: EngineOptions) -> "TorchEngine":
+    def load(cls, model: ModelSource, options: EngineOptions) -> TorchEngine:
         import torch
         from transformers import AutoModelForCausalLM
 

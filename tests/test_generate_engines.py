@@ -154,9 +154,8 @@ def test_pytorch_bin_checkpoints_stream_too(tiny, tokenizer, prompt_ids, engines
     """A sharded PyTorch .bin checkpoint builds the same fused graph as the safetensors one."""
     import shutil
 
-    from transformers import AutoModelForCausalLM
-
     from codeaudit.generators.source import Checkpoint
+    from transformers import AutoModelForCausalLM
 
     folder = tmp_path / "bin-model"
     AutoModelForCausalLM.from_pretrained(tiny.path).save_pretrained(folder, safe_serialization=False, max_shard_size="300KB")
