@@ -15,8 +15,27 @@ True
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of ``text`` as codeaudit counts them: ``\\n``, ``\\r\\n`` and ``\\r`` end a line.
+
+    Unlike :meth:`str.splitlines`, form feeds, ``\\x1c``–``\\x1e``, ``\\x85`` and U+2028/U+2029
+    do not: parsers, git and editors do not count them either, so line numbers agree everywhere.
+
+    >>> split_lines("a\\r\\nb\\x0cc\\n")
+    ['a', 'b\\x0cc']
+    """
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def line_starts(text: str) -> list[int]:

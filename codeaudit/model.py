@@ -101,7 +101,9 @@ class Suggestion:
         object.__setattr__(self, "meta", _frozen_mapping(self.meta))
 
     def completion_lines(self) -> list[str]:
-        return self.completion.splitlines()
+        from .context import split_lines
+
+        return split_lines(self.completion)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "completion": self.completion}
@@ -125,7 +127,8 @@ def fingerprint(rule_id: str, identity: str) -> str:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Finding:
-    """One problem in a completion. Lines and columns are 1-based, inside the completion.
+    """One problem in a completion. Lines and columns are 1-based, inside the completion;
+    ``end_line`` and ``end_column`` are inclusive (the last character flagged).
 
     ``snippet`` and ``evidence`` are already redacted: a secret never leaves the auditor.
     """

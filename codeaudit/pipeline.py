@@ -11,6 +11,7 @@ from . import languages, suppress
 from ._version import __version__
 from .auditors.base import Auditor, Outcome, Progress
 from .config import Config
+from .context import split_lines
 from .errors import UsageError
 from .inputs import quoted, suggestion_from_mapping, unique_id
 from .model import (
@@ -23,6 +24,7 @@ from .model import (
     Suggestion,
     Verdict,
 )
+from .redact import Masker, masked
 from .registry import load_auditor_class
 
 
@@ -188,7 +190,7 @@ def _run_auditor(auditor: Auditor, batch: list[Suggestion], advance: Progress) -
 def _result(
     s: Suggestion, outcomes: list[Outcome], names: list[str], config: Config, baseline: Baseline | None
 ) -> AuditResult:
-    n_lines = max(1, len(s.completion.splitlines()))
+    n_lines = max(1, len(split_lines(s.completion)))
     findings: list[Finding] = []
     errors: list[AuditError] = []
     data: dict[str, Any] = {}
@@ -209,6 +211,7 @@ def _result(
             if config.allowlist and config.allowlist.matches(f.evidence, f.snippet):
                 f = replace(f, suppressed="allowlist")
             findings.append(f)
+    findings, errors = _masked(s, findings, errors)
     findings, suppressions = suppress.apply(findings, suppress.parse(s.completion, s.language))
     if baseline is not None:
         findings = baseline.mark(s, findings)
@@ -222,6 +225,28 @@ def _result(
         suppressions=tuple(suppressions),
         data=data,
     )
+
+
+def _masked(s: Suggestion, findings: list[Finding], errors: list[AuditError]) -> tuple[list[Finding], list[AuditError]]:
+    """Mask in every finding and error the secrets that any auditor masked in its snippet, so an
+    auditor quoting a secret in its message (bandit's B105 does) cannot leak it into the report."""
+    masker = Masker.of_findings(s.completion, findings)
+    if not masker:
+        return findings, errors
+    findings = [
+        replace(f, snippet=masker(f.snippet), message=masker(f.message), evidence=masked(_plain(f.evidence), masker))
+        for f in findings
+    ]
+    errors = [replace(e, message=masker(e.message)) for e in errors]
+    return findings, errors
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def verdict(findings: Sequence[Finding], errors: Sequence[AuditError], fail_on: Severity) -> Verdict:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .auditors.security import BANDIT_LANGUAGES
-from .context import CodeContext
+from .context import CodeContext, split_lines
 from .model import Confidence, Severity
 from .registry import Rule
 
@@ -171,7 +171,7 @@ def parseable(ctx: CodeContext) -> _Parse | str:
     completion lines wins among the longest parseable prefixes, the completion with its first
     lines left out, and the completion read as starting inside a triple-quoted string.
     """
-    n_lines = max(1, len(ctx.completion.splitlines()))
+    n_lines = max(1, len(split_lines(ctx.completion)))
     everything = frozenset(range(1, n_lines + 1))
     imports = _synthetic_imports(ctx.text)
     prompt, completion, suffix = ctx.text[: ctx.start], ctx.completion, ctx.text[ctx.end :]

@@ -14,6 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .context import split_lines
+
+if TYPE_CHECKING:
+    from .model import AuditResult, Finding
 
 #: Secrets shorter than this are masked only where a detector located them: replacing every
 #: occurrence of a three-letter password would mangle unrelated text.
@@ -65,3 +71,78 @@ def redact_values(text: str, values: Iterable[str]) -> str:
         if value in text:
             text = text.replace(value, mask(value))
     return text
+
+
+class Masker:
+    """Masks, in whatever a report shows, the secrets that auditors masked in their snippets.
+
+    Reports for people show the completion itself, which still holds every secret; only the
+    auditors' snippets are redacted. Comparing each finding's snippet with the completion lines
+    it stands for gives the text the auditor hid and what it put in its place; that text is then
+    replaced wherever it appears (code windows, and messages or evidence of any auditor that
+    quoted it).
+
+    >>> m = Masker.from_pairs([("key = 'sk_live_0123456789'", "key = '[REDACTED]'")])
+    >>> m("print('sk_live_0123456789')")
+    "print('[REDACTED]')"
+    """
+
+    def __init__(self, replacements: dict[str, str]) -> None:
+        # Longest first, so a secret that contains another is replaced whole.
+        self._items = sorted(replacements.items(), key=lambda kv: -len(kv[0]))
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> "Masker":
+        found: dict[str, str] = {}
+        for raw, shown in pairs:
+            if raw == shown or raw.strip() == shown.strip():
+                continue
+            if shown.endswith("…") and not raw.endswith("…"):
+                continue  # a shortened snippet, not a redaction
+            limit = min(len(raw), len(shown))
+            head = 0
+            while head < limit and raw[head] == shown[head]:
+                head += 1
+            tail = 0
+            while tail < limit - head and raw[-1 - tail] == shown[-1 - tail]:
+                tail += 1
+            hidden = raw[head : len(raw) - tail]
+            if len(hidden.strip()) >= 4:
+                found.setdefault(hidden, shown[head : len(shown) - tail] or "****")
+        return cls(found)
+
+    @classmethod
+    def of(cls, result: "AuditResult") -> "Masker":
+        return cls.of_findings(result.suggestion.completion, result.findings)
+
+    @classmethod
+    def of_findings(cls, completion: str, findings: Iterable["Finding"]) -> "Masker":
+        lines = split_lines(completion)
+        pairs = []
+        for f in findings:
+            shown = split_lines(f.snippet)
+            if f.snippet and len(shown) == f.end_line - f.line + 1:
+                pairs.extend(zip(lines[f.line - 1 : f.end_line], shown))
+        return cls.from_pairs(pairs)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __call__(self, text: str) -> str:
+        for hidden, shown in self._items:
+            if hidden in text:
+                text = text.replace(hidden, shown)
+        return text
+
+
+def masked(value: Any, masker: "Masker") -> Any:
+    """``value`` (JSON-like) with ``masker`` applied to every string in it."""
+    if not masker:
+        return value
+    if isinstance(value, str):
+        return masker(value)
+    if isinstance(value, list):
+        return [masked(v, masker) for v in value]
+    if isinstance(value, dict):
+        return {k: masked(v, masker) for k, v in value.items()}
+    return value

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from .context import split_lines
 from .languages import comment_syntax
 from .model import Finding, Suppression
 
@@ -33,7 +34,7 @@ def parse(text: str, language: str | None) -> list[Suppression]:
     if not openers:  # formats without comments (JSON …): accept any comment-looking prefix
         openers = ("#", "//", "/*", "<!--", "--", ";")
     out: list[Suppression] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(text), start=1):
         if "codeaudit" not in raw:
             continue
         for m in _MARKER.finditer(raw):

@@ -147,3 +147,22 @@ def test_fingerprint_survives_line_shift():
     b = audit([Suggestion(id="a", completion="\n\n    danger\n")], auditors=[WordAuditor()])
     fa, fb = a.results[0].findings[0], b.results[0].findings[0]
     assert fa.line != fb.line and fa.fingerprint == fb.fingerprint
+
+
+def test_api_report_never_holds_a_secret_an_auditor_quoted():
+    # bandit's B105 quotes the string it found in its message; the privacy auditor masks the
+    # same token. The Report object itself (not only the reporters) must be masked.
+    token = "ghp_" + "Zx81Qm0aLk29Vb7Nc4Hd6Jf3Ps5Tw2Ry8Ue1"
+    s = Suggestion(id="a", language="python", completion=f'password = "{token}"\nrun(password)\n')
+    report = audit([s], auditors=["security", "privacy"])
+    assert {f.rule_id for _, f in report.findings()} >= {"B105"}
+    assert token not in report.to_json()
+    assert token not in repr([f for _, f in report.findings()])
+
+
+def test_line_numbers_ignore_form_feeds_and_unicode_separators():
+    # str.splitlines() would count \f, \x1c and U+2028 as line breaks; parsers and git do not.
+    s = Suggestion(id="a", completion="x = 1\f\x1c\u2028y = 2\ndanger\n")
+    (result,) = audit([s], auditors=[WordAuditor()]).results
+    (f,) = result.findings
+    assert (f.line, f.snippet) == (2, "danger")

@@ -275,7 +275,7 @@ def test_a_secret_masked_by_one_auditor_is_masked_everywhere(fmt):
 
 
 def test_masker_learns_only_real_redactions():
-    from codeaudit.report._common import Masker
+    from codeaudit.redact import Masker
 
     assert not Masker.from_pairs([("    x = 1", "x = 1"), ("a = 'abc'", "a = 'abc'")])  # re-indented, same
     assert not Masker.from_pairs([("y = '" + "z" * 50 + "'", "y = '" + "z" * 10 + "…")])  # shortened

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..config import Config, check_options
+from ..context import split_lines
 from ..model import AuditError, AuditResult, Confidence, Finding, Severity, Suggestion, fingerprint
 from ..registry import Rule
 
@@ -125,7 +126,7 @@ class Auditor(abc.ABC):
 
 def excerpt(text: str, line: int, end_line: int | None = None, *, max_lines: int = 12, max_chars: int = 2000) -> str:
     """Lines ``line..end_line`` (1-based) of ``text``, trimmed to a readable size."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     end_line = min(end_line or line, line + max_lines - 1)
     out = "\n".join(lines[line - 1 : end_line])
     return out if len(out) <= max_chars else out[: max_chars - 1] + "…"

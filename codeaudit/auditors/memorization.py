@@ -200,7 +200,7 @@ class MemorizationAuditor(Auditor):
             line=line,
             end_line=end_line,
             column=column,
-            end_column=end_column + 1,
+            end_column=end_column,
             message=message,
             severity=severity,
             identity=identity,

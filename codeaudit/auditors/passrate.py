@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..config import Config
+from ..context import split_lines
 from ..errors import ConfigError
 from ..model import AuditResult, Confidence, Severity, Suggestion
 from ..registry import Rule
@@ -185,7 +186,7 @@ class TestsAuditor(Auditor):
     def _finding(self, s: Suggestion, result: Any):  # noqa: ANN202
         rule = self.rule(_RULE_BY_OUTCOME[result.outcome])
         line = 1
-        n_lines = max(1, len(s.completion.splitlines()))
+        n_lines = max(1, len(split_lines(s.completion)))
         if result.sample_line is not None:
             prompt_lines = s.prompt.count("\n")
             local = result.sample_line - prompt_lines

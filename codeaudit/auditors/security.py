@@ -37,7 +37,7 @@ from typing import Any
 from .. import languages as lang_mod
 from .. import rulepack, treesitter
 from ..config import Config, check_options
-from ..context import CodeContext
+from ..context import CodeContext, split_lines
 from ..model import Confidence, Severity, Suggestion
 from ..registry import Rule
 from .base import Auditor, Outcome, Progress, excerpt
@@ -184,7 +184,7 @@ class SecurityAuditor(Auditor):
 
         if self._bandit is None:
             self._bandit = pybandit.Bandit()
-        n_lines = max(1, len(ctx.completion.splitlines()))
+        n_lines = max(1, len(split_lines(ctx.completion)))
         everything = set(range(1, n_lines + 1))
         attempt = pybandit.parseable(ctx)
         if isinstance(attempt, str):

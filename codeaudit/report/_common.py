@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..context import split_lines
 from ..model import Finding, Severity
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class Window:
 
 def windows(result: "AuditResult", findings: Sequence[Finding]) -> list[Window]:
     """Group findings whose context windows overlap, so each code excerpt is shown once."""
-    n_lines = max(1, len(result.suggestion.completion.splitlines()))
+    n_lines = max(1, len(split_lines(result.suggestion.completion)))
     spans = []
     for f in sorted(findings, key=lambda f: (f.line, f.end_line)):
         start = max(1, f.line - CONTEXT_LINES)
@@ -113,66 +114,8 @@ def windows(result: "AuditResult", findings: Sequence[Finding]) -> list[Window]:
 
 def code_lines(result: "AuditResult", window: Window, masker: "Masker | None" = None) -> str:
     """The window's lines of the completion, with every secret an auditor masked masked again."""
-    text = "\n".join(result.suggestion.completion.splitlines()[window.start - 1 : window.end])
+    text = "\n".join(split_lines(result.suggestion.completion)[window.start - 1 : window.end])
     return masker(text) if masker else text
-
-
-class Masker:
-    """Masks, in whatever a report shows, the secrets that auditors masked in their snippets.
-
-    Reports for people show the completion itself, which still holds every secret; only the
-    auditors' snippets are redacted. Comparing each finding's snippet with the completion lines
-    it stands for gives the text the auditor hid and what it put in its place; that text is then
-    replaced wherever it appears (code windows, and messages or evidence of any auditor that
-    quoted it).
-
-    >>> m = Masker.from_pairs([("key = 'sk_live_0123456789'", "key = '[REDACTED]'")])
-    >>> m("print('sk_live_0123456789')")
-    "print('[REDACTED]')"
-    """
-
-    def __init__(self, replacements: dict[str, str]) -> None:
-        # Longest first, so a secret that contains another is replaced whole.
-        self._items = sorted(replacements.items(), key=lambda kv: -len(kv[0]))
-
-    @classmethod
-    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> "Masker":
-        found: dict[str, str] = {}
-        for raw, shown in pairs:
-            if raw == shown or raw.strip() == shown.strip():
-                continue
-            if shown.endswith("…") and not raw.endswith("…"):
-                continue  # a shortened snippet, not a redaction
-            limit = min(len(raw), len(shown))
-            head = 0
-            while head < limit and raw[head] == shown[head]:
-                head += 1
-            tail = 0
-            while tail < limit - head and raw[-1 - tail] == shown[-1 - tail]:
-                tail += 1
-            hidden = raw[head : len(raw) - tail]
-            if len(hidden.strip()) >= 4:
-                found.setdefault(hidden, shown[head : len(shown) - tail] or "****")
-        return cls(found)
-
-    @classmethod
-    def of(cls, result: "AuditResult") -> "Masker":
-        lines = result.suggestion.completion.splitlines()
-        pairs = []
-        for f in result.findings:
-            shown = f.snippet.splitlines()
-            if f.snippet and len(shown) == f.end_line - f.line + 1:
-                pairs.extend(zip(lines[f.line - 1 : f.end_line], shown))
-        return cls.from_pairs(pairs)
-
-    def __bool__(self) -> bool:
-        return bool(self._items)
-
-    def __call__(self, text: str) -> str:
-        for hidden, shown in self._items:
-            if hidden in text:
-                text = text.replace(hidden, shown)
-        return text
 
 
 def evidence_items(evidence: Mapping[str, Any], *, max_chars: int = 160, masker: "Masker | None" = None) -> list[tuple[str, str]]:
@@ -237,16 +180,3 @@ def suppression_notes(report: "Report") -> list[str]:
             elif not sup.used:
                 notes.append(f"{one_line(r.id, 60)}:{sup.line}: unused 'codeaudit: {form}[{', '.join(sup.rules)}]'")
     return notes
-
-
-def masked(value: Any, masker: "Masker") -> Any:
-    """``value`` (JSON-like) with ``masker`` applied to every string in it."""
-    if not masker:
-        return value
-    if isinstance(value, str):
-        return masker(value)
-    if isinstance(value, list):
-        return [masked(v, masker) for v in value]
-    if isinstance(value, dict):
-        return {k: masked(v, masker) for k, v in value.items()}
-    return value

@@ -26,8 +26,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..model import Severity
+from ..redact import Masker
 from ._common import (
-    Masker,
     auditor_names,
     code_lines,
     evidence_items,

@@ -1,8 +1,9 @@
 """``--format json``: the stable ``codeaudit.report/1`` document (schema: ``schemas/report.schema.json``).
 
 Secrets that one auditor masked in its snippet are masked in every other finding of the same
-suggestion too (see :class:`~codeaudit.report._common.Masker`), so an auditor that quotes a
-secret in its message cannot leak it into the report.
+suggestion too (see :class:`~codeaudit.redact.Masker`), so an auditor that quotes a secret in its
+message cannot leak it. The pipeline already did this for reports it built; doing it again here
+also covers reports assembled by hand.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._common import Masker, masked
+from ..redact import Masker, masked
 
 if TYPE_CHECKING:
     from ..model import Report

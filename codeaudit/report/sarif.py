@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from ..model import Severity
-from ._common import Masker, masked, plain_json, rules_for
+from ..redact import Masker, masked
+from ._common import plain_json, rules_for
 
 if TYPE_CHECKING:
     from ..model import AuditResult, Finding, Report
@@ -160,7 +161,7 @@ def artifact_uri(result: "AuditResult") -> str:
 def _result(result: "AuditResult", finding: "Finding", rule_index: int, masker: Masker) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": finding.line, "startColumn": finding.column, "endLine": finding.end_line}
     if finding.end_column is not None and (finding.end_line > finding.line or finding.end_column > finding.column):
-        region["endColumn"] = finding.end_column
+        region["endColumn"] = finding.end_column + 1  # SARIF's endColumn is exclusive; ours is inclusive
     if finding.snippet:
         region["snippet"] = {"text": masker(finding.snippet)}
     out: dict[str, Any] = {

@@ -18,7 +18,8 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._common import Masker, auditor_names, code_lines, evidence_items, lexer_for, one_line, suppression_notes, windows
+from ..redact import Masker
+from ._common import auditor_names, code_lines, evidence_items, lexer_for, one_line, suppression_notes, windows
 
 if TYPE_CHECKING:
     from rich.console import Console
