@@ -433,16 +433,10 @@ def _cached_bandit_rules() -> list[Rule]:
     import os
     from importlib.metadata import version
 
-    from pathlib import Path
-
-    from platformdirs import user_cache_dir
-
     from ._version import __version__
+    from .cache import cache_dir
 
-    # the same folder as codeaudit.corpus.default.cache_dir(), without importing the corpus
-    # package (numpy and friends) just to name a folder
-    folder = Path(os.environ.get("CODEAUDIT_CACHE_DIR") or user_cache_dir("codeaudit"))
-    path = folder / f"bandit-rules-{version('bandit')}-codeaudit-{__version__}.json"
+    path = cache_dir() / f"bandit-rules-{version('bandit')}-codeaudit-{__version__}.json"
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
         return [_rule_from_record(r) for r in records]

@@ -43,12 +43,9 @@ def cache_root(cache_dir: Path | None = None) -> Path:
     """``cache_dir``, else ``$CODEAUDIT_CACHE_DIR``, else the user cache folder."""
     if cache_dir is not None:
         return Path(cache_dir)
-    env = os.environ.get("CODEAUDIT_CACHE_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
+    from codeaudit.cache import cache_dir as default_cache_dir
 
-    return Path(user_cache_dir("codeaudit"))
+    return default_cache_dir()
 
 
 def choose_graph(source: ModelSource, graph: str) -> str:

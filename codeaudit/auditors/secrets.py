@@ -557,12 +557,9 @@ _GATES: dict[str, dict[str, Any]] = {}
 
 def _gate_cache_file() -> Path:
     """Where derived gates are kept between processes (``$CODEAUDIT_CACHE_DIR`` or the user cache)."""
-    root = os.environ.get("CODEAUDIT_CACHE_DIR")
-    if not root:
-        from platformdirs import user_cache_dir
+    from ..cache import cache_dir
 
-        root = user_cache_dir("codeaudit")
-    return Path(root) / "secret-gates.json"
+    return cache_dir() / "secret-gates.json"
 
 
 def _gates_for(plugins: list[Any]) -> list[_Gate]:

@@ -17,7 +17,6 @@ others wait on a lock file, and the index appears by an atomic rename only once 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sys
 import time
@@ -25,6 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..cache import cache_dir
 from .params import FORMAT_VERSION
 from .tokens import TOKENIZER_VERSION
 
@@ -33,16 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The name that stands for the default corpus in ``--corpus`` and ``corpora = [...]``.
 DEFAULT_NAME = "stdlib"
-
-
-def cache_dir() -> Path:
-    """codeaudit's user cache folder (``$CODEAUDIT_CACHE_DIR`` or the platform's cache folder)."""
-    env = os.environ.get("CODEAUDIT_CACHE_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("codeaudit"))
 
 
 def python_tag() -> str:

@@ -328,10 +328,10 @@ def check_manifest(manifest: Any, where: str) -> None:
 
 
 def _stamp_path(folder: Path) -> Path:
-    from platformdirs import user_cache_dir
+    from ..cache import cache_dir
 
     key = hashlib.sha1(str(folder.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
-    return Path(os.environ.get("CODEAUDIT_CACHE_DIR") or user_cache_dir("codeaudit")) / "verified" / f"{key}.json"
+    return cache_dir() / "verified" / f"{key}.json"
 
 
 def _read_stamp(path: Path) -> Any:

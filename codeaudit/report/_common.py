@@ -15,6 +15,7 @@ from ..model import Finding, Severity
 
 if TYPE_CHECKING:
     from ..model import AuditResult, Report
+    from ..redact import Masker
     from ..registry import Rule
 
 #: Lines of context shown around flagged lines.
