@@ -30,19 +30,57 @@ detect-secrets is imported on first use, not with this module: ``import codeaudi
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import os
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 #: How many strings a gate may hold before a shorter, smaller set is preferred.
 _MAX_SET = 64
+
+
+@contextlib.contextmanager
+def _requests_deferred() -> Iterator[None]:
+    """While detect-secrets loads, ``import requests`` gives a stand-in for the real module.
+
+    detect-secrets imports requests (~60 ms, most of its import time) only for its optional
+    network verification of secrets, which codeaudit never runs. At import time its modules touch
+    requests only in two return annotations (``-> requests.Response``), which get a placeholder
+    type. After loading, the stand-in leaves ``sys.modules`` (everyone else imports the real
+    module) and forwards every attribute to the real requests, so the verification code that
+    detect-secrets' modules keep would still work if anything called it.
+    """
+    import sys
+    import types
+
+    if "requests" in sys.modules:
+        yield
+        return
+    loading = True
+
+    def forward(name: str) -> Any:
+        if loading:
+            return type(name, (), {"__module__": "requests", "__doc__": "placeholder (codeaudit deferred requests)"})
+        import importlib
+
+        return getattr(importlib.import_module("requests"), name)
+
+    stand_in = types.ModuleType("requests", "codeaudit's deferred stand-in for requests")
+    stand_in.__getattr__ = forward  # type: ignore[method-assign]  # PEP 562 module __getattr__
+    sys.modules["requests"] = stand_in
+    try:
+        yield
+    finally:
+        loading = False
+        if sys.modules.get("requests") is stand_in:
+            del sys.modules["requests"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -687,15 +725,16 @@ class SecretScanner:
         return [type(p).__name__ for p, _ in self.plugins]
 
     def _load(self) -> None:
-        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-        from detect_secrets.settings import Settings
+        with _requests_deferred():
+            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+            from detect_secrets.settings import Settings
 
-        # detect-secrets' default: every plug-in it ships, with its default arguments (what
-        # `detect-secrets scan` and `default_settings()` use).
-        plugins = [cls() for cls in get_mapping_from_secret_type_to_class().values()]
-        self._plugins = list(zip(plugins, _gates_for(plugins)))
-        self._first = tuple(sorted({n for _, gate in self._plugins for n in gate.first}))
-        self._filters = self._load_filters(Settings().filters)
+            # detect-secrets' default: every plug-in it ships, with its default arguments (what
+            # `detect-secrets scan` and `default_settings()` use).
+            plugins = [cls() for cls in get_mapping_from_secret_type_to_class().values()]
+            self._plugins = list(zip(plugins, _gates_for(plugins)))
+            self._first = tuple(sorted({n for _, gate in self._plugins for n in gate.first}))
+            self._filters = self._load_filters(Settings().filters)
 
     @staticmethod
     def _load_filters(paths: Iterable[str]) -> dict[str, list[Callable[..., bool]]]:
