@@ -166,3 +166,25 @@ def test_line_numbers_ignore_form_feeds_and_unicode_separators():
     (result,) = audit([s], auditors=[WordAuditor()]).results
     (f,) = result.findings
     assert (f.line, f.snippet) == (2, "danger")
+
+
+class OneAtATimeAuditor(WordAuditor):
+    """Implements only audit_one: the base class runs it per suggestion and isolates failures."""
+
+    name = "security"
+    audit_batch = Auditor.audit_batch
+
+    def audit_one(self, s):
+        if "explode" in s.completion:
+            raise ValueError("parser exploded")
+        if "nest" in s.completion:
+            raise RecursionError("too deep")
+        return WordAuditor.audit_batch(self, [s])[0]
+
+
+def test_default_audit_batch_charges_a_failure_to_its_suggestion_only():
+    report = audit(["danger\n", "explode\n", "nest\n"], auditors=[OneAtATimeAuditor()])
+    first, second, third = report.results
+    assert [f.rule_id for f in first.findings] == ["CA900"] and not first.errors
+    assert second.errors[0].code == "internal-error" and "parser exploded" in second.errors[0].message
+    assert third.errors[0].code == "too-complex"

@@ -1,8 +1,9 @@
 """The auditor plug-in interface.
 
-An auditor is a class with a ``name``, its :class:`~codeaudit.registry.Rule` list and one method,
-:meth:`Auditor.audit_batch`, that takes the whole batch (so expensive set-up is paid once per batch,
-not per suggestion) and returns one :class:`Outcome` per suggestion, in order.
+An auditor is a class with a ``name``, its :class:`~codeaudit.registry.Rule` list and either
+:meth:`Auditor.audit_one` (one suggestion -> one :class:`Outcome`; the default batch loop isolates
+failures) or :meth:`Auditor.audit_batch`, which takes the whole batch (so expensive set-up is paid
+once per batch, not per suggestion) and returns one :class:`Outcome` per suggestion, in order.
 
 A third-party auditor registers itself in its own package metadata::
 
@@ -54,9 +55,35 @@ class Auditor(abc.ABC):
     def rules(cls) -> Sequence[Rule]:
         """Every rule this auditor can raise."""
 
-    @abc.abstractmethod
+    #: Exceptions that mean the whole batch cannot be audited (a broken rule pack, a bad
+    #: configuration): :meth:`audit_batch` re-raises them instead of charging one suggestion.
+    fatal_errors: ClassVar[tuple[type[Exception], ...]] = ()
+
     def audit_batch(self, suggestions: Sequence[Suggestion], progress: Progress | None = None) -> list[Outcome]:
-        """Audit a batch; return one Outcome per suggestion, in the same order."""
+        """Audit a batch; return one Outcome per suggestion, in the same order.
+
+        The default calls :meth:`audit_one` for each suggestion; a failure costs that suggestion
+        its findings (an error says why), never the batch. Auditors that gain from seeing the
+        whole batch at once (a sandbox pool, bandit over many files) override this instead.
+        """
+        outcomes = []
+        for s in suggestions:
+            try:
+                outcome = self.audit_one(s)
+            except self.fatal_errors:
+                raise
+            except (RecursionError, MemoryError) as exc:
+                outcome = Outcome(errors=[self.error("too-complex", f"code too deeply nested or too large to analyse ({type(exc).__name__}); not audited")])
+            except Exception as exc:  # noqa: BLE001 - one bad suggestion must not cost the batch
+                outcome = Outcome(errors=[self.error("internal-error", f"{self.name} audit failed: {type(exc).__name__}: {exc}")])
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(1)
+        return outcomes
+
+    def audit_one(self, suggestion: Suggestion) -> Outcome:
+        """Audit one suggestion (used by the default :meth:`audit_batch`)."""
+        raise NotImplementedError(f"auditor {self.name!r} implements neither audit_one nor audit_batch")
 
     def summarize(self, results: Sequence[AuditResult]) -> Mapping[str, Any] | None:
         """An optional batch summary for ``report.summary.auditors.<name>``."""

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from ..model import Confidence, Severity, Suggestion
 from ..registry import Rule
-from .base import Auditor, Outcome, Progress
+from .base import Auditor, Outcome
 
 from ..corpus.thresholds import Thresholds
 
@@ -154,17 +154,6 @@ class MemorizationAuditor(Auditor):
                 lic = f.evidence["source"]["license"]
                 licenses[lic] = licenses.get(lic, 0) + 1
         return {"suggestions_with_copies": copied, "licenses": dict(sorted(licenses.items()))}
-
-    def audit_batch(self, suggestions: Sequence[Suggestion], progress: Progress | None = None) -> list[Outcome]:
-        out = []
-        for s in suggestions:
-            try:
-                out.append(self.audit_one(s))
-            except Exception as exc:  # one bad suggestion costs its own findings, not the batch
-                out.append(Outcome(errors=[self.error("memorization-crash", f"{type(exc).__name__}: {exc}")]))
-            if progress is not None:
-                progress(1)
-        return out
 
     def audit_one(self, s: Suggestion) -> Outcome:
         """Search one suggestion's completion in every corpus."""

@@ -27,7 +27,7 @@ from ..context import CodeContext, line_starts
 from ..model import Confidence, Finding, Severity, Suggestion
 from ..redact import mask, redact_spans, redact_values, secret_hash
 from ..registry import Rule
-from .base import Auditor, Outcome, Progress
+from .base import Auditor, Outcome
 
 _CWE_PRIVATE = 359  # Exposure of Private Personal Information to an Unauthorized Actor
 _CWE_EXPOSURE = 200  # Exposure of Sensitive Information to an Unauthorized Actor
@@ -391,17 +391,6 @@ class PrivacyAuditor(Auditor):
                 out["detect_secrets"] = None
             if self._scanner is not None:
                 out["plugins"] = self._scanner.plugin_names()
-        return out
-
-    def audit_batch(self, suggestions: Sequence[Suggestion], progress: Progress | None = None) -> list[Outcome]:
-        out = []
-        for s in suggestions:
-            try:
-                out.append(self.audit_one(s))
-            except Exception as exc:  # one bad suggestion costs its own findings, not the batch
-                out.append(Outcome(errors=[self.error("privacy-crash", f"{type(exc).__name__}: {exc}")]))
-            if progress is not None:
-                progress(1)
         return out
 
     # -- one suggestion ------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from ..config import Config, check_options
 from ..context import CodeContext, split_lines
 from ..model import Confidence, Severity, Suggestion
 from ..registry import Rule
-from .base import Auditor, Outcome, Progress, excerpt
+from .base import Auditor, Outcome, excerpt
 
 #: Languages whose suggestions bandit audits (see :mod:`codeaudit.pybandit`).
 BANDIT_LANGUAGES = ("python",)
@@ -51,6 +51,8 @@ _QUOTED = re.compile(r"""(?P<q>["'`])(?:\\.|(?!(?P=q)).){2,}?(?P=q)""")
 
 class SecurityAuditor(Auditor):
     name = "security"
+    # A broken pack is a bug or a configuration error, not one bad suggestion.
+    fatal_errors = (rulepack.RulePackError,)
     options_spec = {
         # Lines of the prompt (before the cursor) and of the suffix read as context.
         "prompt_lines": 200,
@@ -84,22 +86,6 @@ class SecurityAuditor(Auditor):
         if self._extra_packs:
             out["rule_packs"] = [p.source for p in self._extra_packs]
         return out
-
-    def audit_batch(self, suggestions: Sequence[Suggestion], progress: Progress | None = None) -> list[Outcome]:
-        outcomes = []
-        for s in suggestions:
-            try:
-                outcome = self.audit_one(s)
-            except rulepack.RulePackError:
-                raise  # a broken pack is a bug or a configuration error, not one bad suggestion
-            except (RecursionError, MemoryError) as exc:
-                outcome = Outcome(errors=[self.error("too-complex", f"code too deeply nested or too large to analyse ({type(exc).__name__}); not audited")])
-            except Exception as exc:  # noqa: BLE001 - one bad suggestion must not cost the batch
-                outcome = Outcome(errors=[self.error("internal-error", f"security audit failed: {type(exc).__name__}: {exc}")])
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(1)
-        return outcomes
 
     # -- one suggestion ------------------------------------------------------------------------
     def audit_one(self, s: Suggestion) -> Outcome:
