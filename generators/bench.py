@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -33,17 +32,11 @@ from statistics import median
 
 import numpy as np
 
+from codeaudit.machine import cpu_model
+
 ROW_KEYS = ("engine", "ms_per_token", "first_token_ms", "tokens_per_s", "peak_rss_mb", "model_mb", "load_s")
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def memory_bandwidth_gbs(threads: int = 1, *, mib: int = 1024, repeats: int = 5) -> float:

@@ -21,14 +21,15 @@ renamed into place, under a file lock, so concurrent runs export once and never 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+
+from codeaudit.cache import locked
 
 from .base import ModelError, quiet_transformers
 from .onnx_io import ExternalData, read_manifest, save_model, write_manifest
@@ -105,7 +106,7 @@ def onnx_model(
     if manifest is not None and (folder / "model.onnx").is_file():
         return folder / "model.onnx", manifest
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(folder.parent / (folder.name + ".lock")):
+    with locked(folder.parent / (folder.name + ".lock")):
         manifest = read_manifest(folder)  # another process may have built it meanwhile
         if manifest is not None and (folder / "model.onnx").is_file():
             return folder / "model.onnx", manifest
@@ -130,16 +131,6 @@ def onnx_model(
                 with contextlib.suppress(OSError):
                     folder.parent.rmdir()
     return folder / "model.onnx", manifest
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------- Optimum path

@@ -181,13 +181,15 @@ def _train(tokenizer, data, eos: int, recipe: dict, say: Callable[[str], None]):
 
 def tiny_model(cache_dir: Path | None = None, *, status: Callable[[str], None] | None = None) -> Path:
     """The cached tiny model's folder, trained on first use."""
-    from .onnx_export import _locked, cache_root
+    from codeaudit.cache import locked
+
+    from .onnx_export import cache_root
 
     folder = cache_root(cache_dir) / "models" / f"tiny-{recipe_key()}"
     if (folder / "codeaudit-model.json").is_file():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(folder.parent / (folder.name + ".lock")):
+    with locked(folder.parent / (folder.name + ".lock")):
         if (folder / "codeaudit-model.json").is_file():
             return folder
         tmp = folder.parent / f".{folder.name}.{os.getpid()}.tmp"

@@ -83,3 +83,14 @@ def progress_bar(description: str, *, enabled: bool) -> Iterator[Callable[[int, 
 
 def print_issue(message: str) -> None:
     print(f"codeaudit: {message}", file=sys.stderr)
+
+
+def write_report(report, fmt: str, output: str | None) -> None:
+    """Render ``report`` to ``output`` (atomically) or standard output; colour only on a terminal."""
+    from ..report import render
+
+    with output_stream(output) as stream:
+        options = {}
+        if fmt == "table":
+            options["color"] = stream is sys.stdout and sys.stdout.isatty()
+        render(report, fmt, stream, **options)

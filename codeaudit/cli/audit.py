@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, ConfigError, InputError
-from ._common import add_progress_flag, output_stream, print_issue, progress_bar, wants_progress
+from ._common import add_progress_flag, print_issue, progress_bar, wants_progress, write_report
 
 HELP = "audit a suggestion batch (JSONL), a source file, a folder, or - (stdin)"
 DESCRIPTION = """\
@@ -82,7 +82,6 @@ def load_cli_config(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from ..inputs import Batch, read_input
     from ..pipeline import admit, audit
-    from ..report import render
 
     config = load_cli_config(args)
     fmt = choose_format(args)
@@ -120,11 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
     _print_auditor_errors(report)
 
-    with output_stream(args.output) as stream:
-        options = {}
-        if fmt == "table":
-            options["color"] = stream is sys.stdout and sys.stdout.isatty()
-        render(report, fmt, stream, **options)
+    write_report(report, fmt, args.output)
 
     return EXIT_FINDINGS if report.failed else EXIT_OK
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
-from ._common import add_progress_flag, output_stream, print_issue, progress_bar, wants_progress
+from ._common import add_progress_flag, output_stream, print_issue, progress_bar, wants_progress, write_report
 from .generate import add_generation_options, produce
 
 HELP = "generate suggestions with a local model, then audit them (generate + audit)"
@@ -37,7 +36,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..inputs import suggestion_from_mapping
     from ..pipeline import admit, audit
-    from ..report import render
     from .audit import choose_format, load_cli_config
 
     config = load_cli_config(args)  # a bad config fails before the model loads
@@ -60,9 +58,5 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("nothing to audit: the model produced no suggestions")
     with progress_bar("auditing", enabled=wants_progress(args) and len(suggestions) > 1) as update:
         report = audit(suggestions, config, input_issues=issues, progress=update)
-    with output_stream(args.output) as stream:
-        options = {}
-        if fmt == "table":
-            options["color"] = stream is sys.stdout and sys.stdout.isatty()
-        render(report, fmt, stream, **options)
+    write_report(report, fmt, args.output)
     return EXIT_FINDINGS if report.failed else EXIT_OK

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cache import cache_dir
+from ..cache import cache_dir, locked
 from .params import FORMAT_VERSION
 from .tokens import TOKENIZER_VERSION
 
@@ -48,19 +48,6 @@ def default_index_path() -> Path:
     return cache_dir() / "corpora" / f"stdlib-{python_tag()}-f{FORMAT_VERSION}-t{TOKENIZER_VERSION}-{__version__}"
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def open_default_index(progress: Callable[[int, int], None] | None = None) -> "CorpusIndex":
     """The default index, opened; built first if missing, and rebuilt if the cached copy cannot
     be used (damaged, or left by an incompatible development build): it is only a cache."""
@@ -71,7 +58,7 @@ def open_default_index(progress: Callable[[int, int], None] | None = None) -> "C
     try:
         return CorpusIndex.open(path)
     except InputError as first:
-        with _locked(path.with_name(path.name + ".lock")):
+        with locked(path.with_name(path.name + ".lock")):
             try:  # another process may have rebuilt it while we waited
                 return CorpusIndex.open(path)
             except InputError:
@@ -91,7 +78,7 @@ def ensure_default_index(progress: Callable[[int, int], None] | None = None) -> 
     path = default_index_path()
     if (path / MANIFEST).is_file():
         return path
-    with _locked(path.with_name(path.name + ".lock")):
+    with locked(path.with_name(path.name + ".lock")):
         if (path / MANIFEST).is_file():  # another process built it while we waited
             return path
         # Leftovers of a build that was killed: nobody else is building while we hold the lock.
