@@ -195,3 +195,17 @@ def test_doctor_reports_the_active_mode(run_cli, tmp_path):
     (tmp_path / ".codeaudit.toml").write_text('[tests]\nsandbox = "bwrap"\nbwrap = "/nonexistent/bwrap"\n')
     strict = run_cli("doctor", cwd=tmp_path)
     assert strict.returncode == 2 and "UNAVAILABLE" in strict.stdout.decode()
+
+
+def test_an_interpreter_under_tmp_is_not_hidden_by_the_private_tmp(tmp_path):
+    # CI machines often keep their venv under /tmp; the sandbox's own /tmp must not cover it.
+    import subprocess
+    import sys
+
+    assert str(tmp_path).startswith("/tmp/")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    config = SandboxConfig(mode="bwrap", workers=1, limits=LIMITS, python=str(venv / "bin" / "python"))
+    with Sandbox(config) as sb:
+        result = sb.run(Job(setup="def add(a, b):\n    return a + b\n", tests=CHECK, call="add"))
+    assert result.outcome == "passed", result.detail

@@ -338,6 +338,9 @@ def _bwrap_argv(bwrap: str, config: SandboxConfig, python_args: list[str]) -> li
             argv += ["--ro-bind", top, top]
     for name in ("/etc/ld.so.cache", "/etc/localtime"):
         argv += ["--ro-bind-try", name, name]
+    # The private /tmp first: an interpreter or venv that lives under /tmp (common on CI) is then
+    # bound on top of it instead of being hidden by it.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(config.limits.tmpfs_mb << 20), "--tmpfs", "/tmp"]
     if config.python not in _roots_cache:
         _roots_cache[config.python] = _python_roots(config.python)
     made: set[str] = set()
@@ -353,7 +356,6 @@ def _bwrap_argv(bwrap: str, config: SandboxConfig, python_args: list[str]) -> li
                 argv += ["--perms", "0755", "--dir", p]
                 made.add(p)
         argv += ["--ro-bind", folder, folder]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(config.limits.tmpfs_mb << 20), "--tmpfs", "/tmp"]
     if root:
         argv += ["--cap-drop", "ALL"]
         for cap in _CAPS:
