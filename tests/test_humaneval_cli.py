@@ -119,3 +119,13 @@ def test_reader_never_crashes(tmp_path_factory, chunks):
         return
     assert len(samples) + len(issues) <= len([c for c in b"\n".join(chunks).split(b"\n") if c.strip()])
     assert all(i.line >= 1 and str(i).startswith(str(path)) for i in issues)
+
+
+def test_options_may_come_before_the_samples_file(run_cli, tmp_path):
+    # argparse refuses an optional positional after options when a first positional precedes it;
+    # `humaneval` is a sub-command so that `--timeout 5 samples.jsonl` works.
+    samples = tmp_path / "s.jsonl"
+    samples.write_text('{"task_id": "HumanEval/0", "completion": "    return False\\n"}\n')
+    out = run_cli("eval", "humaneval", "--timeout", "5", "--format", "json", str(samples))
+    assert out.returncode == 0, out.stderr.decode()
+    assert json.loads(out.stdout)["samples"] == 1

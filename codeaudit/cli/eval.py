@@ -29,8 +29,12 @@ over 1,000,000 bytes are recorded as errors without running.
 pass@k is reported for each k no larger than every task's number of samples."""
 
 
-def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("benchmark", choices=("humaneval",), help="the benchmark (humaneval)")
+def configure(parent: argparse.ArgumentParser) -> None:
+    # A sub-command rather than a BENCHMARK positional: argparse cannot place an optional
+    # SAMPLES positional after a first positional once options come in between
+    # (`eval humaneval --timeout 5 samples.jsonl` would be refused).
+    benchmarks = parent.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    p = benchmarks.add_parser("humaneval", help=HELP, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("samples", nargs="?", metavar="SAMPLES.jsonl", help="samples to evaluate (JSONL, may be gzip-compressed)")
     p.add_argument("--canonical", action="store_true", help="evaluate the canonical solutions instead (a self-check: 164/164)")
     p.add_argument("--results", metavar="FILE", help="write one JSON line per sample here")
