@@ -330,3 +330,17 @@ def test_a_batch_without_python_never_imports_bandit_or_other_grammars():
 def test_clean_c_code_imports_no_grammar_at_all():
     modules = _imported_modules("int add(int a, int b) { return a + b; }\n")
     assert not {m for m in modules if m.startswith(("tree_sitter", "bandit"))}
+
+
+def test_bandit_informational_results_are_withheld_by_default_and_counted():
+    from codeaudit import Config, audit
+
+    code = "import subprocess\nassert n > 0\nsubprocess.run(['ls'])\nassert user.is_admin\n"
+    quiet = audit([{"id": "a", "language": "python", "completion": code}], auditors=["security"])
+    (r,) = quiet.results
+    # an assert guarding an access decision is removed by `python -O`: always reported
+    assert [(f.rule_id, f.line) for f in r.findings] == [("B101", 4)]
+    assert r.data["security"]["bandit_informational_withheld"] == 4  # B404, B101, B603, B607
+    loud = audit([{"id": "a", "language": "python", "completion": code}],
+                 Config(options={"security": {"bandit_informational": True}}), auditors=["security"])
+    assert {f.rule_id for f in loud.results[0].findings} == {"B101", "B404", "B603", "B607"}

@@ -93,3 +93,31 @@ def test_recall_and_false_positives_on_the_blind_set(scored_blind, language):
     row = stats[language]
     assert row["hit"] / row["pos"] >= RECALL_TARGET, misses
     assert row["fp"] / row["neg"] <= FPR_TARGET, false_positives
+
+
+def test_real_clean_python_is_rarely_flagged():
+    """30-line windows of the installed standard library (real library code we did not write, read
+    at run time): at most 5 % flagged. The stdlib does use exec, marshal and raw SQL here and there,
+    so a few flags are right."""
+    import random
+    import sysconfig
+    from pathlib import Path
+
+    from codeaudit import audit
+
+    std = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(p for p in std.rglob("*.py") if not {"test", "tests", "idlelib", "site-packages"} & set(p.parts))
+    rng = random.Random(7)
+    rng.shuffle(files)
+    batch = []
+    for p in files[:300]:
+        lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
+        if len(lines) < 40:
+            continue
+        start = rng.randrange(0, len(lines) - 30)
+        batch.append({"id": str(p), "language": "python", "prompt": "\n".join(lines[max(0, start - 50):start]) + "\n",
+                      "completion": "\n".join(lines[start:start + 30]) + "\n"})
+    report = audit(batch, auditors=["security"])
+    flagged = [r for r in report.results if r.active_findings]
+    assert len(batch) > 200
+    assert len(flagged) / len(batch) <= 0.05, [(r.id, [f.rule_id for f in r.active_findings]) for r in flagged]
