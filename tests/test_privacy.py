@@ -408,3 +408,33 @@ if __name__ == "__main__" and "--write-docs" in sys.argv:
     tail = rest.split(END, 1)[1]
     DOCS.write_text(f"{head}{BEGIN}\n\n{render_docs().strip()}\n\n{END}{tail}", encoding="utf-8")
     print(f"wrote {DOCS}")
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # a one-letter folder is a hash folder only when the name below starts with it
+        ('p = "/home/a/alice/x.py"\n', ["alice"]),
+        ('p = "/home/u/myvenv/lib/site-packages/pkg/x.py"\n', []),
+        # a key path that happens to hold a "Users" segment is not a macOS disk path
+        ('ptr = "/definitions/Act/properties/Users/items/minLength"\n', []),
+        ('p = "/Volumes/Backup/Users/dana/notes.txt"\n', ["dana"]),
+        # prose stand-ins
+        ("convert_path('/home/to/my/stuff')\n", []),
+    ],
+)
+def test_path_shapes_found_on_real_code(code, expected):
+    report = audit([{"id": "a", "language": "python", "completion": code}], auditors=["privacy"])
+    assert [f.evidence["username"] for _, f in report.findings() if f.rule_id == "CA101"] == expected
+
+
+def test_a_long_literal_full_of_escapes_does_not_backtrack():
+    # A literal with many escapes and no closing quote, on a line that also joins path literals,
+    # once made the joined-path regex backtrack exponentially (2**escapes; found on the stdlib's
+    # test_bz2.py). Run in a child so a regression fails on the timeout instead of hanging the suite.
+    import subprocess
+    import sys
+
+    line = "p = join('/home', 'a') + b'BZh91" + "\\x8a" * 60 + "\n"
+    code = f"from codeaudit import audit\naudit([{{'id': 'a', 'completion': {line!r}}}], auditors=['privacy'])\n"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)

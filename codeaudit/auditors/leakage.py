@@ -115,7 +115,8 @@ _PLACEHOLDER_WORDS = frozenset(
     dummyuser fake fakeuser placeholder changeme replaceme xyz firstname lastname firstlast
     firstnamelastname flast fname lname yourfirstname yourlastname yournamehere nameofuser
     currentuser whoami username1 username2 home myself yourself ourselves abc abcd abcde xyz qwerty asdf
-    someperson """.split()
+    someperson
+    to the my our their his her its this that some any path where somewhere """.split()  # /home/to/my/stuff
 )
 _PLACEHOLDER_RE = re.compile(
     r"^(?:x+|y+|z+|\.+|_+|-+|(?:your|my|some|any|the|a|current|local|default|example|sample|test|new)"
@@ -414,14 +415,24 @@ def _take_user(line: str, j: int, *, windows: bool, skip_hash: bool, groups: boo
         return None
     i = j + sep
     start, end = _component(line, i, windows=windows, quoted_to=quoted_to)
+    shard = ""  # hash folders so far: /home/a/alice, /u/d/a/dana — the name starts with them
     for _ in range(3):
         name = line[start:end]
         after = _next_sep(line, end)
-        hashed = skip_hash and len(name) == 1 and name.isalnum()
-        grouped = groups and name.lower() in HOME_GROUPS
-        if (hashed or grouped) and after:
+        if not after:
+            break
+        if groups and name.lower() in HOME_GROUPS:
             start, end = _component(line, end + after, windows=windows, quoted_to=quoted_to)
             continue
+        if skip_hash and len(name) == 1 and name.isalnum():
+            ns, ne = _component(line, end + after, windows=windows, quoted_to=quoted_to)
+            following = line[ns:ne].lower()
+            # a one-letter folder is a hash folder only when the next name starts with the letters
+            # seen so far (or shares the first, for a/b/ layouts); /home/u/myvenv is user "u"
+            if following.startswith(shard + name.lower()) or (shard and following.startswith(shard[0])):
+                shard += name.lower()
+                start, end = ns, ne
+                continue
         break
     if end <= start:
         return None
@@ -466,6 +477,8 @@ def _path_leak(base: int, line: str, start: int, end: int, path_start: int, *, w
     )
 
 
+#: Where a macOS /Users folder sits below another path: other volumes, the data volume, backups.
+_MAC_MOUNT = re.compile(r"/(?:Volumes|System/Volumes|private|mnt|media|run/media|net|Network|backup|backups)/")
 _STYLE = {"home": "posix", "mac": "macos", "users": "posix", "hashed": "cluster", "scratch": "cluster", "spool": "posix"}
 _CLUSTER_PREFIX = re.compile(r"/(?:gpfs|lustre|nfs|global|cluster|hpc|storage|data\d*|fs\d*|p|projects?|mnt|net|Volumes|panfs|beegfs|cephfs|work)/")
 
@@ -556,6 +569,8 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
         cluster_prefix = bool(_CLUSTER_PREFIX.match(line, ts))
         if context == "nested" and (kind not in ("home", "mac", "users", "scratch") or (kind in ("users", "scratch") and not cluster_prefix)):
             continue
+        if context == "nested" and kind == "mac" and not _MAC_MOUNT.match(line, ts):
+            continue  # …/properties/Users/items: a key path (JSON pointer, XPath), not a disk
         got = _take_user(line, m.end(), windows=False, skip_hash=kind in ("hashed", "home"), groups=kind == "home", quoted_to=None)
         if not got:
             continue
@@ -625,7 +640,9 @@ def _after_comment(line: str, i: int, language: str | None) -> bool:
 
 
 # Consecutive string literals joined into a path: os.path.join("/home", "alice"), Path("C:/Users") / "bob".
-_LITERAL = re.compile(r"""(?P<q>['"])(?P<body>(?:\\.|(?!(?P=q)).){0,200}?)(?P=q)""")
+# The two alternatives must not both match a backslash: with overlapping ones a long literal full
+# of escapes and no closing quote backtracks exponentially (found on a bytes literal in the stdlib).
+_LITERAL = re.compile(r"""(?P<q>['"])(?P<body>(?:\\.|(?!(?P=q))[^\\]){0,200}?)(?P=q)""")
 _JOINER = re.compile(r"\s*\)?\s*(?P<op>,|/|\+)\s*")
 _JOIN_CALL = re.compile(r"(?i)(?:join|combine|resolve|Path|Paths\.get|file\.path|fs\.path|File)\s*\(")
 _JOIN_ROOT = re.compile(r"(?i)(?:^|[/\\])(?:home\d*|users|documents and settings)[/\\]*$|^[a-z]:[/\\]*$")
