@@ -13,6 +13,7 @@ same fingerprint and mask wherever it appears, and two different secrets never s
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -61,16 +62,37 @@ def redact_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def redact_values(text: str, values: Iterable[str]) -> str:
+def redact_values(text: str, values: "Iterable[str] | ValueMask") -> str:
     """``text`` with every occurrence of each (long enough) secret value masked.
 
     >>> redact_values("a=s3cr3t-value; b=s3cr3t-value", ["s3cr3t-value"])
     'a=[REDACTED:1f3fa74b]; b=[REDACTED:1f3fa74b]'
     """
-    for value in sorted({v for v in values if len(v) >= MIN_VALUE_LENGTH}, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, mask(value))
-    return text
+    return (values if isinstance(values, ValueMask) else ValueMask(values))(text)
+
+
+class ValueMask:
+    """:func:`redact_values` prepared once for many texts (the values sorted, their masks made).
+
+    >>> ValueMask(["s3cr3t-value", "abc"])("key: s3cr3t-value, abc")
+    'key: [REDACTED:1f3fa74b], abc'
+    """
+
+    def __init__(self, values: Iterable[str]) -> None:
+        unique = sorted({v for v in values if len(v) >= MIN_VALUE_LENGTH}, key=len, reverse=True)
+        self._items = [(value, mask(value)) for value in unique]
+        # Many values: one pass of an alternation (longest first, so a secret holding another is
+        # masked whole) instead of one scan of the text per value.
+        self._shown = dict(self._items)
+        self._pattern = re.compile("|".join(re.escape(v) for v in unique)) if len(unique) > 8 else None
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is not None:
+            return self._pattern.sub(lambda m: self._shown[m.group()], text)
+        for value, shown in self._items:
+            if value in text:
+                text = text.replace(value, shown)
+        return text
 
 
 class Masker:
@@ -119,7 +141,11 @@ class Masker:
     def of_findings(cls, completion: str, findings: Iterable["Finding"]) -> "Masker":
         lines = split_lines(completion)
         pairs = []
+        seen: set[tuple[int, int, str]] = set()  # many findings share one snippet
         for f in findings:
+            if (f.line, f.end_line, f.snippet) in seen:
+                continue
+            seen.add((f.line, f.end_line, f.snippet))
             shown = split_lines(f.snippet)
             if f.snippet and len(shown) == f.end_line - f.line + 1:
                 pairs.extend(zip(lines[f.line - 1 : f.end_line], shown))

@@ -17,6 +17,7 @@ them costs one substring search per string, and only lines that hold them are pa
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from bisect import bisect_right
@@ -447,6 +448,17 @@ def _take_user(line: str, j: int, *, windows: bool, skip_hash: bool, groups: boo
     return start, end, rest
 
 
+@functools.lru_cache(maxsize=32)
+def _route_context(line: str) -> bool:
+    """Once per line, not once per path on it (a minified line holds thousands of paths)."""
+    return bool(_ROUTE_CONTEXT.search(line))
+
+
+@functools.lru_cache(maxsize=32)
+def _js_route(line: str) -> bool:
+    return bool(_JS_ROUTE.search(line))
+
+
 def _ok_name(name: str, rest: list[str], *, route_risk: bool, line: str, windows: bool = False) -> bool:
     if not looks_like_username(name, numeric_ok=windows) or name.lower() in GENERIC_DIRS or _GENERIC_DIR_RE.match(name):
         return False
@@ -456,7 +468,7 @@ def _ok_name(name: str, rest: list[str], *, route_risk: bool, line: str, windows
         if name.lower() in ROUTE_WORDS:
             return False
         signed = bool(rest) and (rest[0].startswith(".") or rest[0].lower() in HOME_SIGNATURE)
-        routed = _ROUTE_CONTEXT.search(line) or (_JS_ROUTE.search(line) and not any(_FILE_EXT.search(r) for r in rest))
+        routed = _route_context(line) or (_js_route(line) and not any(_FILE_EXT.search(r) for r in rest))
         if not signed and routed and not any(_FILE_EXT.search(r) for r in rest):
             return False
     return True

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from .. import languages
 from ..context import CodeContext, line_starts
 from ..model import Confidence, Finding, Severity, Suggestion
-from ..redact import mask, redact_spans, redact_values, secret_hash
+from ..redact import ValueMask, mask, redact_spans, redact_values, secret_hash
 from ..registry import Rule
 from .base import Auditor, Outcome
 
@@ -423,9 +423,10 @@ class PrivacyAuditor(Auditor):
             if secret.secret_type == "Private Key":
                 extra_masks.append((span[0], _key_block_end(text, span[1])))
         masks = [span for span in located] + extra_masks + [m for leak in leaks for m in leak.mask]
-        values = [sec.value for group in located.values() for sec in group] + [text[a:b] for a, b in located]
+        values = ValueMask([sec.value for group in located.values() for sec in group] + [text[a:b] for a, b in located])
 
         findings: list[Finding] = []
+        snippets: dict[tuple[int, int], str] = {}  # one per line range: a minified line holds thousands of findings
 
         def add(rule_id: str, focus: tuple[int, int], *, evidence: dict[str, Any], message: str, identity: str,
                 confidence: str | None = None, severity: str | None = None) -> None:
@@ -433,7 +434,9 @@ class PrivacyAuditor(Auditor):
             if where is None:
                 return  # in the prompt or suffix: context only
             line, col, end_line, end_col = where
-            snippet = self._snippet(ctx, line, end_line, masks, values)
+            snippet = snippets.get((line, end_line))
+            if snippet is None:
+                snippet = snippets[line, end_line] = self._snippet(ctx, line, end_line, masks, values)
             findings.append(self.finding(
                 s, rule_id, line=line, end_line=end_line, column=col, end_column=end_col,
                 message=redact_values(message, values), evidence=evidence, identity=identity, snippet=snippet,
@@ -513,7 +516,7 @@ class PrivacyAuditor(Auditor):
         return self._scanner.scan(text, _filename(s))
 
     @staticmethod
-    def _snippet(ctx: CodeContext, line: int, end_line: int, masks: list[tuple[int, int]], values: list[str]) -> str:
+    def _snippet(ctx: CodeContext, line: int, end_line: int, masks: list[tuple[int, int]], values: ValueMask) -> str:
         """The flagged completion lines with every secret masked."""
         lo = max(ctx.start, ctx.offset(ctx.first_line + line - 1, 1))
         last = ctx.first_line + min(end_line, line + 11) - 1  # text line of the last snippet line

@@ -82,7 +82,9 @@ def to_sarif(report: "Report", *, rules: Mapping[str, "Rule"] | None = None) -> 
         if finding.rule_id not in index:
             index[finding.rule_id] = len(descriptors)
             descriptors.append(_descriptor(finding, known.get(finding.rule_id)))
-        masker = maskers.setdefault(id(result), Masker.of(result))
+        masker = maskers.get(id(result))
+        if masker is None:
+            masker = maskers[id(result)] = Masker.of(result)
         results.append(_result(result, finding, index[finding.rule_id], masker))
 
     tool = report.tool
