@@ -421,6 +421,13 @@ if __name__ == "__main__" and "--write-docs" in sys.argv:
         ('p = "/Volumes/Backup/Users/dana/notes.txt"\n', ["dana"]),
         # prose stand-ins
         ("convert_path('/home/to/my/stuff')\n", []),
+        # sentence punctuation ends the name; a service account is no person
+        ("# Hadoop is installed in /home/hadoop. Logs go to /home/erin.\n", ["erin"]),
+        # accounts on a web site, named in prose, are not folders; a cluster home is
+        ('"""Scaling credited to the Reddit users /u/bloc97 and /u/emozilla."""\n', []),
+        ('os.chdir("/u/dana")\n', ["dana"]),
+        # a home folder named after software, as in test fixtures of interpreters and build tools
+        ('argv0 = r"/home/cpython/python"\n', []),
     ],
 )
 def test_path_shapes_found_on_real_code(code, expected):

@@ -58,6 +58,7 @@ GENERIC_ACCOUNTS = frozenset(
     default.migrated localadmin vboxuser live liveuser mint manjaro deepin user1 runner1
     django flask rails wordpress wp drupal joomla magento nextcloud owncloud gitea redmine sonar sonarqube
     nexus artifactory zabbix nagios solr myapp webapp api backend frontend server services worker mw
+    cpython python python2 python3 pypy distutils setuptools pip dask numpy scipy pandas pytorch torch tensorflow
     """.split()
 )
 
@@ -346,6 +347,9 @@ def _component(line: str, i: int, *, windows: bool, quoted_to: int | None = None
         return i, j
     while j < n and line[j] not in "/\\:" and line[j] not in _PATH_END:
         j += 1
+    if j == n or line[j] in " \t\r\n\"'`":  # prose: "installed in /home/hadoop." ends the sentence, not the name
+        while j > i and line[j - 1] in ".,;!?":
+            j -= 1
     return i, j
 
 
@@ -491,6 +495,7 @@ def _path_leak(base: int, line: str, start: int, end: int, path_start: int, *, w
 
 #: Where a macOS /Users folder sits below another path: other volumes, the data volume, backups.
 _MAC_MOUNT = re.compile(r"/(?:Volumes|System/Volumes|private|mnt|media|run/media|net|Network|backup|backups)/")
+_REDDIT_BEFORE = re.compile(r"(?i)reddit|\busers?\s+$|/u/[\w-]+\s*(?:,|and|&)\s*$")
 _STYLE = {"home": "posix", "mac": "macos", "users": "posix", "hashed": "cluster", "scratch": "cluster", "spool": "posix"}
 _CLUSTER_PREFIX = re.compile(r"/(?:gpfs|lustre|nfs|global|cluster|hpc|storage|data\d*|fs\d*|p|projects?|mnt|net|Volumes|panfs|beegfs|cephfs|work)/")
 
@@ -590,6 +595,8 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
         signed = bool(rest) and (rest[0].startswith(".") or rest[0].lower() in HOME_SIGNATURE)
         if kind == "users" and not (signed or cluster_prefix):
             continue  # a bare /users/<x> is a web route far more often than a home folder
+        if kind == "hashed" and not rest and ts == m.start() and m.group(0) == "/u" and _REDDIT_BEFORE.search(line, 0, ts):
+            continue  # "the Reddit users /u/a and /u/b": accounts on a site, not folders
         if not _ok_name(line[s:e], rest, route_risk=kind in ("home", "mac", "users"), line=line):
             continue
         if not fresh(s, e):
