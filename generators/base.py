@@ -143,6 +143,15 @@ def engine_names() -> list[str]:
     return sorted({*ENGINES, *_plugin_engines()})
 
 
+def chosen_engine(name: str) -> str:
+    """``name``, or for ``auto``: ``torch`` where PyTorch sees a CUDA GPU, else ``onnx-int8``."""
+    if name != "auto":
+        return name
+    import torch
+
+    return "torch" if torch.cuda.is_available() else "onnx-int8"
+
+
 def _plugin_engines() -> dict[str, str]:
     from importlib.metadata import entry_points
 

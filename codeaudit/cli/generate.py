@@ -87,23 +87,15 @@ def generation_params(args: argparse.Namespace):
     )
 
 
-def choose_engine(name: str) -> str:
-    if name != "auto":
-        return name
-    import torch
-
-    return "torch" if torch.cuda.is_available() else "onnx-int8"
-
-
 def produce(args: argparse.Namespace) -> list[dict]:
     """Prompts -> suggestion records, with a progress bar; shared with ``codeaudit run``."""
-    from ..generators.base import EngineOptions, engine_names, require_extra
+    from ..generators.base import EngineOptions, chosen_engine, engine_names, require_extra
     from ..generators.batch import generate_suggestions
 
     prompts = load_prompts(args)  # input errors first: before the slow imports
     params = generation_params(args)
     require_extra()
-    engine = choose_engine(args.engine)
+    engine = chosen_engine(args.engine)
     if engine not in engine_names():
         raise UsageError(f"--engine: unknown engine '{engine}' (one of: auto, {', '.join(engine_names())})")
     show = wants_progress(args)
