@@ -234,19 +234,11 @@ def _masked(s: Suggestion, findings: list[Finding], errors: list[AuditError]) ->
     if not masker:
         return findings, errors
     findings = [
-        replace(f, snippet=masker(f.snippet), message=masker(f.message), evidence=masked(_plain(f.evidence), masker))
+        replace(f, snippet=masker(f.snippet), message=masker(f.message), evidence=masked(f.evidence, masker))
         for f in findings
     ]
     errors = [replace(e, message=masker(e.message)) for e in errors]
     return findings, errors
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def verdict(findings: Sequence[Finding], errors: Sequence[AuditError], fail_on: Severity) -> Verdict:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .context import split_lines
@@ -62,37 +62,13 @@ def redact_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def redact_values(text: str, values: "Iterable[str] | ValueMask") -> str:
+def redact_values(text: str, values: "Iterable[str] | Masker") -> str:
     """``text`` with every occurrence of each (long enough) secret value masked.
 
     >>> redact_values("a=s3cr3t-value; b=s3cr3t-value", ["s3cr3t-value"])
     'a=[REDACTED:1f3fa74b]; b=[REDACTED:1f3fa74b]'
     """
-    return (values if isinstance(values, ValueMask) else ValueMask(values))(text)
-
-
-class ValueMask:
-    """:func:`redact_values` prepared once for many texts (the values sorted, their masks made).
-
-    >>> ValueMask(["s3cr3t-value", "abc"])("key: s3cr3t-value, abc")
-    'key: [REDACTED:1f3fa74b], abc'
-    """
-
-    def __init__(self, values: Iterable[str]) -> None:
-        unique = sorted({v for v in values if len(v) >= MIN_VALUE_LENGTH}, key=len, reverse=True)
-        self._items = [(value, mask(value)) for value in unique]
-        # Many values: one pass of an alternation (longest first, so a secret holding another is
-        # masked whole) instead of one scan of the text per value.
-        self._shown = dict(self._items)
-        self._pattern = re.compile("|".join(re.escape(v) for v in unique)) if len(unique) > 8 else None
-
-    def __call__(self, text: str) -> str:
-        if self._pattern is not None:
-            return self._pattern.sub(lambda m: self._shown[m.group()], text)
-        for value, shown in self._items:
-            if value in text:
-                text = text.replace(value, shown)
-        return text
+    return (values if isinstance(values, Masker) else Masker.of_values(values))(text)
 
 
 class Masker:
@@ -112,6 +88,20 @@ class Masker:
     def __init__(self, replacements: dict[str, str]) -> None:
         # Longest first, so a secret that contains another is replaced whole.
         self._items = sorted(replacements.items(), key=lambda kv: -len(kv[0]))
+        # Many secrets (a minified line can hold thousands): one pass of an alternation, in the
+        # same longest-first order, instead of one scan of the text per secret.
+        self._shown = dict(self._items)
+        self._pattern = re.compile("|".join(re.escape(h) for h, _ in self._items)) if len(self._items) > 8 else None
+
+    @classmethod
+    def of_values(cls, values: Iterable[str]) -> "Masker":
+        """Every occurrence of each secret value (of at least :data:`MIN_VALUE_LENGTH` characters)
+        shown as its :func:`mask`, prepared once for many texts.
+
+        >>> Masker.of_values(["s3cr3t-value", "abc"])("key: s3cr3t-value, abc")
+        'key: [REDACTED:1f3fa74b], abc'
+        """
+        return cls({v: mask(v) for v in values if len(v) >= MIN_VALUE_LENGTH})
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> "Masker":
@@ -155,6 +145,8 @@ class Masker:
         return bool(self._items)
 
     def __call__(self, text: str) -> str:
+        if self._pattern is not None:
+            return self._pattern.sub(lambda m: self._shown[m.group()], text)
         for hidden, shown in self._items:
             if hidden in text:
                 text = text.replace(hidden, shown)
@@ -162,13 +154,14 @@ class Masker:
 
 
 def masked(value: Any, masker: "Masker") -> Any:
-    """``value`` (JSON-like) with ``masker`` applied to every string in it."""
+    """``value`` (JSON-like; mappings and tuples come back as dicts and lists) with ``masker``
+    applied to every string in it."""
     if not masker:
         return value
     if isinstance(value, str):
         return masker(value)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [masked(v, masker) for v in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: masked(v, masker) for k, v in value.items()}
     return value

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from .. import languages
 from ..context import CodeContext, line_starts
 from ..model import Confidence, Finding, Severity, Suggestion
-from ..redact import ValueMask, mask, redact_spans, redact_values, secret_hash
+from ..redact import Masker, mask, redact_spans, redact_values, secret_hash
 from ..registry import Rule
 from .base import Auditor, Outcome
 
@@ -423,7 +423,7 @@ class PrivacyAuditor(Auditor):
             if secret.secret_type == "Private Key":
                 extra_masks.append((span[0], _key_block_end(text, span[1])))
         masks = [span for span in located] + extra_masks + [m for leak in leaks for m in leak.mask]
-        values = ValueMask([sec.value for group in located.values() for sec in group] + [text[a:b] for a, b in located])
+        values = Masker.of_values([sec.value for group in located.values() for sec in group] + [text[a:b] for a, b in located])
 
         findings: list[Finding] = []
         snippets: dict[tuple[int, int], str] = {}  # one per line range: a minified line holds thousands of findings
@@ -516,7 +516,7 @@ class PrivacyAuditor(Auditor):
         return self._scanner.scan(text, _filename(s))
 
     @staticmethod
-    def _snippet(ctx: CodeContext, line: int, end_line: int, masks: list[tuple[int, int]], values: ValueMask) -> str:
+    def _snippet(ctx: CodeContext, line: int, end_line: int, masks: list[tuple[int, int]], values: Masker) -> str:
         """The flagged completion lines with every secret masked."""
         lo = max(ctx.start, ctx.offset(ctx.first_line + line - 1, 1))
         last = ctx.first_line + min(end_line, line + 11) - 1  # text line of the last snippet line
