@@ -172,8 +172,8 @@ class SecurityAuditor(Auditor):
 
         if self._bandit is None:
             self._bandit = pybandit.Bandit()
-        n_lines = max(1, len(split_lines(ctx.completion)))
-        everything = set(range(1, n_lines + 1))
+        completion_lines = split_lines(ctx.completion)
+        everything = set(range(1, max(1, len(completion_lines)) + 1))
         attempt = pybandit.parseable(ctx)
         if isinstance(attempt, str):
             outcome.errors.append(self.error("parse-error", f"bandit could not parse the completion ({attempt}); pattern rules checked it instead", line=1))
@@ -193,7 +193,7 @@ class SecurityAuditor(Auditor):
             if line is None or (issue.test_id, line) in seen:
                 continue
             seen.add((issue.test_id, line))
-            if not self.options["bandit_informational"] and _informational(issue, split_lines(ctx.completion)[line - 1]):
+            if not self.options["bandit_informational"] and _informational(issue, completion_lines[line - 1]):
                 withheld += 1
                 continue
             where = run_ctx.to_completion(issue.lineno, issue.col_offset + 1)
