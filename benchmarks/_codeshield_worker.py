@@ -66,8 +66,29 @@ async def main() -> None:
             {"line": i.line, "cwe": i.cwe_id, "analyzer": str(i.analyzer), "pattern": i.pattern_id}
             for i in (result.issues_found or [])
         ]
-        print(json.dumps({"id": item["id"], "seconds": elapsed, "insecure": bool(result.is_insecure), "issues": issues}), flush=True)
-    print(json.dumps({"summary": {"semgrep_scanned": scanned, "project_root_workaround": workaround, "probe_seconds": seconds}}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "id": item["id"],
+                    "seconds": elapsed,
+                    "insecure": bool(result.is_insecure),
+                    "issues": issues,
+                }
+            ),
+            flush=True,
+        )
+    print(
+        json.dumps(
+            {
+                "summary": {
+                    "semgrep_scanned": scanned,
+                    "project_root_workaround": workaround,
+                    "probe_seconds": seconds,
+                }
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> dict:
-    return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(), "date": _dt.date.today().isoformat()}
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": _dt.date.today().isoformat(),
+    }
 
 
 def median(values: Sequence[float]) -> float:
@@ -33,14 +38,21 @@ def p99(values: Sequence[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
 
 
-def time_process(cmd: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, env: dict | None = None,
-                 ok: Sequence[int] = (0,)) -> float:
+def time_process(
+    cmd: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: dict | None = None,
+    ok: Sequence[int] = (0,),
+) -> float:
     """Wall seconds of one cold run of ``cmd`` (a new process); fails on an unexpected exit code."""
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
     if proc.returncode not in ok:
-        raise RuntimeError(f"{' '.join(map(str, cmd[:3]))} … exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(map(str, cmd[:3]))} … exited {proc.returncode}: {proc.stderr.decode()[-2000:]}"
+        )
     return elapsed
 
 

@@ -71,8 +71,16 @@ def latency(size: str, engines: list[str], threads: int, repeats: int) -> dict:
     # The export is under test too (time, peak memory): every run exports into a fresh cache.
     fresh = Path(tempfile.mkdtemp(prefix=f"bench-{size}-", dir=cache_root()))
     try:
-        result = run_bench(str(model), engines, prompt_tokens=128, new_tokens=64, threads=threads, repeats=repeats,
-                           status=say, cache_dir=fresh)
+        result = run_bench(
+            str(model),
+            engines,
+            prompt_tokens=128,
+            new_tokens=64,
+            threads=threads,
+            repeats=repeats,
+            status=say,
+            cache_dir=fresh,
+        )
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
     result["model"] = f"random CodeGen-{size}"
@@ -98,21 +106,33 @@ def targets(result: dict, size: str) -> dict:
         out.update(first_token_target_ms=200, first_token_met=fastest["first_token_ms"] <= 200)
     if base:
         speedup = base["ms_per_token"] / fastest["ms_per_token"]
-        out.update(torch_fp32_ms_per_token=base["ms_per_token"], speedup_vs_torch_fp32=round(speedup, 2),
-                   speedup_target=4.0, speedup_met=speedup >= 4.0)
+        out.update(
+            torch_fp32_ms_per_token=base["ms_per_token"],
+            speedup_vs_torch_fp32=round(speedup, 2),
+            speedup_target=4.0,
+            speedup_met=speedup >= 4.0,
+        )
     return out
 
 
 def fidelity(prompts: int = 40, new_tokens: int = 64) -> dict:
     from codeaudit.generators.base import EngineOptions, load_engine
-    from codeaudit.generators.decode import GenerationParams, Tokenizer, encode_prompts, generate, teacher_forced_agreement
+    from codeaudit.generators.decode import (
+        GenerationParams,
+        Tokenizer,
+        encode_prompts,
+        generate,
+        teacher_forced_agreement,
+    )
     from codeaudit.generators.prompts import humaneval_prompts
     from codeaudit.generators.source import resolve_model
     from codeaudit.generators.tiny import tiny_model
 
     source = resolve_model(str(tiny_model(status=say)))
     tok = Tokenizer.load(source)
-    ids = encode_prompts(tok, [p.text for p in humaneval_prompts()[:prompts]], context_length=source.context_length)
+    ids = encode_prompts(
+        tok, [p.text for p in humaneval_prompts()[:prompts]], context_length=source.context_length
+    )
     opts = EngineOptions(threads=1)
     optimum = EngineOptions(threads=1, graph="optimum")
     e = {
@@ -124,23 +144,44 @@ def fidelity(prompts: int = 40, new_tokens: int = 64) -> dict:
         "onnx-int8:optimum": load_engine("onnx-int8", source, optimum),
     }
     params = GenerationParams(max_new_tokens=new_tokens, batch_size=8)
-    greedy = {name: [g.token_ids for g in generate(e[name], tok, ids, params)] for name in ("torch", "onnx", "onnx:optimum")}
-    out: dict = {"model": "tiny", "prompts": f"HumanEval/0-{prompts - 1}", "new_tokens": new_tokens, "greedy_identical_to_torch_fp32": {}}
+    greedy = {
+        name: [g.token_ids for g in generate(e[name], tok, ids, params)]
+        for name in ("torch", "onnx", "onnx:optimum")
+    }
+    out: dict = {
+        "model": "tiny",
+        "prompts": f"HumanEval/0-{prompts - 1}",
+        "new_tokens": new_tokens,
+        "greedy_identical_to_torch_fp32": {},
+    }
     for name in ("onnx", "onnx:optimum"):
         same = sum(a == b for a, b in zip(greedy["torch"], greedy[name]))
         out["greedy_identical_to_torch_fp32"][name] = {"identical_sequences": same, "of": len(ids)}
     out["int8_teacher_forced_agreement"] = {}
-    for cand, ref in (("onnx-int8", "onnx"), ("onnx-int8:optimum", "onnx:optimum"), ("torch-int8", "torch")):
+    for cand, ref in (
+        ("onnx-int8", "onnx"),
+        ("onnx-int8:optimum", "onnx:optimum"),
+        ("torch-int8", "torch"),
+    ):
         r = teacher_forced_agreement(e[ref], e[cand], ids, new_tokens)
-        out["int8_teacher_forced_agreement"][f"{cand} vs {ref}"] = {**r, "agreement": round(r["agreement"], 4)}
+        out["int8_teacher_forced_agreement"][f"{cand} vs {ref}"] = {
+            **r,
+            "agreement": round(r["agreement"], 4),
+        }
     return out
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="350M", help="comma-separated CodeGen shapes (350M, 2B)")
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds per engine (350M)")
-    parser.add_argument("--two-threads", action="store_true", help="also the 350M table with two threads")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="interleaved rounds per engine (350M)"
+    )
+    parser.add_argument(
+        "--two-threads", action="store_true", help="also the 350M table with two threads"
+    )
     parser.add_argument("--no-fidelity", action="store_true")
     args = parser.parse_args()
 
@@ -158,7 +199,9 @@ def main() -> int:
         runs.append(("350M", 2))
     for size, threads in runs:
         key = size if threads == 1 else f"{size}@{threads}threads"
-        engines = {"2B": ENGINES_2B, "6B": ENGINES_6B}.get(size) or (ENGINES_350M if threads == 1 else ENGINES_TWO_THREADS)
+        engines = {"2B": ENGINES_2B, "6B": ENGINES_6B}.get(size) or (
+            ENGINES_350M if threads == 1 else ENGINES_TWO_THREADS
+        )
         result = latency(size, engines, threads, args.repeats if size == "350M" else 1)
         result["date"] = results["date"]
         result["targets"] = targets(result, size)

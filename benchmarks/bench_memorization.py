@@ -51,8 +51,17 @@ from codeaudit.corpus.index import CorpusIndex  # noqa: E402
 from codeaudit.corpus.sources import FolderSource, stdlib_source  # noqa: E402
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
-TARGETS = {"recall_verbatim": 0.95, "recall_renamed": 0.85, "precision": 0.98, "location": 0.95,
-           "build_speedup": 3.0, "bytes_per_window": 200, "rss_per_window": 300, "load_s": 0.5, "query_p99_ms": 5.0}
+TARGETS = {
+    "recall_verbatim": 0.95,
+    "recall_renamed": 0.85,
+    "precision": 0.98,
+    "location": 0.95,
+    "build_speedup": 3.0,
+    "bytes_per_window": 200,
+    "rss_per_window": 300,
+    "load_s": 0.5,
+    "query_p99_ms": 5.0,
+}
 
 
 def rss_bytes() -> int:
@@ -69,17 +78,32 @@ def index_bytes(folder: Path) -> int:
 # --- 1. detection ---------------------------------------------------------------------------------
 
 
-def detection(corpus: tuple[str, ...], negatives: tuple[str, ...], per_kind: int, n_negative: int, seed: int, work: Path) -> dict:
+def detection(
+    corpus: tuple[str, ...],
+    negatives: tuple[str, ...],
+    per_kind: int,
+    n_negative: int,
+    seed: int,
+    work: Path,
+) -> dict:
     folder = work / f"det-{corpus[0]}.idx"
     build_index([FolderSource(str(mc.package_root(p)), repo=p) for p in corpus], folder)
     cases = mc.make_cases(corpus, negatives, per_kind=per_kind, n_negative=n_negative, seed=seed)
     config = Config(options={"memorization": {"corpora": [str(folder)]}})
-    report = audit([{"id": c.id, "completion": c.completion, "language": c.language} for c in cases], config, auditors=["memorization"])
+    report = audit(
+        [{"id": c.id, "completion": c.completion, "language": c.language} for c in cases],
+        config,
+        auditors=["memorization"],
+    )
     reported: dict[str, list] = {}
     below_chars = 0
     for result, f in report.findings():
         src = f.evidence["source"]
-        reported.setdefault(result.id, []).append(mc.Reported(src["repo"], src["path"], src["start_line"], src["end_line"], f.line, f.end_line))
+        reported.setdefault(result.id, []).append(
+            mc.Reported(
+                src["repo"], src["path"], src["start_line"], src["end_line"], f.line, f.end_line
+            )
+        )
         below_chars += f.evidence["matched_chars"] < 150
     out = mc.score(cases, reported)
     # Recall by the copy's length in lines (the 150-character rule alone would miss short copies).
@@ -161,8 +185,13 @@ def recipe_query_ms(lsh, params, texts: list[str]) -> list[float]:
         t = time.perf_counter()
         for view in query_views(text, "python"):
             sh = minhash.shingle_bytes(view.stream.norm, params.shingle)
-            wins = [sh[i : i + params.window] for i in range(0, max(1, len(sh) - params.window + 1), params.query_stride)]
-            for m in MinHash.bulk([w for w in wins if w], num_perm=params.num_perm, seed=params.seed):
+            wins = [
+                sh[i : i + params.window]
+                for i in range(0, max(1, len(sh) - params.window + 1), params.query_stride)
+            ]
+            for m in MinHash.bulk(
+                [w for w in wins if w], num_perm=params.num_perm, seed=params.seed
+            ):
                 lsh.query(m)
         out.append((time.perf_counter() - t) * 1000)
     return out
@@ -235,7 +264,13 @@ def probe(index: Path, queries_file: Path) -> dict:
 def big_sources(fraction: float) -> list[FolderSource]:
     """Whole standard library (tests included) + sympy; a fraction keeps every k-th file."""
     full = [
-        FolderSource(str(STDLIB), repo="python/cpython", prefix="Lib/", suffixes=(".py",), exclude_dirs=frozenset(("site-packages",))),
+        FolderSource(
+            str(STDLIB),
+            repo="python/cpython",
+            prefix="Lib/",
+            suffixes=(".py",),
+            exclude_dirs=frozenset(("site-packages",)),
+        ),
         FolderSource(str(mc.package_root("sympy")), repo="sympy/sympy"),
     ]
     if fraction >= 1:
@@ -259,7 +294,11 @@ class _Subset:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="smaller sets (a smoke run; figures not for the record)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller sets (a smoke run; figures not for the record)",
+    )
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args()
     per_kind, n_neg, n_q = (30, 60, 60) if args.quick else (200, 400, 400)
@@ -274,12 +313,16 @@ def main() -> int:
         }
         for name, d in det.items():
             row = {k: v.get("recall") for k, v in d["kinds"].items() if k != "negative"}
-            print(f"{name:12s} recall {row}  precision {d['precision']}  location {d['location_accuracy']}  by lines {d['recall_by_copy_lines']}  "
-                  f"false positives {d['false_positives']} (genuine copies elsewhere: {d['genuine_copies_elsewhere']})")
+            print(
+                f"{name:12s} recall {row}  precision {d['precision']}  location {d['location_accuracy']}  by lines {d['recall_by_copy_lines']}  "
+                f"false positives {d['false_positives']} (genuine copies elsewhere: {d['genuine_copies_elsewhere']})"
+            )
         results["detection"] = det
 
         # 2. build side by side on the default corpus
-        print("\n== build, same windows: codeaudit build_index vs datasketch MinHash.bulk + MinHashLSH (in memory)")
+        print(
+            "\n== build, same windows: codeaudit build_index vs datasketch MinHash.bulk + MinHashLSH (in memory)"
+        )
         sources = [stdlib_source()]
         from codeaudit.corpus.params import IndexParams
 
@@ -303,7 +346,11 @@ def main() -> int:
         recipe = run_recipe(sources, params)
         assert recipe["windows"] == windows, (recipe["windows"], windows)
         files = [Path(u.root) / p for u in stdlib_source().units() for p in u.paths]
-        negatives = [p for pkg in ("networkx", "scipy") for p in (mc.package_root(pkg) or Path("/nonexistent")).rglob("*.py")][:4000]
+        negatives = [
+            p
+            for pkg in ("networkx", "scipy")
+            for p in (mc.package_root(pkg) or Path("/nonexistent")).rglob("*.py")
+        ][:4000]
         qtexts = thirty_line_queries(files, negatives, n_q, 7)
         rq = recipe_query_ms(recipe["lsh"], params, qtexts[:200])
         del recipe["lsh"]
@@ -331,16 +378,26 @@ def main() -> int:
             "recipe_query_ms_p99_unverified": round(p99(rq), 3),
         }
         print(f"{'':28s}{'codeaudit':>14s}{'datasketch':>14s}{'ratio':>8s}")
-        print(f"{'build, s (' + str(windows) + ' windows)':28s}{build['ours_seconds_median']:>14.2f}{build['recipe_seconds']:>14.2f}{build['speedup']:>7.1f}x")
-        print(f"{'bytes per window':28s}{build['ours_index_bytes_per_window']:>11.0f} disk{build['recipe_resident_bytes_per_window']:>10.0f} RAM")
-        print(f"{'resident/window querying':28s}{build['ours_resident_bytes_per_window_querying']:>14.0f}")
-        print(f"{'query p50 / p99, ms':28s}{build['ours_query_ms_p50']:>7.2f}/{build['ours_query_ms_p99']:<6.2f}{build['recipe_query_ms_p50_unverified']:>7.2f}/{build['recipe_query_ms_p99_unverified']:<6.2f} (recipe: candidates only)")
+        print(
+            f"{'build, s (' + str(windows) + ' windows)':28s}{build['ours_seconds_median']:>14.2f}{build['recipe_seconds']:>14.2f}{build['speedup']:>7.1f}x"
+        )
+        print(
+            f"{'bytes per window':28s}{build['ours_index_bytes_per_window']:>11.0f} disk{build['recipe_resident_bytes_per_window']:>10.0f} RAM"
+        )
+        print(
+            f"{'resident/window querying':28s}{build['ours_resident_bytes_per_window_querying']:>14.0f}"
+        )
+        print(
+            f"{'query p50 / p99, ms':28s}{build['ours_query_ms_p50']:>7.2f}/{build['ours_query_ms_p99']:<6.2f}{build['recipe_query_ms_p50_unverified']:>7.2f}/{build['recipe_query_ms_p99_unverified']:<6.2f} (recipe: candidates only)"
+        )
         print(f"(ours with 2 worker processes: {build['ours_2_workers_seconds_median']:.2f} s)")
         results["build_vs_datasketch"] = build
 
         # 3. the large index and its growth
         print("\n== large index: standard library with tests + sympy; growth at 25 / 50 / 100 %")
-        big_files = [Path(u.root) / p for src in big_sources(1) for u in src.units() for p in u.paths]
+        big_files = [
+            Path(u.root) / p for src in big_sources(1) for u in src.units() for p in u.paths
+        ]
         big_q = work / "big-queries.json"
         big_q.write_text(json.dumps(thirty_line_queries(big_files, negatives, n_q, 8)))
         scale = {}
@@ -369,9 +426,11 @@ def main() -> int:
                 "queries_with_findings": pr["with_findings"],
             }
             s = scale[f"{int(fraction * 100)}%"]
-            print(f"{int(fraction * 100):>4d}%  {w:>9,} windows  build {s['build_seconds']:>6.1f} s  {s['index_bytes'] / 1e6:>6.1f} MB ({s['bytes_per_window']:.0f} B/window)  "
-                  f"load {s['load_s'] * 1000:.1f} ms (full CRC {s['load_with_full_crc_s'] * 1000:.0f} ms)  RSS {s['resident_bytes_per_window_querying']:.0f} B/window  "
-                  f"query p50 {s['query_ms_p50']:.2f} ms p99 {s['query_ms_p99']:.2f} ms (best of 3: {s['query_best_of_3_ms_p50']:.2f} / {s['query_best_of_3_ms_p99']:.2f} ms)")
+            print(
+                f"{int(fraction * 100):>4d}%  {w:>9,} windows  build {s['build_seconds']:>6.1f} s  {s['index_bytes'] / 1e6:>6.1f} MB ({s['bytes_per_window']:.0f} B/window)  "
+                f"load {s['load_s'] * 1000:.1f} ms (full CRC {s['load_with_full_crc_s'] * 1000:.0f} ms)  RSS {s['resident_bytes_per_window_querying']:.0f} B/window  "
+                f"query p50 {s['query_ms_p50']:.2f} ms p99 {s['query_ms_p99']:.2f} ms (best of 3: {s['query_best_of_3_ms_p50']:.2f} / {s['query_best_of_3_ms_p99']:.2f} ms)"
+            )
             if fraction < 1:
                 shutil.rmtree(out)
         results["large_index"] = scale
@@ -381,18 +440,23 @@ def main() -> int:
     big = results["large_index"]["100%"]
     held = results["detection"]["held_out"]
     verdict = {
-        "recall_verbatim_whitespace_comments": min(held["kinds"][k]["recall"] for k in ("verbatim", "whitespace", "comments")) >= TARGETS["recall_verbatim"],
+        "recall_verbatim_whitespace_comments": min(
+            held["kinds"][k]["recall"] for k in ("verbatim", "whitespace", "comments")
+        )
+        >= TARGETS["recall_verbatim"],
         "recall_renamed": held["kinds"]["renamed"]["recall"] >= TARGETS["recall_renamed"],
         "precision": held["precision"] >= TARGETS["precision"],
         "location": held["location_accuracy"] >= TARGETS["location"],
         "build_speedup": results["build_vs_datasketch"]["speedup"] >= TARGETS["build_speedup"],
         "bytes_per_window": big["bytes_per_window"] <= TARGETS["bytes_per_window"],
-        "resident_per_window": big["resident_bytes_per_window_querying"] <= TARGETS["rss_per_window"],
+        "resident_per_window": big["resident_bytes_per_window_querying"]
+        <= TARGETS["rss_per_window"],
         "load": big["load_s"] <= TARGETS["load_s"],
         "query_p99": big["query_ms_p99"] <= TARGETS["query_p99_ms"] and big["windows"] >= 1_000_000,
         # The same queries, each timed three times, best kept: what the code costs when no other
         # process preempts it (this 2-core machine is shared by several jobs).
-        "query_p99_best_of_3": big["query_best_of_3_ms_p99"] <= TARGETS["query_p99_ms"] and big["windows"] >= 1_000_000,
+        "query_p99_best_of_3": big["query_best_of_3_ms_p99"] <= TARGETS["query_p99_ms"]
+        and big["windows"] >= 1_000_000,
     }
     results["targets_met"] = verdict
     print("\ntargets met:", json.dumps(verdict))

@@ -50,7 +50,10 @@ def run_ours(items: list[dict]):
     from codeaudit.auditors.privacy import PrivacyAuditor
     from codeaudit.model import Suggestion
 
-    suggestions = [Suggestion(id=i["id"], completion=i["completion"], language=i["language"], path=i["path"]) for i in items]
+    suggestions = [
+        Suggestion(id=i["id"], completion=i["completion"], language=i["language"], path=i["path"])
+        for i in items
+    ]
     start = time.perf_counter()
     auditor = PrivacyAuditor()
     outcomes = auditor.audit_batch(suggestions)
@@ -81,7 +84,9 @@ def per_item_latency(items: list[dict]) -> list[float]:
     auditor.audit_batch([Suggestion(id="warm", completion="x = 1\n")])
     out = []
     for i in items:
-        s = Suggestion(id=i["id"], completion=i["completion"], language=i["language"], path=i["path"])
+        s = Suggestion(
+            id=i["id"], completion=i["completion"], language=i["language"], path=i["path"]
+        )
         t = time.perf_counter()
         auditor.audit_one(s)
         out.append(time.perf_counter() - t)
@@ -93,12 +98,17 @@ def compare(items: list[dict], outcomes, theirs: dict[str, set]) -> dict:
     matched, missing, excluded = 0, [], []
     for item, outcome in zip(items, outcomes):
         ours = {(f.line, t) for f in outcome.findings for t in f.evidence.get("secret_types", ())}
-        left_out = {(e["line"], e["secret_type"]): e["reason"] for e in outcome.data.get("excluded_reports", [])}
+        left_out = {
+            (e["line"], e["secret_type"]): e["reason"]
+            for e in outcome.data.get("excluded_reports", [])
+        }
         for line, kind in sorted(theirs.get(item["id"], ())):
             if (line, kind) in ours:
                 matched += 1
             elif (line, kind) in left_out:
-                excluded.append({"id": item["id"], "line": line, "type": kind, "reason": left_out[(line, kind)]})
+                excluded.append(
+                    {"id": item["id"], "line": line, "type": kind, "reason": left_out[(line, kind)]}
+                )
             else:
                 missing.append({"id": item["id"], "line": line, "type": kind})
     return {"matched": matched, "missing": missing, "excluded": excluded}
@@ -109,8 +119,16 @@ def import_cost() -> dict:
     code = "import sys, codeaudit.auditors.privacy; print('detect_secrets' in sys.modules)"
     runs = []
     for _ in range(5):
-        proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True)
-        total = sum(int(m.group(1)) for m in re.finditer(r"import time:\s+\d+ \|\s+(\d+) \| (?!\s)", proc.stderr))
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        total = sum(
+            int(m.group(1))
+            for m in re.finditer(r"import time:\s+\d+ \|\s+(\d+) \| (?!\s)", proc.stderr)
+        )
         runs.append(total / 1e6)
         loaded = proc.stdout.strip() == "True"
     return {"seconds_median": round(median(runs), 4), "imports_detect_secrets": loaded}
@@ -151,40 +169,75 @@ def main(argv: list[str] | None = None) -> int:
         ("codeaudit privacy auditor (all rules)", ours_rate, 1000 * median(ours_t) / n),
         ("detect-secrets scan_file (default settings)", theirs_rate, 1000 * median(theirs_t) / n),
     ]
-    print(f"{n} suggestions, {min(lines)}-{max(lines)} lines (median {median(lines)}), {args.repeats} repeats, core {core}")
+    print(
+        f"{n} suggestions, {min(lines)}-{max(lines)} lines (median {median(lines)}), {args.repeats} repeats, core {core}"
+    )
     print(f"{'':45s} {'suggestions/s':>14s} {'ms/suggestion':>14s}")
     for name, rate, ms in rows:
         print(f"{name:45s} {rate:14.0f} {ms:14.3f}")
     print(f"{'ratio (codeaudit / detect-secrets)':45s} {ratio:14.2f}x")
-    print(f"per-suggestion latency: median {1000 * median(latency):.3f} ms, p99 {1000 * p99(latency):.3f} ms")
-    print(f"detect-secrets reported {found} secrets: {check['matched']} matched (same line, same type), "
-          f"{len(check['excluded'])} left out with a reason, {len(check['missing'])} missing")
+    print(
+        f"per-suggestion latency: median {1000 * median(latency):.3f} ms, p99 {1000 * p99(latency):.3f} ms"
+    )
+    print(
+        f"detect-secrets reported {found} secrets: {check['matched']} matched (same line, same type), "
+        f"{len(check['excluded'])} left out with a reason, {len(check['missing'])} missing"
+    )
     for e in check["excluded"]:
         print(f"  left out: {e['id']}:{e['line']} {e['type']} ({e['reason']})")
     for e in check["missing"]:
         print(f"  MISSING: {e['id']}:{e['line']} {e['type']}")
-    print(f"import codeaudit.auditors.privacy: {imports['seconds_median']:.3f} s cold, "
-          f"imports detect-secrets: {imports['imports_detect_secrets']}")
+    print(
+        f"import codeaudit.auditors.privacy: {imports['seconds_median']:.3f} s cold, "
+        f"imports detect-secrets: {imports['imports_detect_secrets']}"
+    )
     targets = {"suggestions_per_second_min": 1000, "ratio_min": 2.5}
-    met = {"suggestions_per_second": ours_rate >= 1000, "ratio": ratio >= 2.5, "no_missing_secrets": not check["missing"]}
-    target = write_results("privacy", {
-        "benchmark": "privacy auditor vs detect-secrets SecretsCollection.scan_file, in process, one core",
-        "machine_extra": {"pinned_core": core, **{k: v for k, v in machine().items() if k == "cores"}},
-        "batch": {"suggestions": n, "seed": args.seed, "lines_min": min(lines), "lines_max": max(lines),
-                  "lines_median": median(lines), "injected": sum(1 for i in items if "injected" in i)},
-        "repeats": args.repeats,
-        "codeaudit": {"seconds": [round(t, 4) for t in ours_t], "median_seconds": round(median(ours_t), 4),
-                      "suggestions_per_second": round(ours_rate, 1),
-                      "latency_ms_median": round(1000 * median(latency), 4), "latency_ms_p99": round(1000 * p99(latency), 4)},
-        "detect_secrets": {"seconds": [round(t, 4) for t in theirs_t], "median_seconds": round(median(theirs_t), 4),
-                           "files_per_second": round(theirs_rate, 1)},
-        "ratio": round(ratio, 2),
-        "secrets_check": {"reported_by_detect_secrets": found, "matched": check["matched"],
-                          "left_out_with_reason": check["excluded"], "missing": check["missing"]},
-        "import": imports,
-        "targets": targets,
-        "met": met,
-    })
+    met = {
+        "suggestions_per_second": ours_rate >= 1000,
+        "ratio": ratio >= 2.5,
+        "no_missing_secrets": not check["missing"],
+    }
+    target = write_results(
+        "privacy",
+        {
+            "benchmark": "privacy auditor vs detect-secrets SecretsCollection.scan_file, in process, one core",
+            "machine_extra": {
+                "pinned_core": core,
+                **{k: v for k, v in machine().items() if k == "cores"},
+            },
+            "batch": {
+                "suggestions": n,
+                "seed": args.seed,
+                "lines_min": min(lines),
+                "lines_max": max(lines),
+                "lines_median": median(lines),
+                "injected": sum(1 for i in items if "injected" in i),
+            },
+            "repeats": args.repeats,
+            "codeaudit": {
+                "seconds": [round(t, 4) for t in ours_t],
+                "median_seconds": round(median(ours_t), 4),
+                "suggestions_per_second": round(ours_rate, 1),
+                "latency_ms_median": round(1000 * median(latency), 4),
+                "latency_ms_p99": round(1000 * p99(latency), 4),
+            },
+            "detect_secrets": {
+                "seconds": [round(t, 4) for t in theirs_t],
+                "median_seconds": round(median(theirs_t), 4),
+                "files_per_second": round(theirs_rate, 1),
+            },
+            "ratio": round(ratio, 2),
+            "secrets_check": {
+                "reported_by_detect_secrets": found,
+                "matched": check["matched"],
+                "left_out_with_reason": check["excluded"],
+                "missing": check["missing"],
+            },
+            "import": imports,
+            "targets": targets,
+            "met": met,
+        },
+    )
     print(f"results: {target.relative_to(HERE.parent)}")
     return 0 if all(met.values()) else 1
 

@@ -50,9 +50,20 @@ def thirty_line_suggestions(samples) -> list[Suggestion]:
     """30-line windows (stride 15) over each language's labelled code, back to back."""
     out = []
     for language in ALL_LANGUAGES:
-        lines = [ln for s in samples if s.language == language for ln in (s.prompt + s.completion).splitlines()]
+        lines = [
+            ln
+            for s in samples
+            if s.language == language
+            for ln in (s.prompt + s.completion).splitlines()
+        ]
         for start in range(0, max(1, len(lines) - WINDOW + 1), STRIDE):
-            out.append(Suggestion(id=f"{language}-{start}", completion="\n".join(lines[start : start + WINDOW]) + "\n", language=language))
+            out.append(
+                Suggestion(
+                    id=f"{language}-{start}",
+                    completion="\n".join(lines[start : start + WINDOW]) + "\n",
+                    language=language,
+                )
+            )
     return out
 
 
@@ -73,15 +84,28 @@ def measure_latency(suggestions: list[Suggestion], repeats: int = 3) -> dict:
     by_language = {}
     for language in ALL_LANGUAGES:
         values = [latency[s.id] for s in suggestions if s.language == language]
-        by_language[language] = {"n": len(values), "median_ms": round(median(values) * 1000, 3), "p99_ms": round(p99(values) * 1000, 3),
-                                 "first_call_ms": round(cold[language] * 1000, 1)}
+        by_language[language] = {
+            "n": len(values),
+            "median_ms": round(median(values) * 1000, 3),
+            "p99_ms": round(p99(values) * 1000, 3),
+            "first_call_ms": round(cold[language] * 1000, 1),
+        }
     values = list(latency.values())
-    return {"n": len(values), "repeats": repeats, "median_ms": round(median(values) * 1000, 3), "p99_ms": round(p99(values) * 1000, 3),
-            "max_ms": round(max(values) * 1000, 3), "by_language": by_language}
+    return {
+        "n": len(values),
+        "repeats": repeats,
+        "median_ms": round(median(values) * 1000, 3),
+        "p99_ms": round(p99(values) * 1000, 3),
+        "max_ms": round(max(values) * 1000, 3),
+        "by_language": by_language,
+    }
 
 
 def ours_on_batch(samples, repeats: int = 3) -> dict:
-    batch = [Suggestion(id=s.id, prompt=s.prompt, completion=s.completion, language=s.language) for s in samples]
+    batch = [
+        Suggestion(id=s.id, prompt=s.prompt, completion=s.completion, language=s.language)
+        for s in samples
+    ]
     auditor = SecurityAuditor()
     auditor.audit_batch(batch)  # warm-up
     totals, outcomes = [], None
@@ -98,19 +122,40 @@ def codeshield_on_batch(samples) -> dict:
         print(f"setting up {CODESHIELD_VENV} (codeshield + semgrep, once)…", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(CODESHIELD_VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "codeshield"], check=True)
-    payload = "".join(json.dumps({"id": s.id, "code": s.prompt + s.completion, "language": s.language}) + "\n" for s in samples)
+    payload = "".join(
+        json.dumps({"id": s.id, "code": s.prompt + s.completion, "language": s.language}) + "\n"
+        for s in samples
+    )
     started = time.perf_counter()
-    proc = subprocess.run([str(python), str(HERE / "_codeshield_worker.py")], input=payload, capture_output=True, text=True, timeout=3600)
+    proc = subprocess.run(
+        [str(python), str(HERE / "_codeshield_worker.py")],
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"CodeShield worker failed:\n{proc.stderr[-3000:]}")
     records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     summary = next(r["summary"] for r in records if "summary" in r)
     results = {r["id"]: r for r in records if "id" in r}
-    version = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('codeshield'), m.version('semgrep'))"],
-                             capture_output=True, text=True).stdout.split()
-    return {"results": results, "summary": summary, "wall_seconds": wall, "codeshield": version[0] if version else "?",
-            "semgrep": version[1] if len(version) > 1 else "?"}
+    version = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.metadata as m; print(m.version('codeshield'), m.version('semgrep'))",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return {
+        "results": results,
+        "summary": summary,
+        "wall_seconds": wall,
+        "codeshield": version[0] if version else "?",
+        "semgrep": version[1] if len(version) > 1 else "?",
+    }
 
 
 def bandit_alone(samples, repeats: int = 5) -> dict:
@@ -134,7 +179,10 @@ def bandit_alone(samples, repeats: int = 5) -> dict:
             mgr.run_tests()
             totals.append(time.perf_counter() - started)
         bandit_seconds = median(totals[1:])
-    batch = [Suggestion(id=s.id, prompt=s.prompt, completion=s.completion, language="python") for s in python]
+    batch = [
+        Suggestion(id=s.id, prompt=s.prompt, completion=s.completion, language="python")
+        for s in python
+    ]
     auditor = SecurityAuditor()
     auditor.audit_batch(batch)
     ours = []
@@ -143,8 +191,12 @@ def bandit_alone(samples, repeats: int = 5) -> dict:
         auditor.audit_batch(batch)
         ours.append(time.perf_counter() - started)
     ours_seconds = median(ours)
-    return {"files": len(python), "bandit_ms_per_file": round(bandit_seconds / len(python) * 1000, 3),
-            "ours_ms_per_suggestion": round(ours_seconds / len(python) * 1000, 3), "ratio": round(ours_seconds / bandit_seconds, 3)}
+    return {
+        "files": len(python),
+        "bandit_ms_per_file": round(bandit_seconds / len(python) * 1000, 3),
+        "ours_ms_per_suggestion": round(ours_seconds / len(python) * 1000, 3),
+        "ratio": round(ours_seconds / bandit_seconds, 3),
+    }
 
 
 def found(sample, lines) -> tuple[bool, bool]:
@@ -154,8 +206,14 @@ def found(sample, lines) -> tuple[bool, bool]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--no-codeshield", action="store_true", help="skip the CodeShield comparison (figures are then incomplete)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--no-codeshield",
+        action="store_true",
+        help="skip the CodeShield comparison (figures are then incomplete)",
+    )
     args = parser.parse_args()
 
     samples = load_samples(ALL_LANGUAGES)
@@ -172,27 +230,47 @@ def main() -> None:
     ours_line = sum(found(s, [f.line for f in ours_by_id[s.id].findings])[1] for s in positives)
     ours_fp = sum(bool(ours_by_id[s.id].findings) for s in negatives)
     result = {
-        "batch": {"suggestions": len(cs_samples), "insecure": len(positives), "clean": len(negatives), "languages": list(CODESHIELD_LANGUAGES)},
+        "batch": {
+            "suggestions": len(cs_samples),
+            "insecure": len(positives),
+            "clean": len(negatives),
+            "languages": list(CODESHIELD_LANGUAGES),
+        },
         "latency_30_line": latency,
         "python_vs_bandit_alone": python_vs_bandit,
-        "ours": {"seconds": round(ours["seconds"], 4), "per_second": round(len(cs_samples) / ours["seconds"], 1),
-                 "insecure_flagged": ours_any, "insecure_flagged_on_line": ours_line, "clean_flagged": ours_fp},
+        "ours": {
+            "seconds": round(ours["seconds"], 4),
+            "per_second": round(len(cs_samples) / ours["seconds"], 1),
+            "insecure_flagged": ours_any,
+            "insecure_flagged_on_line": ours_line,
+            "clean_flagged": ours_fp,
+        },
     }
     if not args.no_codeshield:
         cs = codeshield_on_batch(cs_samples)
         prompt_lines = {s.id: len(s.prompt.splitlines()) for s in cs_samples}
-        cs_lines = {sid: [(i["line"] or 0) - prompt_lines[sid] for i in r["issues"]] for sid, r in cs["results"].items()}
+        cs_lines = {
+            sid: [(i["line"] or 0) - prompt_lines[sid] for i in r["issues"]]
+            for sid, r in cs["results"].items()
+        }
         cs_seconds = sum(r["seconds"] for r in cs["results"].values())
         seconds = [r["seconds"] for r in cs["results"].values()]
         result["codeshield"] = {
-            "version": cs["codeshield"], "semgrep": cs["semgrep"], **cs["summary"],
-            "seconds": round(cs_seconds, 3), "wall_seconds": round(cs["wall_seconds"], 2),
-            "per_second": round(len(seconds) / cs_seconds, 2), "median_ms": round(median(seconds) * 1000, 2), "p99_ms": round(p99(seconds) * 1000, 2),
+            "version": cs["codeshield"],
+            "semgrep": cs["semgrep"],
+            **cs["summary"],
+            "seconds": round(cs_seconds, 3),
+            "wall_seconds": round(cs["wall_seconds"], 2),
+            "per_second": round(len(seconds) / cs_seconds, 2),
+            "median_ms": round(median(seconds) * 1000, 2),
+            "p99_ms": round(p99(seconds) * 1000, 2),
             "insecure_flagged": sum(cs["results"][s.id]["insecure"] for s in positives),
             "insecure_flagged_on_line": sum(found(s, cs_lines[s.id])[1] for s in positives),
             "clean_flagged": sum(cs["results"][s.id]["insecure"] for s in negatives),
         }
-        result["throughput_ratio"] = round(result["ours"]["per_second"] / result["codeshield"]["per_second"], 1)
+        result["throughput_ratio"] = round(
+            result["ours"]["per_second"] / result["codeshield"]["per_second"], 1
+        )
     result["targets"] = {
         "median_latency_le_3ms": latency["median_ms"] <= 3.0,
         "p99_latency_le_30ms": latency["p99_ms"] <= 30.0,
@@ -200,24 +278,40 @@ def main() -> None:
     }
     if "codeshield" in result:
         result["targets"]["throughput_ge_20x_codeshield"] = result["throughput_ratio"] >= 20
-        result["targets"]["flags_at_least_as_many_insecure"] = ours_any >= result["codeshield"]["insecure_flagged"]
+        result["targets"]["flags_at_least_as_many_insecure"] = (
+            ours_any >= result["codeshield"]["insecure_flagged"]
+        )
         result["targets"]["semgrep_really_scanned"] = bool(result["codeshield"]["semgrep_scanned"])
     path = write_results("security", result)
 
     print(f"machine: {machine()['cpu']}")
-    print(f"30-line suggestions: {latency['n']}  median {latency['median_ms']:.2f} ms  p99 {latency['p99_ms']:.2f} ms  (targets 3 / 30 ms)")
+    print(
+        f"30-line suggestions: {latency['n']}  median {latency['median_ms']:.2f} ms  p99 {latency['p99_ms']:.2f} ms  (targets 3 / 30 ms)"
+    )
     for lang, row in latency["by_language"].items():
-        print(f"  {lang:11s} n={row['n']:3d}  median {row['median_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms  first call {row['first_call_ms']:7.1f} ms")
-    print(f"python: ours {python_vs_bandit['ours_ms_per_suggestion']:.3f} ms/suggestion vs bandit alone {python_vs_bandit['bandit_ms_per_file']:.3f} ms/file"
-          f"  ratio {python_vs_bandit['ratio']:.2f} (target <= 1.5)")
-    print(f"{'':14s}{'suggestions/s':>15s}{'insecure flagged':>18s}{'on line ±1':>12s}{'clean flagged':>15s}")
+        print(
+            f"  {lang:11s} n={row['n']:3d}  median {row['median_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms  first call {row['first_call_ms']:7.1f} ms"
+        )
+    print(
+        f"python: ours {python_vs_bandit['ours_ms_per_suggestion']:.3f} ms/suggestion vs bandit alone {python_vs_bandit['bandit_ms_per_file']:.3f} ms/file"
+        f"  ratio {python_vs_bandit['ratio']:.2f} (target <= 1.5)"
+    )
+    print(
+        f"{'':14s}{'suggestions/s':>15s}{'insecure flagged':>18s}{'on line ±1':>12s}{'clean flagged':>15s}"
+    )
     o = result["ours"]
-    print(f"{'codeaudit':14s}{o['per_second']:15.1f}{o['insecure_flagged']:>12d}/{len(positives):<5d}{o['insecure_flagged_on_line']:12d}{o['clean_flagged']:>10d}/{len(negatives)}")
+    print(
+        f"{'codeaudit':14s}{o['per_second']:15.1f}{o['insecure_flagged']:>12d}/{len(positives):<5d}{o['insecure_flagged_on_line']:12d}{o['clean_flagged']:>10d}/{len(negatives)}"
+    )
     if "codeshield" in result:
         c = result["codeshield"]
-        print(f"{'codeshield':14s}{c['per_second']:15.2f}{c['insecure_flagged']:>12d}/{len(positives):<5d}{c['insecure_flagged_on_line']:12d}{c['clean_flagged']:>10d}/{len(negatives)}")
-        print(f"throughput ratio {result['throughput_ratio']}x (target >= 20x); semgrep really scanned: {c['semgrep_scanned']}"
-              f" (--project-root workaround applied: {c['project_root_workaround']}); codeshield p50 {c['median_ms']} ms/scan")
+        print(
+            f"{'codeshield':14s}{c['per_second']:15.2f}{c['insecure_flagged']:>12d}/{len(positives):<5d}{c['insecure_flagged_on_line']:12d}{c['clean_flagged']:>10d}/{len(negatives)}"
+        )
+        print(
+            f"throughput ratio {result['throughput_ratio']}x (target >= 20x); semgrep really scanned: {c['semgrep_scanned']}"
+            f" (--project-root workaround applied: {c['project_root_workaround']}); codeshield p50 {c['median_ms']} ms/scan"
+        )
     print(f"targets: {result['targets']}")
     print(f"wrote {path.relative_to(ROOT)}")
 

@@ -138,19 +138,23 @@ class Baseline:
 
     # -- reading and writing ------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None) -> "Baseline":
+    def load(
+        cls, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+    ) -> "Baseline":
         """Read a baseline file; anything malformed is an :class:`InputError` naming the field."""
         p = Path(path)
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise InputError(f"{p}: baseline not found (create one with 'codeaudit baseline create')") from None
+            raise InputError(
+                f"{p}: baseline not found (create one with 'codeaudit baseline create')"
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{p}: cannot read baseline: {exc}") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"{p}:{exc.lineno}: baseline is not valid JSON: {exc.msg}") from None
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-            raise InputError(f"{p}: not a codeaudit baseline (expected \"schema\": \"{SCHEMA}\")")
+            raise InputError(f'{p}: not a codeaudit baseline (expected "schema": "{SCHEMA}")')
         results = data.get("results")
         if not isinstance(results, dict):
             raise InputError(f"{p}: field 'results' must be an object of path -> list of findings")
@@ -183,7 +187,12 @@ class Baseline:
         if not isinstance(parameters, dict):
             raise InputError(f"{p}: field 'parameters' must be an object")
         parameters = {**parameters, "codeaudit": data.get("codeaudit")}
-        return cls(entries, parameters=parameters, root=root if root is not None else p.parent, source=str(p))
+        return cls(
+            entries,
+            parameters=parameters,
+            root=root if root is not None else p.parent,
+            source=str(p),
+        )
 
     @classmethod
     def from_findings(
@@ -217,13 +226,20 @@ class Baseline:
             results.setdefault(e.path, []).append(e.to_dict())
         params = {k: v for k, v in self.parameters.items() if k != "codeaudit"}
         # No timestamp: an unchanged project must give a byte-identical file (no diff noise).
-        return {"schema": SCHEMA, "codeaudit": __version__, "parameters": params, "results": results}
+        return {
+            "schema": SCHEMA,
+            "codeaudit": __version__,
+            "parameters": params,
+            "results": results,
+        }
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write atomically (a crash never leaves a half-written baseline)."""
         target = Path(path)
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent or "."
+        )
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
@@ -262,7 +278,11 @@ class Baseline:
             if entry_path == path or entry_path == old:
                 return i
             # A vanished file whose move git saw belongs to its new path only.
-            if moved is None and not self._still_there(entry_path) and entry_path not in self._renamed_from():
+            if (
+                moved is None
+                and not self._still_there(entry_path)
+                and entry_path not in self._renamed_from()
+            ):
                 moved = i
         return moved
 
@@ -299,7 +319,9 @@ class Baseline:
             )
         digest = self.parameters.get("config_hash")
         if isinstance(digest, str) and digest != config_hash(config, auditors) and not out:
-            out.append(f"{where}: made with a different configuration (severity overrides, disables, allowlist or auditor options)")
+            out.append(
+                f"{where}: made with a different configuration (severity overrides, disables, allowlist or auditor options)"
+            )
         return out
 
     def __len__(self) -> int:
@@ -312,4 +334,8 @@ def _entry_order(e: Entry) -> tuple[str, int, str, str]:
 
 def parameters_for(config: Any, auditors: Sequence[str], paths: Sequence[str]) -> dict[str, Any]:
     """The ``parameters`` block a baseline records."""
-    return {"auditors": list(auditors), "config_hash": config_hash(config, auditors), "paths": list(paths)}
+    return {
+        "auditors": list(auditors),
+        "config_hash": config_hash(config, auditors),
+        "paths": list(paths),
+    }

@@ -69,7 +69,9 @@ class Allowlist:
 
     def matches(self, evidence: Mapping[str, Any], text: str) -> bool:
         def wild(values: tuple[str, ...], value: Any) -> bool:
-            return isinstance(value, str) and any(fnmatch.fnmatchcase(value.lower(), v.lower()) for v in values)
+            return isinstance(value, str) and any(
+                fnmatch.fnmatchcase(value.lower(), v.lower()) for v in values
+            )
 
         if wild(self.usernames, evidence.get("username")):
             return True
@@ -106,7 +108,11 @@ class Config:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity", MappingProxyType(dict(self.severity)))
-        object.__setattr__(self, "options", MappingProxyType({k: MappingProxyType(dict(v)) for k, v in self.options.items()}))
+        object.__setattr__(
+            self,
+            "options",
+            MappingProxyType({k: MappingProxyType(dict(v)) for k, v in self.options.items()}),
+        )
 
     def auditor_options(self, name: str) -> Mapping[str, Any]:
         return self.options.get(name, MappingProxyType({}))
@@ -137,7 +143,9 @@ def _read_text(path: Path) -> str:
         raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
 
 
-def load_config(path: str | os.PathLike[str] | None = None, *, search_from: Path | None = None) -> Config:
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, search_from: Path | None = None
+) -> Config:
     """Read a configuration file (or find one from ``search_from``/the current folder).
 
     Returns the defaults when no file is given and none is found.
@@ -186,14 +194,16 @@ def config_from_mapping(table: Mapping[str, Any], *, source: str | None = None) 
         names = _str_list(table["auditors"], f"{where}.auditors")
         for name in names:
             if name not in auditor_names:
-                raise ConfigError(f"{where}.auditors: unknown auditor '{name}' (known: {', '.join(sorted(auditor_names))})")
+                raise ConfigError(
+                    f"{where}.auditors: unknown auditor '{name}' (known: {', '.join(sorted(auditor_names))})"
+                )
         kwargs["auditors"] = tuple(names)
     if "fail_on" in table:
         kwargs["fail_on"] = _severity(table["fail_on"], f"{where}.fail_on")
     if "severity" in table:
         sev = table["severity"]
         if not isinstance(sev, Mapping):
-            raise ConfigError(f"{where}.severity must be a table of rule = \"severity\"")
+            raise ConfigError(f'{where}.severity must be a table of rule = "severity"')
         kwargs["severity"] = {str(k): _severity(v, f"{where}.severity.{k}") for k, v in sev.items()}
     if "disable" in table:
         kwargs["disable"] = frozenset(_str_list(table["disable"], f"{where}.disable"))
@@ -202,7 +212,9 @@ def config_from_mapping(table: Mapping[str, Any], *, source: str | None = None) 
     if "max_completion_bytes" in table:
         value = table["max_completion_bytes"]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"{where}.max_completion_bytes must be a positive integer, not {value!r}")
+            raise ConfigError(
+                f"{where}.max_completion_bytes must be a positive integer, not {value!r}"
+            )
         kwargs["max_completion_bytes"] = value
     return Config(**kwargs)
 
@@ -227,7 +239,9 @@ def _allowlist(value: Any, where: str) -> Allowlist:
         raise ConfigError(f"{where} must be a table")
     unknown = set(value) - _ALLOWLIST_KEYS
     if unknown:
-        raise ConfigError(f"{where}: unknown key '{sorted(unknown)[0]}' (known: {', '.join(sorted(_ALLOWLIST_KEYS))})")
+        raise ConfigError(
+            f"{where}: unknown key '{sorted(unknown)[0]}' (known: {', '.join(sorted(_ALLOWLIST_KEYS))})"
+        )
 
     def regexes(key: str) -> tuple[re.Pattern[str], ...]:
         out = []
@@ -247,7 +261,9 @@ def _allowlist(value: Any, where: str) -> Allowlist:
     )
 
 
-def check_options(auditor: str, options: Mapping[str, Any], spec: Mapping[str, Any], *, source: str | None = None) -> dict[str, Any]:
+def check_options(
+    auditor: str, options: Mapping[str, Any], spec: Mapping[str, Any], *, source: str | None = None
+) -> dict[str, Any]:
     """Validate an auditor's table against ``spec`` (key -> default value; the type is the default's).
 
     Returns the defaults updated with the given values. Ints are accepted where floats are expected.
@@ -256,7 +272,9 @@ def check_options(auditor: str, options: Mapping[str, Any], spec: Mapping[str, A
     out = dict(spec)
     for key, value in options.items():
         if key not in spec:
-            raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(spec)) or 'none'})")
+            raise ConfigError(
+                f"{where}: unknown key '{key}' (known: {', '.join(sorted(spec)) or 'none'})"
+            )
         default = spec[key]
         if default is not None and not _type_ok(value, default):
             raise ConfigError(f"{where}.{key} must be {type(default).__name__}, not {value!r}")
@@ -282,7 +300,9 @@ def parse_auditor_list(text: str, *, available: Iterable[str]) -> tuple[str, ...
     known = set(available)
     for name in names:
         if name not in known:
-            raise ConfigError(f"--auditors: unknown auditor '{name}' (known: {', '.join(sorted(known))})")
+            raise ConfigError(
+                f"--auditors: unknown auditor '{name}' (known: {', '.join(sorted(known))})"
+            )
     if not names:
         raise ConfigError("--auditors: give at least one auditor")
     return names

@@ -126,7 +126,9 @@ class CodeContext:
             return None
         return self.locate(lo)[0]  # type: ignore[index]
 
-    def completion_span(self, start_offset: int, end_offset: int) -> tuple[int, int, int, int] | None:
+    def completion_span(
+        self, start_offset: int, end_offset: int
+    ) -> tuple[int, int, int, int] | None:
         """Clip a text span to the completion: (line, column, end_line, end_column) or ``None``."""
         lo, hi = max(start_offset, self.start), min(end_offset, self.end)
         if lo >= hi:

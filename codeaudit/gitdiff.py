@@ -30,7 +30,14 @@ from .errors import InputError, UsageError
 #: A run of added lines in the new file: 1-based, inclusive (start, end).
 LineRange = tuple[int, int]
 
-_GIT_CONFIG = ("-c", "core.quotePath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false")
+_GIT_CONFIG = (
+    "-c",
+    "core.quotePath=false",
+    "-c",
+    "diff.noprefix=false",
+    "-c",
+    "diff.mnemonicPrefix=false",
+)
 _DIFF_OPTIONS = (
     "-U0",
     "--full-index",
@@ -77,7 +84,17 @@ class FileChange:
 
 # --- parsing ---------------------------------------------------------------------------------
 
-_ESCAPES = {ord("a"): 7, ord("b"): 8, ord("t"): 9, ord("n"): 10, ord("v"): 11, ord("f"): 12, ord("r"): 13, ord('"'): 34, ord("\\"): 92}
+_ESCAPES = {
+    ord("a"): 7,
+    ord("b"): 8,
+    ord("t"): 9,
+    ord("n"): 10,
+    ord("v"): 11,
+    ord("f"): 12,
+    ord("r"): 13,
+    ord('"'): 34,
+    ord("\\"): 92,
+}
 
 
 def unquote(raw: bytes) -> str:
@@ -144,7 +161,17 @@ def _split_quoted_pair(rest: bytes) -> tuple[bytes, bytes] | None:
 
 
 class _Builder:
-    __slots__ = ("old", "new", "status", "added", "binary", "new_oid", "old_oid", "new_mode", "similarity")
+    __slots__ = (
+        "old",
+        "new",
+        "status",
+        "added",
+        "binary",
+        "new_oid",
+        "old_oid",
+        "new_mode",
+        "similarity",
+    )
 
     def __init__(self) -> None:
         self.old: str | None = None
@@ -261,7 +288,9 @@ def _add_hunk(cur: _Builder, line: bytes) -> None:
 # --- running git -----------------------------------------------------------------------------
 
 
-def git(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, input: bytes | None = None) -> bytes:
+def git(
+    args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, input: bytes | None = None
+) -> bytes:
     """Run git and return its standard output; a failure becomes a one-line :class:`InputError`."""
     try:
         proc = subprocess.run(
@@ -294,7 +323,9 @@ def repo_root(cwd: str | os.PathLike[str] | None = None) -> Path:
     return locate(cwd)[0]
 
 
-def staged_changes(root: str | os.PathLike[str], git_folder: Path | None = None) -> list[FileChange]:
+def staged_changes(
+    root: str | os.PathLike[str], git_folder: Path | None = None
+) -> list[FileChange]:
     """What the next commit adds: the index against ``HEAD`` (or the empty tree before the first commit).
 
     During a merge the added lines are those new against *every* parent (``HEAD`` and each
@@ -306,7 +337,9 @@ def staged_changes(root: str | os.PathLike[str], git_folder: Path | None = None)
     if not merge_heads:
         return changes
     for head in merge_heads:
-        other = {c.path: c for c in parse_diff(git(["diff", "--cached", *_DIFF_OPTIONS, head], cwd=root))}
+        other = {
+            c.path: c for c in parse_diff(git(["diff", "--cached", *_DIFF_OPTIONS, head], cwd=root))
+        }
         changes = [_intersect(c, other.get(c.path)) for c in changes]
     return changes
 
@@ -344,7 +377,9 @@ def parse_range(spec: str) -> tuple[str, str, bool]:
     three = "..." in spec
     base, sep, head = spec.partition("..." if three else "..")
     if not sep or not base.strip() or not head.strip() or ".." in head or spec.startswith("-"):
-        raise UsageError(f"--diff {spec!r}: expected BASE..HEAD or BASE...HEAD (e.g. origin/main...HEAD)")
+        raise UsageError(
+            f"--diff {spec!r}: expected BASE..HEAD or BASE...HEAD (e.g. origin/main...HEAD)"
+        )
     return base, head, three
 
 
@@ -435,7 +470,9 @@ def hunks_of(patch: bytes) -> dict[str, list[tuple[int, int, int, int]]]:
             m = _FULL_HUNK.match(line)
             if m:
                 a, b, c, d = m.groups()
-                out.setdefault(path, []).append((int(a), 1 if b is None else int(b), int(c), 1 if d is None else int(d)))
+                out.setdefault(path, []).append(
+                    (int(a), 1 if b is None else int(b), int(c), 1 if d is None else int(d))
+                )
     return out
 
 
@@ -449,7 +486,9 @@ def worktree_line_maps(root: str | os.PathLike[str], paths: Iterable[str]) -> di
     return {p: LineMapper(h) for p, h in hunks_of(patch).items()}
 
 
-def renames_since(root: str | os.PathLike[str], path: str, head: str | None = None) -> dict[str, str]:
+def renames_since(
+    root: str | os.PathLike[str], path: str, head: str | None = None
+) -> dict[str, str]:
     """New path -> old path for files renamed since the commit that last changed ``path`` (a
     baseline), up to ``head`` (default: the index). Empty when ``path`` was never committed."""
     ref = [head] if head else []
@@ -457,7 +496,19 @@ def renames_since(root: str | os.PathLike[str], path: str, head: str | None = No
     if not last:
         return {}
     target = [last, head] if head else ["--cached", last]
-    out = git(["diff", *target, "--find-renames", "--name-status", "-z", "--no-ext-diff", "--no-relative", "--diff-filter=R"], cwd=root)
+    out = git(
+        [
+            "diff",
+            *target,
+            "--find-renames",
+            "--name-status",
+            "-z",
+            "--no-ext-diff",
+            "--no-relative",
+            "--diff-filter=R",
+        ],
+        cwd=root,
+    )
     fields = [os.fsdecode(f) for f in out.split(b"\0")]
     renames: dict[str, str] = {}
     i = 0

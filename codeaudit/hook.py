@@ -46,7 +46,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .auditors.base import Auditor
 from .config import Config, check_options
 from .errors import ConfigError, InputError
-from .model import AuditResult, Finding, InputIssue, Report, Severity, Suggestion, Suppression, Verdict
+from .model import (
+    AuditResult,
+    Finding,
+    InputIssue,
+    Report,
+    Severity,
+    Suggestion,
+    Suppression,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from .baseline import Baseline
@@ -84,8 +93,12 @@ class HookSettings:
         >>> (s.fail_on.label, s.ai_fail_on.label, "tests" in s.auditors)
         ('medium', 'low', False)
         """
-        opts = check_options("hook", config.auditor_options("hook"), OPTIONS_SPEC, source=config.source)
-        where = f"{config.source}: [tool.codeaudit.hook]" if config.source else "[tool.codeaudit.hook]"
+        opts = check_options(
+            "hook", config.auditor_options("hook"), OPTIONS_SPEC, source=config.source
+        )
+        where = (
+            f"{config.source}: [tool.codeaudit.hook]" if config.source else "[tool.codeaudit.hook]"
+        )
 
         def severity(key: str, default: Severity) -> Severity:
             if not opts[key]:
@@ -107,7 +120,9 @@ class HookSettings:
             known = auditor_targets()
             for name in auditors:
                 if name not in known:
-                    raise ConfigError(f"{where}.auditors: unknown auditor '{name}' (known: {', '.join(sorted(known))})")
+                    raise ConfigError(
+                        f"{where}.auditors: unknown auditor '{name}' (known: {', '.join(sorted(known))})"
+                    )
         return cls(
             fail_on=fail_on,
             ai_fail_on=ai_fail_on,
@@ -153,7 +168,9 @@ class ChangeAudit:
     ai_lines: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def findings(self, *, include_suppressed: bool = False) -> Iterable[tuple[AuditResult, Finding]]:
+    def findings(
+        self, *, include_suppressed: bool = False
+    ) -> Iterable[tuple[AuditResult, Finding]]:
         return self.report.findings(include_suppressed=include_suppressed)
 
     def blocking(self) -> list[tuple[AuditResult, Finding]]:
@@ -276,7 +293,11 @@ class _PySource:
         self.lines = lines
         self.text = text
         self.offsets = offsets
-        self.quotes = [m.start() for m in _PY_TRIPLE.finditer(text)] if ('"""' in text or "'''" in text) else []
+        self.quotes = (
+            [m.start() for m in _PY_TRIPLE.finditer(text)]
+            if ('"""' in text or "'''" in text)
+            else []
+        )
 
     def indent(self, k: int) -> int | None:
         return _indent(self.lines[k - 1])
@@ -355,7 +376,11 @@ class _PySource:
                 if _PY_CLAUSE.match(self.lines[head - 1]):
                     head = self.compound_start(head)
                 end = j  # a header written over several lines ends at its colon
-                while end < start - 1 and end - j < 50 and not _code_end(self.lines[end - 1]).endswith(":"):
+                while (
+                    end < start - 1
+                    and end - j < 50
+                    and not _code_end(self.lines[end - 1]).endswith(":")
+                ):
                     end += 1
                 headers.append((head, end))
                 threshold = self.indent(head) or 0
@@ -380,7 +405,9 @@ class _PySource:
         # The suffix completes the cluster's last statement (its continuation lines, or the body
         # of a block it opens) and a ``try:`` around the cluster (which needs its except clause).
         base = self.indent(self.statement_start(code[-1])) or 0
-        tries = [self.indent(h) or 0 for h, _ in headers if self.lines[h - 1].lstrip().startswith("try")]
+        tries = [
+            self.indent(h) or 0 for h, _ in headers if self.lines[h - 1].lstrip().startswith("try")
+        ]
         return before, self.suffix(min([base, *tries, *self._open_tries(code)]), last)
 
     def _open_tries(self, code: Sequence[int]) -> list[int]:
@@ -429,7 +456,13 @@ class _PySource:
 
 
 def context_ranges(
-    lines: Sequence[str], first: int, last: int, language: str | None, *, text: str = "", offsets: Sequence[int] = ()
+    lines: Sequence[str],
+    first: int,
+    last: int,
+    language: str | None,
+    *,
+    text: str = "",
+    offsets: Sequence[int] = (),
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Line ranges (1-based, inclusive) to give auditors before and after the cluster ``first..last``.
 
@@ -465,7 +498,15 @@ def _merge(rs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _plan(files: Sequence[ChangedFile]) -> tuple[list[Suggestion], list[tuple[int, str, Callable[[int], int]]], list[tuple[str, str]], list[InputIssue], list[tuple[ChangedFile, str]]]:
+def _plan(
+    files: Sequence[ChangedFile],
+) -> tuple[
+    list[Suggestion],
+    list[tuple[int, str, Callable[[int], int]]],
+    list[tuple[str, str]],
+    list[InputIssue],
+    list[tuple[ChangedFile, str]],
+]:
     """Suggestions for the clusters of every file, and how to map their lines back."""
     from .inputs import decode_source, is_binary
     from .languages import detect, from_path
@@ -481,7 +522,11 @@ def _plan(files: Sequence[ChangedFile]) -> tuple[list[Suggestion], list[tuple[in
             continue
         text, problem = decode_source(f.content)
         if problem:
-            issues.append(InputIssue(source=f.path, line=None, message=problem, skipped=False, suggestion_id=f.path))
+            issues.append(
+                InputIssue(
+                    source=f.path, line=None, message=problem, skipped=False, suggestion_id=f.path
+                )
+            )
         offsets = _line_offsets(text)
         n_lines = len(offsets) - 1
         added = {n for n in f.added if 1 <= n <= n_lines}
@@ -500,7 +545,9 @@ def _plan(files: Sequence[ChangedFile]) -> tuple[list[Suggestion], list[tuple[in
                 before, after = source.context(first, last)
             else:
                 before, after = context_ranges(lines, first, last, language)
-            plan.append((index, f"{f.path}:{first}-{last}", _completion_line_to_file(completion, first)))
+            plan.append(
+                (index, f"{f.path}:{first}-{last}", _completion_line_to_file(completion, first))
+            )
             suggestions.append(
                 Suggestion(
                     id=f"{f.path}:{first}-{last}",
@@ -558,7 +605,9 @@ def audit_files(
     try:
         for proxy in forked:
             proxy.wait_ready()
-        report = pipeline.audit(suggestions, config, auditors=chosen, progress=progress, input_issues=admission)
+        report = pipeline.audit(
+            suggestions, config, auditors=chosen, progress=progress, input_issues=admission
+        )
     finally:
         for proxy in forked:
             proxy.close()
@@ -589,7 +638,14 @@ def audit_files(
                 if not any(n in added for n in range(line, end_line + 1)):
                     continue  # on an unchanged line of the cluster
                 # The whole-file pass below decides inline suppressions, so it starts from scratch.
-                findings.append(replace(finding, line=line, end_line=end_line, suppressed=None if finding.suppressed == "inline" else finding.suppressed))
+                findings.append(
+                    replace(
+                        finding,
+                        line=line,
+                        end_line=end_line,
+                        suppressed=None if finding.suppressed == "inline" else finding.suppressed,
+                    )
+                )
         data = {k: v[0] if len(v) == 1 else {"parts": v} for k, v in data.items()}
         findings, sups = suppress.apply(findings, suppress.parse(text, language))
         file_suggestion = Suggestion(id=f.path, completion=text, path=f.path, language=language)
@@ -599,7 +655,10 @@ def audit_files(
         total_added += len(added)
         total_ai += len(ai)
         if ai or provenance.has_log:
-            findings = [replace(x, ai_generated=any(n in ai for n in range(x.line, x.end_line + 1))) for x in findings]
+            findings = [
+                replace(x, ai_generated=any(n in ai for n in range(x.line, x.end_line + 1)))
+                for x in findings
+            ]
         for s in sups:
             if not s.used and (s.line in added or (s.next_line and s.line - 1 in added)):
                 unused.append((f.path, s))
@@ -692,7 +751,9 @@ class _ForkedAuditor(Auditor):
         self._description: dict[str, Any] = {}
         read, write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: build, audit, answer, leave without running the parent's exit code
+        if (
+            pid == 0
+        ):  # the child: build, audit, answer, leave without running the parent's exit code
             os.close(read)
             try:
                 with os.fdopen(write, "wb") as channel:
@@ -789,7 +850,13 @@ def _child(name: str, config: Config, batch: Sequence[Suggestion], channel: Any)
         send(("error", type(exc).__name__, str(exc)))
         return
     except Exception as exc:  # noqa: BLE001 - a plug-in that cannot even be built
-        send(("error", "InternalError", f"auditor '{name}' cannot be built: {type(exc).__name__}: {exc}"))
+        send(
+            (
+                "error",
+                "InternalError",
+                f"auditor '{name}' cannot be built: {type(exc).__name__}: {exc}",
+            )
+        )
         return
     send(("ready",))
     try:
@@ -804,7 +871,10 @@ def _child(name: str, config: Config, batch: Sequence[Suggestion], channel: Any)
     packed = []
     for s, o in zip(batch, outcomes):
         findings = [{k: _thaw(getattr(f, k)) for k in finding_fields} for f in o.findings]
-        audit_errors = [{"auditor": e.auditor, "code": e.code, "message": e.message, "line": e.line} for e in o.errors]
+        audit_errors = [
+            {"auditor": e.auditor, "code": e.code, "message": e.message, "line": e.line}
+            for e in o.errors
+        ]
         packed.append((s.id, (findings, audit_errors, _thaw(o.data))))
     send(("ok", packed, _thaw(auditor.describe())))
     auditor.close()
@@ -844,7 +914,9 @@ def _verdict(findings: Sequence[Finding], errors: Sequence[Any], settings: HookS
 # --- sources of changes --------------------------------------------------------------------------
 
 
-def _changed_files(root: Path, changes: Sequence["FileChange"], paths: Sequence[str] | None) -> tuple[list[ChangedFile], list[tuple[str, str]]]:
+def _changed_files(
+    root: Path, changes: Sequence["FileChange"], paths: Sequence[str] | None
+) -> tuple[list[ChangedFile], list[tuple[str, str]]]:
     from .gitdiff import read_blobs
 
     wanted = None if paths is None else {_relative(p, root) for p in paths}
@@ -865,7 +937,13 @@ def _changed_files(root: Path, changes: Sequence["FileChange"], paths: Sequence[
             todo.append(c)
     blobs = read_blobs(root, (c.new_oid for c in todo if c.new_oid))
     files = [
-        ChangedFile(path=c.path, content=blobs[c.new_oid], added=frozenset(c.added_lines()), old_path=c.old_path, status=c.status)
+        ChangedFile(
+            path=c.path,
+            content=blobs[c.new_oid],
+            added=frozenset(c.added_lines()),
+            old_path=c.old_path,
+            status=c.status,
+        )
         for c in todo
         if c.new_oid
     ]
@@ -878,7 +956,9 @@ def _relative(path: str, root: Path) -> str:
     return Path(path).as_posix() if rel.startswith("..") else Path(rel).as_posix()
 
 
-def _load_baseline(baseline: "Baseline | str | os.PathLike[str] | None", root: Path, settings: HookSettings) -> "Baseline | None":
+def _load_baseline(
+    baseline: "Baseline | str | os.PathLike[str] | None", root: Path, settings: HookSettings
+) -> "Baseline | None":
     spec = baseline if baseline is not None else settings.baseline
     if not spec:
         return None
@@ -900,7 +980,11 @@ def _load_provenance(
     from .provenance import Provenance, normalize
 
     explicit = logs is not None
-    paths = [Path(p) for p in logs] if logs is not None else [root / p for p in settings.suggestions_logs]
+    paths = (
+        [Path(p) for p in logs]
+        if logs is not None
+        else [root / p for p in settings.suggestions_logs]
+    )
     if not explicit:
         paths = [p for p in paths if p.is_file()]
     if not paths:
@@ -935,11 +1019,23 @@ def _common(
     if base is not None:
         base.renames.update(baseline_renames(root, base, head))
         base.renames.update(renames)
-        names = [a if isinstance(a, str) else a.name for a in (auditors if auditors is not None else settings.auditors)]
+        names = [
+            a if isinstance(a, str) else a.name
+            for a in (auditors if auditors is not None else settings.auditors)
+        ]
         notes.extend(base.parameter_warnings(config, names))
     provenance = _load_provenance(suggestions_logs, root, settings, files)
-    result = audit_files(files, config, settings=settings, auditors=auditors, baseline=base, provenance=provenance,
-                         line_maps=line_maps, display=display, parallel=parallel)
+    result = audit_files(
+        files,
+        config,
+        settings=settings,
+        auditors=auditors,
+        baseline=base,
+        provenance=provenance,
+        line_maps=line_maps,
+        display=display,
+        parallel=parallel,
+    )
     return replace(result, skipped=(*skipped, *result.skipped), notes=(*notes, *result.notes))
 
 
@@ -994,8 +1090,19 @@ def audit_staged(
             display[f.path] = current
     maps = worktree_line_maps(top, list(display)) if display else {}
     maps = {p: m for p, m in maps.items() if p in display}
-    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors, maps, display,
-                   parallel=parallel)
+    return _common(
+        top,
+        files,
+        skipped,
+        rename_map(changes),
+        config,
+        baseline,
+        suggestions_logs,
+        auditors,
+        maps,
+        display,
+        parallel=parallel,
+    )
 
 
 def audit_diff(
@@ -1020,8 +1127,18 @@ def audit_diff(
     changes = range_changes(rev_range, top)
     files, skipped = _changed_files(top, changes, paths)
     head = parse_range(rev_range)[1]
-    return _common(top, files, skipped, rename_map(changes), config, baseline, suggestions_logs, auditors, head=head,
-                   parallel=parallel)
+    return _common(
+        top,
+        files,
+        skipped,
+        rename_map(changes),
+        config,
+        baseline,
+        suggestions_logs,
+        auditors,
+        head=head,
+        parallel=parallel,
+    )
 
 
 def audit_paths(
@@ -1048,8 +1165,17 @@ def audit_paths(
         except OSError as exc:
             raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
         n = content.count(b"\n") + (0 if content.endswith(b"\n") or not content else 1)
-        files.append(ChangedFile(path=_relative(p, root), content=content, added=frozenset(range(1, n + 1)), status="added"))
-    return _common(root, files, skipped, {}, config, baseline, suggestions_logs, auditors, parallel=parallel)
+        files.append(
+            ChangedFile(
+                path=_relative(p, root),
+                content=content,
+                added=frozenset(range(1, n + 1)),
+                status="added",
+            )
+        )
+    return _common(
+        root, files, skipped, {}, config, baseline, suggestions_logs, auditors, parallel=parallel
+    )
 
 
 # --- output and the command ----------------------------------------------------------------------
@@ -1062,7 +1188,9 @@ def write_text(result: ChangeAudit, stream: TextIO, *, verbose: bool = False) ->
     for r, f in result.report.findings():
         kind = "error" if settings.blocks(f) else "warning"
         ai = " [AI-generated]" if f.ai_generated else ""
-        stream.write(f"{r.suggestion.path}:{f.line}:{f.column}: {kind}: {f.rule_id} {f.rule_name} [{f.severity.label}]{ai} {f.message}\n")
+        stream.write(
+            f"{r.suggestion.path}:{f.line}:{f.column}: {kind}: {f.rule_id} {f.rule_name} [{f.severity.label}]{ai} {f.message}\n"
+        )
     for path, s in result.unused_suppressions:
         rules = f"[{', '.join(s.rules)}]" if s.rules else ""
         stream.write(f"{path}:{s.line}: note: unused suppression codeaudit: ignore{rules}\n")
@@ -1137,7 +1265,12 @@ def run_audit_diff(args: Any, config: Config, fmt: str) -> int:
     from .report import render
 
     if args.fail_on:
-        config = config.with_overrides(options={**config.options, "hook": {**config.auditor_options("hook"), "fail_on": args.fail_on}})
+        config = config.with_overrides(
+            options={
+                **config.options,
+                "hook": {**config.auditor_options("hook"), "fail_on": args.fail_on},
+            }
+        )
     result = audit_diff(
         args.diff,
         paths=args.inputs or None,

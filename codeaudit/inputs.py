@@ -30,7 +30,23 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 _STRING_FIELDS = ("prompt", "suffix", "language", "path", "tests", "entry_point", "model")
 KNOWN_FIELDS = frozenset(("id", "completion", "task_id", "meta", *_STRING_FIELDS))
 #: Folders never descended into when a folder is audited.
-SKIP_DIRS = frozenset((".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "dist", "build", ".eggs"))
+SKIP_DIRS = frozenset(
+    (
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        "dist",
+        "build",
+        ".eggs",
+    )
+)
 #: Files larger than this are not read from folders (reported, not silently dropped).
 MAX_FILE_BYTES = 5_000_000
 
@@ -87,8 +103,19 @@ def read_jsonl(data: bytes, *, source: str) -> Batch:
             continue
         any_line = True
 
-        def issue(message: str, fld: str | None = None, *, skipped: bool = True, sid: str | None = None) -> None:
-            batch.issues.append(InputIssue(source=source, line=number, field=fld, message=message, skipped=skipped, suggestion_id=sid))
+        def issue(
+            message: str, fld: str | None = None, *, skipped: bool = True, sid: str | None = None
+        ) -> None:
+            batch.issues.append(
+                InputIssue(
+                    source=source,
+                    line=number,
+                    field=fld,
+                    message=message,
+                    skipped=skipped,
+                    suggestion_id=sid,
+                )
+            )
 
         if b"\x00" in raw:
             issue("binary content (NUL bytes) instead of a JSON object; suggestion skipped")
@@ -109,7 +136,9 @@ def read_jsonl(data: bytes, *, source: str) -> Batch:
         if not isinstance(obj, dict):
             issue(f"expected a JSON object, got {type(obj).__name__}; suggestion skipped")
             continue
-        suggestion, problems = suggestion_from_mapping(obj, default_id=f"line-{number}", origin=f"{source}:{number}")
+        suggestion, problems = suggestion_from_mapping(
+            obj, default_id=f"line-{number}", origin=f"{source}:{number}"
+        )
         for fld, message, skipped in problems:
             issue(message, fld, skipped=skipped, sid=suggestion.id if suggestion else None)
         if suggestion is None:
@@ -117,12 +146,19 @@ def read_jsonl(data: bytes, *, source: str) -> Batch:
         if suggestion.id in seen:
             first = seen[suggestion.id]
             new_id = unique_id(suggestion.id, number, seen)
-            issue(f"duplicate id {quoted(suggestion.id)} (first on line {first}); renamed to {quoted(new_id)}", "id", skipped=False, sid=new_id)
+            issue(
+                f"duplicate id {quoted(suggestion.id)} (first on line {first}); renamed to {quoted(new_id)}",
+                "id",
+                skipped=False,
+                sid=new_id,
+            )
             suggestion = _replace(suggestion, id=new_id)
         seen[suggestion.id] = number
         batch.suggestions.append(suggestion)
     if not any_line:
-        batch.issues.append(InputIssue(source=source, line=None, message="empty input: no suggestions to audit"))
+        batch.issues.append(
+            InputIssue(source=source, line=None, message="empty input: no suggestions to audit")
+        )
     return batch
 
 
@@ -132,7 +168,7 @@ def quoted(value: str, limit: int = 80) -> str:
     >>> quoted("a\\nb")
     "'a\\\\nb'"
     """
-    text = json.dumps(value, ensure_ascii=False)[1:-1].replace("\\\"", '"')
+    text = json.dumps(value, ensure_ascii=False)[1:-1].replace('\\"', '"')
     return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
 
 
@@ -186,14 +222,22 @@ def suggestion_from_mapping(
         key, key_changed = _without_surrogates(str(key))
         value, changed = _without_surrogates(value)
         if changed or key_changed:
-            problems.append((key, "holds unpaired surrogate escapes (\\ud800-\\udfff); replaced with U+FFFD", False))
+            problems.append(
+                (
+                    key,
+                    "holds unpaired surrogate escapes (\\ud800-\\udfff); replaced with U+FFFD",
+                    False,
+                )
+            )
         cleaned[key] = value
     obj = cleaned
     if "completion" not in obj:
         return None, [("completion", "missing (required); suggestion skipped", True)]
     completion = obj["completion"]
     if not isinstance(completion, str):
-        return None, [("completion", f"must be a string, not {_type(completion)}; suggestion skipped", True)]
+        return None, [
+            ("completion", f"must be a string, not {_type(completion)}; suggestion skipped", True)
+        ]
 
     sid = obj.get("id")
     if sid is None:
@@ -235,16 +279,24 @@ def suggestion_from_mapping(
         canonical = languages.normalize(lang)
         if canonical is None:
             problems.append(
-                ("language", f"unknown language {quoted(lang)}; audited with language-independent rules only", False)
+                (
+                    "language",
+                    f"unknown language {quoted(lang)}; audited with language-independent rules only",
+                    False,
+                )
             )
             values["language"] = lang.strip().lower() or None
         else:
             values["language"] = canonical
-    return Suggestion(id=sid, completion=completion, meta=meta or {}, origin=origin, **values), problems
+    return Suggestion(
+        id=sid, completion=completion, meta=meta or {}, origin=origin, **values
+    ), problems
 
 
 def _type(value: Any) -> str:
-    return {dict: "an object", list: "an array", type(None): "null", bool: "a boolean"}.get(type(value), type(value).__name__)
+    return {dict: "an object", list: "an array", type(None): "null", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _replace(s: Suggestion, **changes: Any) -> Suggestion:
@@ -260,7 +312,9 @@ def decode_source(data: bytes) -> tuple[str, str | None]:
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return data.decode("utf-8", errors="replace"), f"not valid UTF-8 (byte {exc.start + 1}); undecodable bytes replaced with U+FFFD"
+        return data.decode(
+            "utf-8", errors="replace"
+        ), f"not valid UTF-8 (byte {exc.start + 1}); undecodable bytes replaced with U+FFFD"
 
 
 def is_binary(data: bytes) -> bool:
@@ -270,15 +324,25 @@ def is_binary(data: bytes) -> bool:
 def _single_source(data: bytes, *, source: str, sid: str, path: str | None) -> Batch:
     batch = Batch()
     if not data.strip():
-        batch.issues.append(InputIssue(source=source, line=None, message="empty input: no code to audit"))
+        batch.issues.append(
+            InputIssue(source=source, line=None, message="empty input: no code to audit")
+        )
         return batch
     if is_binary(data):
-        batch.issues.append(InputIssue(source=source, line=None, message="binary content (NUL bytes); not audited"))
+        batch.issues.append(
+            InputIssue(source=source, line=None, message="binary content (NUL bytes); not audited")
+        )
         return batch
     text, problem = decode_source(data)
     if problem:
-        batch.issues.append(InputIssue(source=source, line=None, message=problem, skipped=False, suggestion_id=sid))
-    batch.suggestions.append(Suggestion(id=sid, completion=text, path=path, language=languages.from_path(path), origin=source))
+        batch.issues.append(
+            InputIssue(source=source, line=None, message=problem, skipped=False, suggestion_id=sid)
+        )
+    batch.suggestions.append(
+        Suggestion(
+            id=sid, completion=text, path=path, language=languages.from_path(path), origin=source
+        )
+    )
     return batch
 
 
@@ -314,15 +378,25 @@ def read_folder(root: Path) -> Batch:
         try:
             size = p.stat().st_size
             if size > MAX_FILE_BYTES:
-                batch.issues.append(InputIssue(source=rel, line=None, message=f"file of {size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit; not audited"))
+                batch.issues.append(
+                    InputIssue(
+                        source=rel,
+                        line=None,
+                        message=f"file of {size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit; not audited",
+                    )
+                )
                 continue
             data = p.read_bytes()
         except OSError as exc:
-            batch.issues.append(InputIssue(source=rel, line=None, message=f"cannot read: {exc.strerror or exc}"))
+            batch.issues.append(
+                InputIssue(source=rel, line=None, message=f"cannot read: {exc.strerror or exc}")
+            )
             continue
         if not data.strip():
             continue  # an empty file has nothing to audit and is not an error in a folder
         batch.extend(_single_source(data, source=rel, sid=rel, path=rel))
     if count == 0:
-        batch.issues.append(InputIssue(source=str(root), line=None, message="no source files found"))
+        batch.issues.append(
+            InputIssue(source=str(root), line=None, message="no source files found")
+        )
     return batch

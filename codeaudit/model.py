@@ -37,7 +37,9 @@ class _Ordered(enum.IntEnum):
             return cls[str(value).strip().upper()]
         except KeyError:
             allowed = ", ".join(m.label for m in cls)
-            raise ValueError(f"{value!r} is not a {cls.__name__.lower()} (one of: {allowed})") from None
+            raise ValueError(
+                f"{value!r} is not a {cls.__name__.lower()} (one of: {allowed})"
+            ) from None
 
 
 class Severity(_Ordered):
@@ -107,7 +109,16 @@ class Suggestion:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "completion": self.completion}
-        for name in ("prompt", "suffix", "language", "path", "tests", "entry_point", "task_id", "model"):
+        for name in (
+            "prompt",
+            "suffix",
+            "language",
+            "path",
+            "tests",
+            "entry_point",
+            "task_id",
+            "model",
+        ):
             value = getattr(self, name)
             if value:
                 out[name] = value
@@ -247,7 +258,12 @@ class Suppression:
     used: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "rules": list(self.rules), "next_line": self.next_line, "used": self.used}
+        return {
+            "line": self.line,
+            "rules": list(self.rules),
+            "next_line": self.next_line,
+            "used": self.used,
+        }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -311,7 +327,9 @@ class Report:
         object.__setattr__(self, "tool", _frozen_mapping(self.tool))
         object.__setattr__(self, "auditor_summaries", _frozen_mapping(self.auditor_summaries))
 
-    def findings(self, *, include_suppressed: bool = False) -> Iterator[tuple[AuditResult, Finding]]:
+    def findings(
+        self, *, include_suppressed: bool = False
+    ) -> Iterator[tuple[AuditResult, Finding]]:
         for result in self.results:
             for f in result.findings:
                 if include_suppressed or f.active:

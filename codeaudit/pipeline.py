@@ -91,12 +91,15 @@ def audit(
             started = time.perf_counter()
             before = done
             outcomes = _run_auditor(auditor, admitted, advance)
-            advance(len(admitted) - (done - before))  # auditors that report no progress still finish
+            advance(
+                len(admitted) - (done - before)
+            )  # auditors that report no progress still finish
             timings[auditor.name] = round(time.perf_counter() - started, 4)
             for slot, outcome in zip(per_suggestion, outcomes):
                 slot.append(outcome)
         results = tuple(
-            _result(s, outs, [a.name for a in instances], config, baseline) for s, outs in zip(admitted, per_suggestion)
+            _result(s, outs, [a.name for a in instances], config, baseline)
+            for s, outs in zip(admitted, per_suggestion)
         )
         summaries: dict[str, Mapping[str, Any]] = {}
         described: dict[str, Any] = {}
@@ -115,10 +118,18 @@ def audit(
         "auditors": described,
         "config": config.source,
     }
-    return Report(results=results, tool=tool, fail_on=config.fail_on, input_errors=tuple(issues), auditor_summaries=summaries)
+    return Report(
+        results=results,
+        tool=tool,
+        fail_on=config.fail_on,
+        input_errors=tuple(issues),
+        auditor_summaries=summaries,
+    )
 
 
-def admit(items: Iterable[SuggestionLike], config: Config) -> tuple[list[Suggestion], list[InputIssue]]:
+def admit(
+    items: Iterable[SuggestionLike], config: Config
+) -> tuple[list[Suggestion], list[InputIssue]]:
     """Turn input into auditable suggestions with their languages set; what cannot be audited
     (too large, binary, not a suggestion) is left out with an :class:`InputIssue` saying why."""
     issues: list[InputIssue] = []
@@ -130,28 +141,63 @@ def admit(items: Iterable[SuggestionLike], config: Config) -> tuple[list[Suggest
         elif isinstance(item, str):
             s = Suggestion(id=f"item-{index}", completion=item)
         elif isinstance(item, Mapping):
-            s, problems = suggestion_from_mapping(item, default_id=f"item-{index}", origin=f"<api>[{index - 1}]")
+            s, problems = suggestion_from_mapping(
+                item, default_id=f"item-{index}", origin=f"<api>[{index - 1}]"
+            )
             for fld, message, skipped in problems:
-                issues.append(InputIssue(source="<api>", line=index, field=fld, message=message, skipped=skipped, suggestion_id=s.id if s else None))
+                issues.append(
+                    InputIssue(
+                        source="<api>",
+                        line=index,
+                        field=fld,
+                        message=message,
+                        skipped=skipped,
+                        suggestion_id=s.id if s else None,
+                    )
+                )
             if s is None:
                 continue
         else:
-            raise UsageError(f"suggestions[{index - 1}]: expected a Suggestion, a mapping or a string, got {type(item).__name__}")
+            raise UsageError(
+                f"suggestions[{index - 1}]: expected a Suggestion, a mapping or a string, got {type(item).__name__}"
+            )
 
         source, line = _origin(s, index)
         size = len(s.completion.encode("utf-8", "surrogatepass"))
         if size > config.max_completion_bytes:
-            issues.append(InputIssue(source=source, line=line, field="completion", suggestion_id=s.id,
-                                     message=f"completion of {size:,} bytes is over the {config.max_completion_bytes:,}-byte limit (max_completion_bytes); suggestion skipped"))
+            issues.append(
+                InputIssue(
+                    source=source,
+                    line=line,
+                    field="completion",
+                    suggestion_id=s.id,
+                    message=f"completion of {size:,} bytes is over the {config.max_completion_bytes:,}-byte limit (max_completion_bytes); suggestion skipped",
+                )
+            )
             continue
         if "\x00" in s.completion:
-            issues.append(InputIssue(source=source, line=line, field="completion", suggestion_id=s.id,
-                                     message="binary content (NUL characters) in completion; suggestion skipped"))
+            issues.append(
+                InputIssue(
+                    source=source,
+                    line=line,
+                    field="completion",
+                    suggestion_id=s.id,
+                    message="binary content (NUL characters) in completion; suggestion skipped",
+                )
+            )
             continue
         if s.id in seen:
             new_id = unique_id(s.id, index, seen)
-            issues.append(InputIssue(source=source, line=line, field="id", suggestion_id=new_id, skipped=False,
-                                     message=f"duplicate id {quoted(s.id)}; renamed to {quoted(new_id)}"))
+            issues.append(
+                InputIssue(
+                    source=source,
+                    line=line,
+                    field="id",
+                    suggestion_id=new_id,
+                    skipped=False,
+                    message=f"duplicate id {quoted(s.id)}; renamed to {quoted(new_id)}",
+                )
+            )
             s = replace(s, id=new_id)
         seen.add(s.id)
         out.append(_with_language(s))
@@ -184,11 +230,20 @@ def _run_auditor(auditor: Auditor, batch: list[Suggestion], advance: Progress) -
         return outcomes
     except Exception as exc:  # a crashing plug-in costs its own findings, never the report
         message = f"auditor '{auditor.name}' failed: {type(exc).__name__}: {exc}"
-        return [Outcome(errors=[AuditError(auditor=auditor.name, code="auditor-crash", message=message)]) for _ in batch]
+        return [
+            Outcome(
+                errors=[AuditError(auditor=auditor.name, code="auditor-crash", message=message)]
+            )
+            for _ in batch
+        ]
 
 
 def _result(
-    s: Suggestion, outcomes: list[Outcome], names: list[str], config: Config, baseline: Baseline | None
+    s: Suggestion,
+    outcomes: list[Outcome],
+    names: list[str],
+    config: Config,
+    baseline: Baseline | None,
 ) -> AuditResult:
     n_lines = max(1, len(split_lines(s.completion)))
     findings: list[Finding] = []
@@ -227,21 +282,30 @@ def _result(
     )
 
 
-def _masked(s: Suggestion, findings: list[Finding], errors: list[AuditError]) -> tuple[list[Finding], list[AuditError]]:
+def _masked(
+    s: Suggestion, findings: list[Finding], errors: list[AuditError]
+) -> tuple[list[Finding], list[AuditError]]:
     """Mask in every finding and error the secrets that any auditor masked in its snippet, so an
     auditor quoting a secret in its message (bandit's B105 does) cannot leak it into the report."""
     masker = Masker.of_findings(s.completion, findings)
     if not masker:
         return findings, errors
     findings = [
-        replace(f, snippet=masker(f.snippet), message=masker(f.message), evidence=masked(f.evidence, masker))
+        replace(
+            f,
+            snippet=masker(f.snippet),
+            message=masker(f.message),
+            evidence=masked(f.evidence, masker),
+        )
         for f in findings
     ]
     errors = [replace(e, message=masker(e.message)) for e in errors]
     return findings, errors
 
 
-def verdict(findings: Sequence[Finding], errors: Sequence[AuditError], fail_on: Severity) -> Verdict:
+def verdict(
+    findings: Sequence[Finding], errors: Sequence[AuditError], fail_on: Severity
+) -> Verdict:
     """``fail``: an active finding at or above ``fail_on``; ``warn``: any other active finding or an error."""
     active = [f for f in findings if f.active]
     if any(f.severity >= fail_on for f in active):

@@ -94,7 +94,11 @@ class Provenance:
 
     @classmethod
     def from_records(
-        cls, records: Iterable[Mapping[str, Any]], *, wanted: set[str] | None = None, markers: bool = True
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        wanted: set[str] | None = None,
+        markers: bool = True,
     ) -> "Provenance":
         """Index completions of batch-contract records (``completion`` and optional ``path``).
 
@@ -112,7 +116,11 @@ class Provenance:
 
     @classmethod
     def from_logs(
-        cls, logs: Sequence[str | os.PathLike[str]], *, wanted: set[str] | None = None, markers: bool = True
+        cls,
+        logs: Sequence[str | os.PathLike[str]],
+        *,
+        wanted: set[str] | None = None,
+        markers: bool = True,
     ) -> "Provenance":
         """Read JSONL suggestion logs. A missing log is an error; bad lines become :attr:`issues`."""
         from .errors import InputError
@@ -124,7 +132,9 @@ class Provenance:
             try:
                 data = p.read_bytes()
             except OSError as exc:
-                raise InputError(f"suggestions log {p}: cannot read: {exc.strerror or exc}") from None
+                raise InputError(
+                    f"suggestions log {p}: cannot read: {exc.strerror or exc}"
+                ) from None
             batch = read_jsonl(data, source=str(p))
             prov.issues.extend(i for i in batch.issues if i.line is not None)
             for s in batch.suggestions:
@@ -146,7 +156,9 @@ class Provenance:
             return True
         return path == logged or path.endswith("/" + logged) or logged.endswith("/" + path)
 
-    def ai_lines(self, path: str, lines: Sequence[str], *, added: set[int], language: str | None) -> set[int]:
+    def ai_lines(
+        self, path: str, lines: Sequence[str], *, added: set[int], language: str | None
+    ) -> set[int]:
         """Which of the ``added`` line numbers (1-based in ``lines``) came from an AI assistant."""
         out: set[int] = set()
         if self.markers:
@@ -184,7 +196,12 @@ class Provenance:
                         break
         # Blank added lines inside an AI block belong to it.
         for n in order:
-            if n not in out and not lines[n - 1].strip() and (n - 1) in out and _next_content(lines, n, added) in out:
+            if (
+                n not in out
+                and not lines[n - 1].strip()
+                and (n - 1) in out
+                and _next_content(lines, n, added) in out
+            ):
                 out.add(n)
         return out
 

@@ -47,10 +47,18 @@ class Bandit:
         handler = _CAPTURE
         handler.records.clear()
         visitor = self.visitor_class(
-            _BANDIT_FNAME, io.BytesIO(text.encode("utf-8", "surrogatepass")), None, self.testset, False, {}, metrics.Metrics()
+            _BANDIT_FNAME,
+            io.BytesIO(text.encode("utf-8", "surrogatepass")),
+            None,
+            self.testset,
+            False,
+            {},
+            metrics.Metrics(),
         )
         visitor.process_tree(tree)
-        problems = [r.getMessage().splitlines()[0] for r in handler.records if r.levelno >= logging.ERROR]
+        problems = [
+            r.getMessage().splitlines()[0] for r in handler.records if r.levelno >= logging.ERROR
+        ]
         handler.records.clear()
         return visitor.tester.results, problems
 
@@ -130,7 +138,9 @@ def _visitor_class() -> type:
                 for idx, item in enumerate(items):
                     if not isinstance(item, ast.AST):
                         continue
-                    item._bandit_sibling = items[idx + 1] if isinstance(value, list) and idx < last else None
+                    item._bandit_sibling = (
+                        items[idx + 1] if isinstance(value, list) and idx < last else None
+                    )
                     item._bandit_parent = node
                     if item.__class__.__name__ in interesting:
                         if self.pre_visit(item):
@@ -143,7 +153,13 @@ def _visitor_class() -> type:
         def process_tree(self, tree: ast.Module) -> None:
             self.generic_visit(tree)
             # the file-level tests (trojan source …), as bandit's own ``process`` runs them
-            self.context = {"file_data": self.fdata, "filename": self.fname, "lineno": 0, "linerange": [0, 1], "col_offset": 0}
+            self.context = {
+                "file_data": self.fdata,
+                "filename": self.fname,
+                "lineno": 0,
+                "linerange": [0, 1],
+                "col_offset": 0,
+            }
             self.tester.run_tests(self.context, "File")
 
     return Visitor
@@ -178,7 +194,11 @@ def parseable(ctx: CodeContext) -> _Parse | str:
     whole = [CodeContext.build(prompt=imports + prompt, completion=completion, suffix=suffix)]
     if suffix:
         whole.append(CodeContext.build(prompt=imports + prompt, completion=completion))
-    alone = [_fragment(imports, completion, False)] if prompt or completion.lstrip("\r\n")[:1] in (" ", "\t") else []
+    alone = (
+        [_fragment(imports, completion, False)]
+        if prompt or completion.lstrip("\r\n")[:1] in (" ", "\t")
+        else []
+    )
     first_error = ""
     for candidate in whole + alone:
         tree, error = _try_parse(candidate.text)
@@ -188,13 +208,26 @@ def parseable(ctx: CodeContext) -> _Parse | str:
     best: _Parse | None = None
     none: frozenset[int] = frozenset()
     partial = [(c, everything, none) for c in (whole[1:] or whole) + alone]
-    partial += [(_fragment(imports, _blank_leading(completion, k), False), frozenset(range(k + 1, n_lines + 1)), none) for k in range(1, min(5, n_lines))]
+    partial += [
+        (
+            _fragment(imports, _blank_leading(completion, k), False),
+            frozenset(range(k + 1, n_lines + 1)),
+            none,
+        )
+        for k in range(1, min(5, n_lines))
+    ]
     quote = _odd_quotes(completion)
     if quote:
         # a window that starts inside a docstring: the lines up to its closing quote are text,
         # neither code bandit saw nor code it missed
         closer = next(i for i, ln in enumerate(completion.splitlines(), start=1) if quote in ln)
-        partial.append((_fragment(imports, completion, True), frozenset(range(closer, n_lines + 1)), frozenset(range(1, closer))))
+        partial.append(
+            (
+                _fragment(imports, completion, True),
+                frozenset(range(closer, n_lines + 1)),
+                frozenset(range(1, closer)),
+            )
+        )
     for candidate, lines, text_lines in partial:
         if best is not None and len(best.covered) >= len(lines):
             continue  # cannot do better than what is already found
@@ -212,7 +245,11 @@ def parseable(ctx: CodeContext) -> _Parse | str:
 
 def _fragment(imports: str, code: str, in_string: bool) -> CodeContext:
     """``code`` as a completion between synthetic context that lets a fragment parse."""
-    return CodeContext.build(prompt=imports + _enclosing_blocks(code, in_string), completion=code, suffix=_closing_suffix(code))
+    return CodeContext.build(
+        prompt=imports + _enclosing_blocks(code, in_string),
+        completion=code,
+        suffix=_closing_suffix(code),
+    )
 
 
 def _odd_quotes(code: str) -> str:
@@ -228,7 +265,14 @@ def _blank_leading(code: str, k: int) -> str:
 
 def _closing_suffix(code: str) -> str:
     """A ``pass`` body when the fragment stops right after a block opener (``if x:``)."""
-    last = next((ln for ln in reversed(code.splitlines()) if ln.strip() and not ln.lstrip().startswith("#")), "")
+    last = next(
+        (
+            ln
+            for ln in reversed(code.splitlines())
+            if ln.strip() and not ln.lstrip().startswith("#")
+        ),
+        "",
+    )
     if not last.rstrip().endswith(":"):
         return ""
     indent = len(last) - len(last.lstrip())
@@ -252,8 +296,16 @@ _IMPLIED_IMPORTS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (r"(?<![\w.])Markup\s*\(", "markupsafe", "from markupsafe import Markup"),
         (r"\.from_pretrained\s*\(", "transformers", "import transformers"),
         (r"\bapp\s*\.\s*run\s*\(", "flask", "import flask"),
-        (r"(?<![\w.])(?:DES|DES3|ARC2|ARC4|Blowfish|CAST|XOR)\s*\.\s*new\s*\(", "Crypto", "from Crypto.Cipher import DES, DES3, ARC2, ARC4, Blowfish, CAST, XOR"),
-        (r"(?<![\w.])(?:MD2|MD4|MD5|SHA)\s*\.\s*new\s*\(", "Crypto", "from Crypto.Hash import MD2, MD4, MD5, SHA"),
+        (
+            r"(?<![\w.])(?:DES|DES3|ARC2|ARC4|Blowfish|CAST|XOR)\s*\.\s*new\s*\(",
+            "Crypto",
+            "from Crypto.Cipher import DES, DES3, ARC2, ARC4, Blowfish, CAST, XOR",
+        ),
+        (
+            r"(?<![\w.])(?:MD2|MD4|MD5|SHA)\s*\.\s*new\s*\(",
+            "Crypto",
+            "from Crypto.Hash import MD2, MD4, MD5, SHA",
+        ),
     )
 )
 
@@ -269,7 +321,11 @@ def _synthetic_imports(text: str) -> str:
         return ""  # a __future__ import must stay the first statement
     lines = []
     for use, module, statement in _IMPLIED_IMPORTS:
-        if statement not in lines and use.search(text) and not re.search(rf"^\s*(?:import|from)\s+{module}\b", text, re.MULTILINE):
+        if (
+            statement not in lines
+            and use.search(text)
+            and not re.search(rf"^\s*(?:import|from)\s+{module}\b", text, re.MULTILINE)
+        ):
             lines.append(statement)
     return "".join(line + "\n" for line in lines)
 
@@ -296,7 +352,9 @@ def _enclosing_blocks(code: str, in_string: bool = False) -> str:
     lines = code.splitlines()
     opener = _odd_quotes(code) if in_string else ""
     start = next(i for i, ln in enumerate(lines) if opener in ln) if opener else 0
-    body = [ln for ln in lines[start:] if ln.strip() and (opener or not ln.lstrip().startswith("#"))]
+    body = [
+        ln for ln in lines[start:] if ln.strip() and (opener or not ln.lstrip().startswith("#"))
+    ]
     if not body:
         return ""
     indents = [len(ln) - len(ln.lstrip()) for ln in body]
@@ -360,7 +418,12 @@ def issue_line(ctx: CodeContext, issue: Any) -> int | None:
 
 # --- bandit's tests as rules ------------------------------------------------------------------
 
-_SEVERITY_NAMES = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH, "UNDEFINED": Severity.INFO}
+_SEVERITY_NAMES = {
+    "LOW": Severity.LOW,
+    "MEDIUM": Severity.MEDIUM,
+    "HIGH": Severity.HIGH,
+    "UNDEFINED": Severity.INFO,
+}
 
 
 def _kebab(name: str) -> str:
@@ -406,7 +469,9 @@ def _bandit_rules_by_id() -> dict[str, Rule]:
             name=_kebab(entry["name"]),
             auditor="security",
             title=message.split(". ")[0].rstrip(".") or entry["name"],
-            severity=_SEVERITY_NAMES.get(str(entry.get("level", "MEDIUM")).upper(), Severity.MEDIUM),
+            severity=_SEVERITY_NAMES.get(
+                str(entry.get("level", "MEDIUM")).upper(), Severity.MEDIUM
+            ),
             confidence=Confidence.HIGH,
             cwe=int(entry.get("cwe") or 0) or None,
             description=message or entry["name"],
@@ -454,16 +519,33 @@ def _cached_bandit_rules() -> list[Rule]:
 
 
 def _rule_record(rule: Rule) -> dict[str, Any]:
-    return {"id": rule.id, "name": rule.name, "title": rule.title, "severity": rule.severity.label,
-            "confidence": rule.confidence.label, "cwe": rule.cwe, "description": rule.description,
-            "fix": rule.fix, "references": list(rule.references)}
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "title": rule.title,
+        "severity": rule.severity.label,
+        "confidence": rule.confidence.label,
+        "cwe": rule.cwe,
+        "description": rule.description,
+        "fix": rule.fix,
+        "references": list(rule.references),
+    }
 
 
 def _rule_from_record(record: dict[str, Any]) -> Rule:
-    return Rule(id=record["id"], name=record["name"], auditor="security", title=record["title"],
-                severity=Severity.parse(record["severity"]), confidence=Confidence.parse(record["confidence"]),
-                cwe=record["cwe"], description=record["description"], fix=record["fix"],
-                references=tuple(record["references"]), languages=BANDIT_LANGUAGES)
+    return Rule(
+        id=record["id"],
+        name=record["name"],
+        auditor="security",
+        title=record["title"],
+        severity=Severity.parse(record["severity"]),
+        confidence=Confidence.parse(record["confidence"]),
+        cwe=record["cwe"],
+        description=record["description"],
+        fix=record["fix"],
+        references=tuple(record["references"]),
+        languages=BANDIT_LANGUAGES,
+    )
 
 
 @functools.cache
@@ -474,7 +556,9 @@ def _test_names() -> dict[str, str]:
 
     manager = extension_loader.MANAGER
     names = {p.plugin._test_id: _kebab(p.name) for p in manager.plugins}
-    names.update({test_id: _kebab(entry["name"]) for test_id, entry in manager.blacklist_by_id.items()})
+    names.update(
+        {test_id: _kebab(entry["name"]) for test_id, entry in manager.blacklist_by_id.items()}
+    )
     return names
 
 
@@ -488,9 +572,18 @@ def finding_rule(test_id: str) -> Rule:
     """
     name = _test_names().get(test_id) or _kebab(f"bandit-{test_id}")
     rule_id = test_id if re.match(r"^[A-Z]{1,4}\d{2,5}$", test_id) else "B000"
-    return Rule(id=rule_id, name=name, auditor="security", title=f"bandit test {test_id}", severity=Severity.MEDIUM,
-                confidence=Confidence.MEDIUM, cwe=None, description=f"bandit test {test_id}: see `codeaudit rules show {test_id}`",
-                fix="See bandit's documentation.", languages=BANDIT_LANGUAGES)
+    return Rule(
+        id=rule_id,
+        name=name,
+        auditor="security",
+        title=f"bandit test {test_id}",
+        severity=Severity.MEDIUM,
+        confidence=Confidence.MEDIUM,
+        cwe=None,
+        description=f"bandit test {test_id}: see `codeaudit rules show {test_id}`",
+        fix="See bandit's documentation.",
+        languages=BANDIT_LANGUAGES,
+    )
 
 
 def _docstring_parts(doc: str, test_id: str) -> tuple[str, str]:
@@ -502,7 +595,9 @@ def _docstring_parts(doc: str, test_id: str) -> tuple[str, str]:
     paragraphs: list[str] = []
     for line in lines:
         stripped = line.strip()
-        if stripped.startswith((":Example:", ".. ", ":Config Options:")) or re.match(r"^[=\-~]{3,}$", stripped):
+        if stripped.startswith((":Example:", ".. ", ":Config Options:")) or re.match(
+            r"^[=\-~]{3,}$", stripped
+        ):
             break
         paragraphs.append(line.rstrip())
     description = "\n".join(paragraphs).strip()
@@ -520,7 +615,10 @@ def _issue_metadata(func: Any) -> tuple[Severity, Confidence, int | None]:
         tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.getmodule(func))))
     except (OSError, TypeError, SyntaxError):
         return Severity.MEDIUM, Confidence.MEDIUM, None
-    target = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == func.__name__), tree)
+    target = next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == func.__name__),
+        tree,
+    )
     helpers = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     todo, done = [target], set()
     while todo:  # the test function and the module helpers it calls
@@ -538,7 +636,10 @@ def _issue_metadata(func: Any) -> tuple[Severity, Confidence, int | None]:
                 if kw.arg == "severity" and attr in _SEVERITY_NAMES:
                     severity = max(severity, _SEVERITY_NAMES[attr])
                 elif kw.arg == "confidence" and attr in _SEVERITY_NAMES:
-                    confidence = max(confidence, Confidence.parse(attr) if attr != "UNDEFINED" else Confidence.LOW)
+                    confidence = max(
+                        confidence,
+                        Confidence.parse(attr) if attr != "UNDEFINED" else Confidence.LOW,
+                    )
                 elif kw.arg == "cwe" and attr and cwe is None:
                     cwe = getattr(b_issue.Cwe, attr, None) or None
     return severity, confidence, cwe

@@ -91,7 +91,11 @@ class Masker:
         # Many secrets (a minified line can hold thousands): one pass of an alternation, in the
         # same longest-first order, instead of one scan of the text per secret.
         self._shown = dict(self._items)
-        self._pattern = re.compile("|".join(re.escape(h) for h, _ in self._items)) if len(self._items) > 8 else None
+        self._pattern = (
+            re.compile("|".join(re.escape(h) for h, _ in self._items))
+            if len(self._items) > 8
+            else None
+        )
 
     @classmethod
     def of_values(cls, values: Iterable[str]) -> "Masker":

@@ -78,12 +78,23 @@ class Rule:
     def markdown(self) -> str:
         """The rule's documentation page."""
         parts = [f"## {self.id} `{self.name}` — {self.title}", ""]
-        meta = [f"auditor: {self.auditor}", f"severity: {self.severity}", f"confidence: {self.confidence}"]
+        meta = [
+            f"auditor: {self.auditor}",
+            f"severity: {self.severity}",
+            f"confidence: {self.confidence}",
+        ]
         if self.cwe is not None:
             meta.append(f"[{self.cwe_id}](https://cwe.mitre.org/data/definitions/{self.cwe}.html)")
         if self.languages:
             meta.append("languages: " + ", ".join(self.languages))
-        parts += [" · ".join(meta), "", "### What it flags and why", "", self.description.strip(), ""]
+        parts += [
+            " · ".join(meta),
+            "",
+            "### What it flags and why",
+            "",
+            self.description.strip(),
+            "",
+        ]
         if self.bad_example:
             parts += ["### Example", "", "```", self.bad_example.rstrip(), "```", ""]
         parts += ["### How to fix", "", self.fix.strip(), ""]
@@ -146,8 +157,12 @@ def check_unique(rules: Iterable[Rule]) -> None:
     names: dict[str, Rule] = {}
     for rule in rules:
         if rule.id in ids:
-            raise ValueError(f"rule id {rule.id} registered twice ({ids[rule.id].name}, {rule.name})")
+            raise ValueError(
+                f"rule id {rule.id} registered twice ({ids[rule.id].name}, {rule.name})"
+            )
         if rule.name in names:
-            raise ValueError(f"rule name {rule.name} registered twice ({names[rule.name].id}, {rule.id})")
+            raise ValueError(
+                f"rule name {rule.name} registered twice ({names[rule.name].id}, {rule.id})"
+            )
         ids[rule.id] = rule
         names[rule.name] = rule

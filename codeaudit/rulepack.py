@@ -97,7 +97,10 @@ class LazyRegex:
             try:
                 self._compiled = re.compile(self.source, re.MULTILINE)
             except re.error as exc:
-                raise RulePackError(f"{self.where}: bad regular expression {self.source!r}: {exc}", builtin=self.builtin) from None
+                raise RulePackError(
+                    f"{self.where}: bad regular expression {self.source!r}: {exc}",
+                    builtin=self.builtin,
+                ) from None
         return self._compiled
 
     def __repr__(self) -> str:
@@ -129,7 +132,9 @@ class PackRule:
     @property
     def _match_groups(self) -> tuple[str, ...]:
         # ``match``, ``match2`` …: the reported part of each alternative of the regex
-        return tuple(g for g in (self.regex.get().groupindex if self.regex else ()) if g.startswith("match"))
+        return tuple(
+            g for g in (self.regex.get().groupindex if self.regex else ()) if g.startswith("match")
+        )
 
     def gate(self, text: str) -> bool:
         """The cheap check: does any keyword occur in the raw text?"""
@@ -168,7 +173,9 @@ class PackRule:
         try:
             compiled = treesitter.query(parsed.grammar_name, self.query or "")
         except (tree_sitter.QueryError, ValueError) as exc:
-            raise RulePackError(f"{self.source}: rule {self.id}: query does not compile for {parsed.grammar_name}: {exc}") from exc
+            raise RulePackError(
+                f"{self.source}: rule {self.id}: query does not compile for {parsed.grammar_name}: {exc}"
+            ) from exc
         out = []
         for _, captures in tree_sitter.QueryCursor(compiled).matches(parsed.root):
             nodes = captures.get("match") or next(iter(captures.values()), [])
@@ -194,10 +201,32 @@ class RulePack:
 # --- loading ------------------------------------------------------------------------------------
 
 _PACK_KEYS = {"pack", "languages", "id_prefix", "rules"}
-_REQUIRED = ("id", "name", "title", "cwe", "severity", "confidence", "keywords", "message",
-             "description", "fix", "references", "examples")
-_OPTIONAL = ("languages", "regex", "query", "view", "not_on_line", "not_in_file", "needs_in_file",
-             "not_inside", "stands_in_for", "redact")
+_REQUIRED = (
+    "id",
+    "name",
+    "title",
+    "cwe",
+    "severity",
+    "confidence",
+    "keywords",
+    "message",
+    "description",
+    "fix",
+    "references",
+    "examples",
+)
+_OPTIONAL = (
+    "languages",
+    "regex",
+    "query",
+    "view",
+    "not_on_line",
+    "not_in_file",
+    "needs_in_file",
+    "not_inside",
+    "stands_in_for",
+    "redact",
+)
 
 
 @dataclass
@@ -215,21 +244,27 @@ class _Checker:
             raise self.fail(f"field '{key}' must be a non-empty string, not {value!r}")
         return value.strip()
 
-    def strings(self, raw: Mapping[str, Any], key: str, *, required: bool, minimum: int = 0) -> tuple[str, ...]:
+    def strings(
+        self, raw: Mapping[str, Any], key: str, *, required: bool, minimum: int = 0
+    ) -> tuple[str, ...]:
         value = raw.get(key)
         if value is None and not required:
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(f"field '{key}' must be a list of non-empty strings, not {value!r}")
         if len(value) < minimum:
-            raise self.fail(f"field '{key}' needs at least {minimum} entr{'y' if minimum == 1 else 'ies'}")
+            raise self.fail(
+                f"field '{key}' needs at least {minimum} entr{'y' if minimum == 1 else 'ies'}"
+            )
         return tuple(value)
 
     def regexes(self, raw: Mapping[str, Any], key: str) -> tuple[LazyRegex, ...]:
         return tuple(self.compile(p, key) for p in self.strings(raw, key, required=False))
 
     def compile(self, pattern: str, key: str) -> LazyRegex:
-        regex = LazyRegex(pattern, f"{self.source}: {self.where}field '{key}'", builtin=self.builtin)
+        regex = LazyRegex(
+            pattern, f"{self.source}: {self.where}field '{key}'", builtin=self.builtin
+        )
         if not self.builtin:
             regex.get()  # a team's own pack: report a bad pattern when it loads
         return regex
@@ -245,24 +280,33 @@ def load_pack(text: str, source: str, *, builtin: bool = True) -> RulePack:
     except yaml.YAMLError as exc:
         raise check.fail(f"not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise check.fail("a rule pack is a mapping with 'pack', 'languages', 'id_prefix' and 'rules'")
+        raise check.fail(
+            "a rule pack is a mapping with 'pack', 'languages', 'id_prefix' and 'rules'"
+        )
     unknown = set(raw) - _PACK_KEYS
     if unknown:
-        raise check.fail(f"unknown top-level key(s) {sorted(unknown)} (known: {sorted(_PACK_KEYS)})")
+        raise check.fail(
+            f"unknown top-level key(s) {sorted(unknown)} (known: {sorted(_PACK_KEYS)})"
+        )
     name = check.text(raw, "pack")
     languages = check.strings(raw, "languages", required=True, minimum=1)
     from . import treesitter
 
     unparsed = [lang for lang in languages if not treesitter.supported(lang)]
     if unparsed:
-        raise check.fail(f"field 'languages': no tree-sitter grammar for {unparsed} (supported: {', '.join(treesitter.supported_languages())})")
+        raise check.fail(
+            f"field 'languages': no tree-sitter grammar for {unparsed} (supported: {', '.join(treesitter.supported_languages())})"
+        )
     prefix = check.text(raw, "id_prefix")
     if not _PREFIX.match(prefix):
         raise check.fail(f"field 'id_prefix' must look like CA41, not {prefix!r}")
     items = raw.get("rules")
     if not isinstance(items, list) or not items:
         raise check.fail("field 'rules' must be a non-empty list")
-    rules = tuple(_load_rule(item, index, check, languages, prefix) for index, item in enumerate(items, start=1))
+    rules = tuple(
+        _load_rule(item, index, check, languages, prefix)
+        for index, item in enumerate(items, start=1)
+    )
     try:
         check_unique(r.rule for r in rules)
     except ValueError as exc:
@@ -270,7 +314,9 @@ def load_pack(text: str, source: str, *, builtin: bool = True) -> RulePack:
     return RulePack(name=name, languages=languages, rules=rules, source=source)
 
 
-def _load_rule(raw: Any, index: int, check: _Checker, pack_languages: tuple[str, ...], prefix: str) -> PackRule:
+def _load_rule(
+    raw: Any, index: int, check: _Checker, pack_languages: tuple[str, ...], prefix: str
+) -> PackRule:
     check.where = f"rule #{index}: "
     if not isinstance(raw, dict):
         raise check.fail("each rule is a mapping of fields")
@@ -282,10 +328,14 @@ def _load_rule(raw: Any, index: int, check: _Checker, pack_languages: tuple[str,
         raise check.fail(f"missing field(s) {', '.join(missing)}")
     unknown = set(raw) - set(_REQUIRED) - set(_OPTIONAL)
     if unknown:
-        raise check.fail(f"unknown field(s) {sorted(unknown)} (known: {sorted(_REQUIRED + _OPTIONAL)})")
+        raise check.fail(
+            f"unknown field(s) {sorted(unknown)} (known: {sorted(_REQUIRED + _OPTIONAL)})"
+        )
     rule_id = check.text(raw, "id")
     if not _ID.match(rule_id) or not rule_id.startswith(prefix):
-        raise check.fail(f"field 'id' must look like {prefix}01 (the pack's id_prefix + two digits), not {rule_id!r}")
+        raise check.fail(
+            f"field 'id' must look like {prefix}01 (the pack's id_prefix + two digits), not {rule_id!r}"
+        )
     cwe = raw["cwe"]
     if not isinstance(cwe, int) or isinstance(cwe, bool) or cwe <= 0:
         raise check.fail(f"field 'cwe' must be a positive integer such as 78, not {cwe!r}")
@@ -297,7 +347,9 @@ def _load_rule(raw: Any, index: int, check: _Checker, pack_languages: tuple[str,
     languages = check.strings(raw, "languages", required=False) or pack_languages
     stray = [lang for lang in languages if lang not in pack_languages]
     if stray:
-        raise check.fail(f"field 'languages': {stray} not among the pack's languages {list(pack_languages)}")
+        raise check.fail(
+            f"field 'languages': {stray} not among the pack's languages {list(pack_languages)}"
+        )
     keywords = check.strings(raw, "keywords", required=True, minimum=1)
     has_regex, has_query = "regex" in raw, "query" in raw
     if has_regex == has_query:

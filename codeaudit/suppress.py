@@ -46,7 +46,11 @@ def parse(text: str, language: str | None) -> list[Suppression]:
             next_line = bool(m.group("next"))
             if next_line and before[:opener].strip():
                 continue  # the next-line form must stand alone on its line
-            out.append(Suppression(line=number + 1 if next_line else number, rules=rules, next_line=next_line))
+            out.append(
+                Suppression(
+                    line=number + 1 if next_line else number, rules=rules, next_line=next_line
+                )
+            )
     return out
 
 
@@ -60,7 +64,9 @@ def _comment_start(before: str, openers: Sequence[str]) -> int | None:
     return best
 
 
-def apply(findings: Iterable[Finding], suppressions: Sequence[Suppression]) -> tuple[list[Finding], list[Suppression]]:
+def apply(
+    findings: Iterable[Finding], suppressions: Sequence[Suppression]
+) -> tuple[list[Finding], list[Suppression]]:
     """Mark findings silenced by ``suppressions``; return them and the suppressions with ``used`` set."""
     if not suppressions:
         return list(findings), []

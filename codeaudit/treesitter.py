@@ -51,21 +51,49 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
 _STRING_LEAVES: dict[str, tuple[str, ...]] = {
     "python": ("string_content",),
     "c": ("string_content", "escape_sequence", "character", "system_lib_string"),
-    "cpp": ("string_content", "raw_string_content", "escape_sequence", "character", "system_lib_string"),
-    "csharp": ("string_content", "string_literal_content", "raw_string_content", "escape_sequence",
-               "character_literal_content", "verbatim_string_literal"),
-    "java": ("string_fragment", "multiline_string_fragment", "escape_sequence", "character_literal"),
+    "cpp": (
+        "string_content",
+        "raw_string_content",
+        "escape_sequence",
+        "character",
+        "system_lib_string",
+    ),
+    "csharp": (
+        "string_content",
+        "string_literal_content",
+        "raw_string_content",
+        "escape_sequence",
+        "character_literal_content",
+        "verbatim_string_literal",
+    ),
+    "java": (
+        "string_fragment",
+        "multiline_string_fragment",
+        "escape_sequence",
+        "character_literal",
+    ),
     "javascript": ("string_fragment", "escape_sequence", "regex_pattern"),
     "typescript": ("string_fragment", "escape_sequence", "regex_pattern"),
     "php": ("string_content", "escape_sequence", "nowdoc_string"),
     "rust": ("string_content", "escape_sequence", "char_literal"),
-    "go": ("interpreted_string_literal_content", "raw_string_literal_content", "escape_sequence", "rune_literal"),
+    "go": (
+        "interpreted_string_literal_content",
+        "raw_string_literal_content",
+        "escape_sequence",
+        "rune_literal",
+    ),
     "ruby": ("string_content", "escape_sequence", "character"),
     "shell": ("raw_string", "string_content", "ansi_c_string"),
 }
 _STRING_LEAVES["php_only"] = _STRING_LEAVES["php"]
 # Whole-node string types whose first and last characters are the delimiters to keep.
-_QUOTED_WHOLE = {"character_literal", "char_literal", "rune_literal", "verbatim_string_literal", "raw_string"}
+_QUOTED_WHOLE = {
+    "character_literal",
+    "char_literal",
+    "rune_literal",
+    "verbatim_string_literal",
+    "raw_string",
+}
 _COMMENTS: dict[str, tuple[str, ...]] = {
     "java": ("line_comment", "block_comment"),
     "rust": ("line_comment", "block_comment"),
@@ -195,7 +223,11 @@ class Parsed:
 
     def inside(self, offset: int, node_types: frozenset[str] | set[str]) -> bool:
         """Whether the character at ``offset`` lies inside a node of one of ``node_types``."""
-        byte = offset if self._char_of_byte is None else len(self.text[:offset].encode("utf-8", "surrogatepass"))
+        byte = (
+            offset
+            if self._char_of_byte is None
+            else len(self.text[:offset].encode("utf-8", "surrogatepass"))
+        )
         node = self.root.descendant_for_byte_range(byte, byte)
         while node is not None:
             if node.type in node_types:
@@ -254,7 +286,14 @@ def parse(language: str, text: str) -> Parsed:
     char_of_byte = None
     if len(data) != len(text):
         char_of_byte = _char_offsets(text)
-    return Parsed(language=language, grammar_name=name, text=text, tree=tree, _data=data, _char_of_byte=char_of_byte)
+    return Parsed(
+        language=language,
+        grammar_name=name,
+        text=text,
+        tree=tree,
+        _data=data,
+        _char_of_byte=char_of_byte,
+    )
 
 
 def _char_offsets(text: str) -> list[int]:

@@ -56,7 +56,9 @@ def require_extra() -> None:
     """Fail with one clear line when the ``generate`` extra is missing."""
     from importlib.util import find_spec
 
-    missing = [m for m in ("torch", "transformers", "onnxruntime", "optimum") if find_spec(m) is None]
+    missing = [
+        m for m in ("torch", "transformers", "onnxruntime", "optimum") if find_spec(m) is None
+    ]
     if missing:
         raise MissingExtraError(
             f"generation needs the 'generate' extra ({', '.join(missing)} not installed): "
@@ -172,7 +174,9 @@ def engine_class(name: str) -> type[Engine]:
     return cls
 
 
-def load_engine(name: str, model: str | Path | ModelSource, options: EngineOptions | None = None) -> Engine:
+def load_engine(
+    name: str, model: str | Path | ModelSource, options: EngineOptions | None = None
+) -> Engine:
     """Load engine ``name`` on ``model`` (a local folder, a hub id, or a resolved source).
 
     >>> from codeaudit.generators import load_engine, tiny_model  # doctest: +SKIP

@@ -52,7 +52,12 @@ def generate_suggestions(
     options = options or EngineOptions()
     source = resolve(model, options)
     tokenizer = Tokenizer.load(source)
-    ids = encode_prompts(tokenizer, [p.text for p in prompts], context_length=source.context_length, names=[f"prompt '{p.id}'" for p in prompts])
+    ids = encode_prompts(
+        tokenizer,
+        [p.text for p in prompts],
+        context_length=source.context_length,
+        names=[f"prompt '{p.id}'" for p in prompts],
+    )
     loaded = load_engine(engine, source, options)
     generations = generate(loaded, tokenizer, ids, params, progress=progress)
     engine_meta = loaded.info.to_dict()

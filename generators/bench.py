@@ -34,9 +34,15 @@ import numpy as np
 
 from codeaudit.machine import cpu_model
 
-ROW_KEYS = ("engine", "ms_per_token", "first_token_ms", "tokens_per_s", "peak_rss_mb", "model_mb", "load_s")
-
-
+ROW_KEYS = (
+    "engine",
+    "ms_per_token",
+    "first_token_ms",
+    "tokens_per_s",
+    "peak_rss_mb",
+    "model_mb",
+    "load_s",
+)
 
 
 def memory_bandwidth_gbs(threads: int = 1, *, mib: int = 1024, repeats: int = 5) -> float:
@@ -66,12 +72,17 @@ def _child(spec: dict, timeout: float | None) -> dict:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.run(
         [sys.executable, "-m", "codeaudit.generators.bench", json.dumps(spec)],
-        capture_output=True, text=True, env=env, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"{spec['engine']} ({spec['mode']}): the benchmark child failed (exit {proc.returncode}): {tail}")
+        raise RuntimeError(
+            f"{spec['engine']} ({spec['mode']}): the benchmark child failed (exit {proc.returncode}): {tail}"
+        )
     return json.loads(lines[-1])
 
 
@@ -105,8 +116,13 @@ def run_bench(
     for label in labels:
         engine, _, own_graph = label.partition(":")
         specs[label] = {
-            "engine": engine, "model": model, "prompt_tokens": prompt_tokens, "new_tokens": new_tokens,
-            "threads": threads, "repeats": 1, "graph": own_graph or graph,
+            "engine": engine,
+            "model": model,
+            "prompt_tokens": prompt_tokens,
+            "new_tokens": new_tokens,
+            "threads": threads,
+            "repeats": 1,
+            "graph": own_graph or graph,
             "cache_dir": str(cache_dir) if cache_dir else None,
         }
         if engine.startswith("onnx"):
@@ -166,15 +182,31 @@ def render_table(result: dict, stream) -> None:
         caption=f"{result['cpu']} · memory bandwidth {result['bandwidth_gbs']} GB/s (median of the measurements, "
         f"{result['threads']} thread(s)) · bound = weight bytes per token / bandwidth measured beside the row",
     )
-    for name, justify in (("engine", "left"), ("load s", "right"), ("first token ms", "right"), ("ms/token", "right"),
-                          ("tokens/s", "right"), ("peak RSS MB", "right"), ("model MB", "right"), ("bound ms", "right"),
-                          ("× bound", "right")):
+    for name, justify in (
+        ("engine", "left"),
+        ("load s", "right"),
+        ("first token ms", "right"),
+        ("ms/token", "right"),
+        ("tokens/s", "right"),
+        ("peak RSS MB", "right"),
+        ("model MB", "right"),
+        ("bound ms", "right"),
+        ("× bound", "right"),
+    ):
         table.add_column(name, justify=justify)
     for r in result["rows"]:
         name = r["engine"] + (f" ({r['graph']})" if r.get("graph") else "")
-        table.add_row(name, f"{r['load_s']:.2f}", f"{r['first_token_ms']:.0f}", f"{r['ms_per_token']:.1f}",
-                      f"{r['tokens_per_s']:.1f}", f"{r['peak_rss_mb']:.0f}", f"{r['model_mb']:.0f}", f"{r['bound_ms']:.1f}",
-                      f"{r['vs_bound']:.2f}")
+        table.add_row(
+            name,
+            f"{r['load_s']:.2f}",
+            f"{r['first_token_ms']:.0f}",
+            f"{r['ms_per_token']:.1f}",
+            f"{r['tokens_per_s']:.1f}",
+            f"{r['peak_rss_mb']:.0f}",
+            f"{r['model_mb']:.0f}",
+            f"{r['bound_ms']:.1f}",
+            f"{r['vs_bound']:.2f}",
+        )
     console.print(table)
 
 
@@ -185,19 +217,29 @@ def _measure(spec: dict) -> dict:
     from .base import EngineOptions, load_engine
     from .batch import resolve
 
-    options = EngineOptions(threads=spec["threads"], graph=spec["graph"],
-                            cache_dir=Path(spec["cache_dir"]) if spec["cache_dir"] else None)
+    options = EngineOptions(
+        threads=spec["threads"],
+        graph=spec["graph"],
+        cache_dir=Path(spec["cache_dir"]) if spec["cache_dir"] else None,
+    )
     source = resolve(spec["model"], options)
     if spec["mode"] == "export":
         from .onnx_export import onnx_model
         from .quantize import quantization_for_cpu
 
         started = time.perf_counter()
-        _, manifest = onnx_model(source, graph=spec["graph"],
-                                 quantization=quantization_for_cpu() if spec["engine"] == "onnx-int8" else None,
-                                 cache_dir=options.cache_dir)
-        return {"engine": spec["engine"], "export_s": round(time.perf_counter() - started, 2),
-                "graph": manifest["graph"], "peak_rss_mb": round(_peak_rss_mb(), 1)}
+        _, manifest = onnx_model(
+            source,
+            graph=spec["graph"],
+            quantization=quantization_for_cpu() if spec["engine"] == "onnx-int8" else None,
+            cache_dir=options.cache_dir,
+        )
+        return {
+            "engine": spec["engine"],
+            "export_s": round(time.perf_counter() - started, 2),
+            "graph": manifest["graph"],
+            "peak_rss_mb": round(_peak_rss_mb(), 1),
+        }
 
     started = time.perf_counter()
     engine = load_engine(spec["engine"], source, options)

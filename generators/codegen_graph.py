@@ -161,7 +161,13 @@ def build(
         return array
 
     def linear(
-        x: str, w_name: str, out: str, *, rows: np.ndarray | None = None, bias: str | None = None, out_name: str | None = None
+        x: str,
+        w_name: str,
+        out: str,
+        *,
+        rows: np.ndarray | None = None,
+        bias: str | None = None,
+        out_name: str | None = None,
     ) -> str:
         """x @ W^T (+ bias) with W read from the checkpoint; INT8 or float32."""
         w = tensor(w_name)
@@ -182,19 +188,27 @@ def build(
         q, scale, zp = quantize_weight(wt, quantization)
         del wt
         args = [x, weight(w_name + "_quantized", q), weight(w_name + "_scale", scale)]
-        args.append(weight(w_name + "_zero_point", zp) if zp.any() or quantization.weights_dtype == "uint8" else "")
+        args.append(
+            weight(w_name + "_zero_point", zp)
+            if zp.any() or quantization.weights_dtype == "uint8"
+            else ""
+        )
         if b is not None:
             args.append(b)
         while args and args[-1] == "":
             args.pop()
-        nodes.append(helper.make_node("DynamicQuantizeMatMul", args, [out], name=out, domain="com.microsoft"))
+        nodes.append(
+            helper.make_node("DynamicQuantizeMatMul", args, [out], name=out, domain="com.microsoft")
+        )
         return out
 
     def say(message: str) -> None:
         if status:
             status(message)
 
-    say(f"building the fused CodeGen graph ({'int8 ' + quantization.isa if quantization else 'fp32'})")
+    say(
+        f"building the fused CodeGen graph ({'int8 ' + quantization.isa if quantization else 'fp32'})"
+    )
     wte = tensor("transformer.wte.weight")
     weight("transformer.wte.weight", wte, read_per_token=False)
     per_token += wte.shape[1] * 4  # one row per token
@@ -202,7 +216,9 @@ def build(
     cos, sin = rotary_tables(positions, rotary_dim)
     weight("cos_cache", cos, read_per_token=False)
     weight("sin_cache", sin, read_per_token=False)
-    nodes.append(helper.make_node("Gather", ["transformer.wte.weight", "input_ids"], ["h0"], name="embed"))
+    nodes.append(
+        helper.make_node("Gather", ["transformer.wte.weight", "input_ids"], ["h0"], name="embed")
+    )
     perm = qkv_permutation(n_embd, n_head)
 
     residual, pending = "h0", None
@@ -213,13 +229,21 @@ def build(
         b = weight(p + "ln_1.bias", tensor(p + "ln_1.bias"))
         ln = f"l{i}_ln"
         if pending is None:
-            nodes.append(helper.make_node("LayerNormalization", [residual, g, b], [ln], name=ln, axis=-1, epsilon=eps))
+            nodes.append(
+                helper.make_node(
+                    "LayerNormalization", [residual, g, b], [ln], name=ln, axis=-1, epsilon=eps
+                )
+            )
         else:
             new_residual = f"l{i}_residual"
             nodes.append(
                 helper.make_node(
-                    "SkipLayerNormalization", [pending, residual, g, b], [ln, "", "", new_residual],
-                    name=ln, domain="com.microsoft", epsilon=eps,
+                    "SkipLayerNormalization",
+                    [pending, residual, g, b],
+                    [ln, "", "", new_residual],
+                    name=ln,
+                    domain="com.microsoft",
+                    epsilon=eps,
                 )
             )
             residual = new_residual
@@ -228,17 +252,33 @@ def build(
         nodes.append(
             helper.make_node(
                 "GroupQueryAttention",
-                [qkv, "", "", f"past_key_values.{i}.key", f"past_key_values.{i}.value", "seqlens_k",
-                 "total_sequence_length", "cos_cache", "sin_cache"],
+                [
+                    qkv,
+                    "",
+                    "",
+                    f"past_key_values.{i}.key",
+                    f"past_key_values.{i}.value",
+                    "seqlens_k",
+                    "total_sequence_length",
+                    "cos_cache",
+                    "sin_cache",
+                ],
                 [attn, f"present.{i}.key", f"present.{i}.value"],
-                name=attn, domain="com.microsoft", num_heads=n_head, kv_num_heads=n_head,
-                do_rotary=1, rotary_interleaved=1, scale=1.0 / math.sqrt(head_dim),
+                name=attn,
+                domain="com.microsoft",
+                num_heads=n_head,
+                kv_num_heads=n_head,
+                do_rotary=1,
+                rotary_interleaved=1,
+                scale=1.0 / math.sqrt(head_dim),
             )
         )
         attn_out = linear(attn, p + "attn.out_proj.weight", f"l{i}_attn_out")
         fc_in = linear(ln, p + "mlp.fc_in.weight", f"l{i}_fc_in", bias=p + "mlp.fc_in.bias")
         gelu = f"l{i}_gelu"
-        nodes.append(helper.make_node("FastGelu", [fc_in], [gelu], name=gelu, domain="com.microsoft"))
+        nodes.append(
+            helper.make_node("FastGelu", [fc_in], [gelu], name=gelu, domain="com.microsoft")
+        )
         mlp_out = linear(gelu, p + "mlp.fc_out.weight", f"l{i}_mlp_out", bias=p + "mlp.fc_out.bias")
         pending = f"l{i}_sum"
         nodes.append(helper.make_node("Add", [attn_out, mlp_out], [pending], name=pending))
@@ -247,16 +287,33 @@ def build(
     b = weight("transformer.ln_f.bias", tensor("transformer.ln_f.bias"))
     nodes.append(
         helper.make_node(
-            "SkipLayerNormalization", [pending, residual, g, b], ["final"], name="ln_f", domain="com.microsoft", epsilon=eps
+            "SkipLayerNormalization",
+            [pending, residual, g, b],
+            ["final"],
+            name="ln_f",
+            domain="com.microsoft",
+            epsilon=eps,
         )
     )
     weight("flat_shape", np.array([-1, n_embd], dtype=np.int64), read_per_token=False)
-    nodes.append(helper.make_node("Reshape", ["final", "flat_shape"], ["final_flat"], name="flatten"))
-    nodes.append(helper.make_node("Gather", ["final_flat", "logits_index"], ["last"], name="pick_positions", axis=0))
+    nodes.append(
+        helper.make_node("Reshape", ["final", "flat_shape"], ["final_flat"], name="flatten")
+    )
+    nodes.append(
+        helper.make_node(
+            "Gather", ["final_flat", "logits_index"], ["last"], name="pick_positions", axis=0
+        )
+    )
     say("language-model head")
     # A tied head (tie_word_embeddings) multiplies by the embedding matrix itself.
     head = "transformer.wte.weight" if tied else "lm_head.weight"
-    linear("last", head, "logits", out_name="lm_head.weight", bias="lm_head.bias" if "lm_head.bias" in ckpt else None)
+    linear(
+        "last",
+        head,
+        "logits",
+        out_name="lm_head.weight",
+        bias="lm_head.bias" if "lm_head.bias" in ckpt else None,
+    )
     data.close()
 
     dyn = ["batch", "sequence"]
@@ -270,8 +327,14 @@ def build(
     outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", vocab])]
     for i in range(n_layer):
         for kind in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", TensorProto.FLOAT, cache_shape))
-            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, cache_shape))
+            inputs.append(
+                helper.make_tensor_value_info(
+                    f"past_key_values.{i}.{kind}", TensorProto.FLOAT, cache_shape
+                )
+            )
+            outputs.append(
+                helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, cache_shape)
+            )
     graph = helper.make_graph(nodes, "codegen_fused", inputs, outputs, inits)
     model = helper.make_model(
         graph,

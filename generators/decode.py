@@ -52,7 +52,9 @@ class GenerationParams:
         if self.batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, not {self.batch_size}")
         if self.n > 1 and self.temperature == 0:
-            raise UsageError(f"-n {self.n} draws identical samples when --temperature is 0 (greedy); give a temperature > 0")
+            raise UsageError(
+                f"-n {self.n} draws identical samples when --temperature is 0 (greedy); give a temperature > 0"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,19 +107,31 @@ class Tokenizer:
         try:
             tok = AutoTokenizer.from_pretrained(source.path)
         except Exception as exc:  # noqa: BLE001 - missing or broken tokenizer files
-            text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            text = (
+                str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            )
             raise ModelError(f"model {source.spec}: cannot load its tokenizer: {text}") from None
-        eos = tok.eos_token_id if tok.eos_token_id is not None else source.config.get("eos_token_id")
+        eos = (
+            tok.eos_token_id if tok.eos_token_id is not None else source.config.get("eos_token_id")
+        )
         return cls(tok, eos if isinstance(eos, int) else None)
 
     def encode(self, text: str) -> list[int]:
         return list(self.hf(text)["input_ids"])
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self.hf.decode(list(ids), skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        return self.hf.decode(
+            list(ids), skip_special_tokens=False, clean_up_tokenization_spaces=False
+        )
 
 
-def encode_prompts(tokenizer: Tokenizer, prompts: Sequence[str], *, context_length: int, names: Sequence[str] | None = None) -> list[list[int]]:
+def encode_prompts(
+    tokenizer: Tokenizer,
+    prompts: Sequence[str],
+    *,
+    context_length: int,
+    names: Sequence[str] | None = None,
+) -> list[list[int]]:
     """Token ids of every prompt; fails before any generation on an empty or too long prompt."""
     out = []
     for i, text in enumerate(prompts):
@@ -126,7 +140,9 @@ def encode_prompts(tokenizer: Tokenizer, prompts: Sequence[str], *, context_leng
         if not ids:
             raise InputError(f"{name}: the prompt is empty (no tokens)")
         if len(ids) >= context_length:
-            raise InputError(f"{name}: {len(ids)} prompt tokens do not fit the model's context window of {context_length} tokens")
+            raise InputError(
+                f"{name}: {len(ids)} prompt tokens do not fit the model's context window of {context_length} tokens"
+            )
         out.append(ids)
     return out
 
@@ -171,7 +187,12 @@ def _generate_batch(
     prompts = [list(prompt_ids[p]) for p, _ in batch]
     room = context - max(len(p) for p in prompts)
     steps = min(params.max_new_tokens, room)
-    rngs = [sequence_rng(seed=params.seed, prompt_index=p, sample_index=s) if params.temperature > 0 else None for p, s in batch]
+    rngs = [
+        sequence_rng(seed=params.seed, prompt_index=p, sample_index=s)
+        if params.temperature > 0
+        else None
+        for p, s in batch
+    ]
     eos = tokenizer.eos_token_id
     pad = eos if eos is not None else 0
     max_stop = max((len(s) for s in params.stop), default=0)
@@ -236,7 +257,9 @@ def _generate_batch(
     return out
 
 
-def teacher_forced_agreement(reference: Engine, candidate: Engine, prompt_ids: Sequence[Sequence[int]], max_new_tokens: int) -> dict:
+def teacher_forced_agreement(
+    reference: Engine, candidate: Engine, prompt_ids: Sequence[Sequence[int]], max_new_tokens: int
+) -> dict:
     """How often ``candidate`` picks the same greedy token as ``reference`` on the reference's path.
 
     The reference decodes greedily; at every position the candidate is fed the *same* prefix
@@ -264,4 +287,10 @@ def teacher_forced_agreement(reference: Engine, candidate: Engine, prompt_ids: S
             ref_logits = reference.step(forced)
             cand_logits = candidate.step(forced)
         identical += same
-    return {"tokens": compared, "agree": agree, "agreement": agree / compared if compared else 1.0, "identical_sequences": identical, "prompts": len(prompt_ids)}
+    return {
+        "tokens": compared,
+        "agree": agree,
+        "agreement": agree / compared if compared else 1.0,
+        "identical_sequences": identical,
+        "prompts": len(prompt_ids),
+    }

@@ -41,7 +41,11 @@ class OnnxEngine(Engine):
         started = time.perf_counter()
         quantization = quantization_for_cpu() if cls.int8 else None
         path, manifest = onnx_model(
-            model, graph=options.graph, quantization=quantization, cache_dir=options.cache_dir, status=options.status
+            model,
+            graph=options.graph,
+            quantization=quantization,
+            cache_dir=options.cache_dir,
+            status=options.status,
         )
         threads = chosen_threads(options.threads)
         session = _session(path, threads)
@@ -100,13 +104,17 @@ def _session(path: Path, threads: int):
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - a damaged cached model; say where it is
-        raise ModelError(f"cannot load ONNX model {path}: {str(exc).splitlines()[0][:300]} (delete the folder to rebuild it)") from None
+        raise ModelError(
+            f"cannot load ONNX model {path}: {str(exc).splitlines()[0][:300]} (delete the folder to rebuild it)"
+        ) from None
 
 
 class _FusedState:
     """One batch on the fused CodeGen graph: right-padded prompts, in-place key/value buffers."""
 
-    def __init__(self, session, manifest: dict, prompts: Sequence[Sequence[int]], max_new_tokens: int) -> None:
+    def __init__(
+        self, session, manifest: dict, prompts: Sequence[Sequence[int]], max_new_tokens: int
+    ) -> None:
         import onnxruntime as ort
 
         self.session = session
@@ -119,12 +127,16 @@ class _FusedState:
         capacity = width + max_new_tokens
         shape = (batch, int(manifest["heads"]), capacity, int(manifest["head_dim"]))
         self.cache = {
-            f"past_key_values.{i}.{kind}": ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, dtype=np.float32))
+            f"past_key_values.{i}.{kind}": ort.OrtValue.ortvalue_from_numpy(
+                np.zeros(shape, dtype=np.float32)
+            )
             for i in range(int(manifest["layers"]))
             for kind in ("key", "value")
         }
         vocab = session.get_outputs()[0].shape[-1]
-        self.logits_buffer = ort.OrtValue.ortvalue_from_numpy(np.zeros((batch, vocab), dtype=np.float32))
+        self.logits_buffer = ort.OrtValue.ortvalue_from_numpy(
+            np.zeros((batch, vocab), dtype=np.float32)
+        )
         self.lengths = lengths
         self.logits = self._run(ids, np.arange(batch) * width + lengths - 1)
 
@@ -132,12 +144,14 @@ class _FusedState:
         binding = self.session.io_binding()
         binding.bind_cpu_input("input_ids", ids)
         binding.bind_cpu_input("seqlens_k", (self.lengths - 1).astype(np.int32))
-        binding.bind_cpu_input("total_sequence_length", np.array(self.lengths.max(), dtype=np.int32))
+        binding.bind_cpu_input(
+            "total_sequence_length", np.array(self.lengths.max(), dtype=np.int32)
+        )
         binding.bind_cpu_input("logits_index", index.astype(np.int64))
         binding.bind_ortvalue_output("logits", self.logits_buffer)
         for name, buffer in self.cache.items():
             binding.bind_ortvalue_input(name, buffer)
-            binding.bind_ortvalue_output("present" + name[len("past_key_values"):], buffer)
+            binding.bind_ortvalue_output("present" + name[len("past_key_values") :], buffer)
         self.session.run_with_iobinding(binding)
         return self.logits_buffer.numpy()
 
@@ -154,22 +168,26 @@ class _OptimumState:
         inputs = {i.name: i for i in session.get_inputs()}
         self.cache_inputs = [n for n in inputs if n.startswith("past_key_values.")]
         if not self.cache_inputs:
-            raise ModelError("the ONNX model has no key/value cache inputs (past_key_values.*); re-export it")
+            raise ModelError(
+                "the ONNX model has no key/value cache inputs (past_key_values.*); re-export it"
+            )
         self.has_positions = "position_ids" in inputs
         batch = len(prompts)
         width = max(len(p) for p in prompts)
         ids = np.zeros((batch, width), dtype=np.int64)
         mask = np.zeros((batch, width), dtype=np.int64)
         for b, p in enumerate(prompts):
-            ids[b, width - len(p):] = p
-            mask[b, width - len(p):] = 1
+            ids[b, width - len(p) :] = p
+            mask[b, width - len(p) :] = 1
         self.mask = mask
         empty = {}
         for name in self.cache_inputs:
             dims = inputs[name].shape
             heads, head_dim = dims[1], dims[3]
             if not (isinstance(heads, int) and isinstance(head_dim, int)):
-                raise ModelError(f"ONNX input {name} has symbolic head dimensions {dims}; cannot size the cache")
+                raise ModelError(
+                    f"ONNX input {name} has symbolic head dimensions {dims}; cannot size the cache"
+                )
             empty[name] = np.zeros((batch, heads, 0, head_dim), dtype=np.float32)
         self.cache: dict = empty
         positions = np.maximum(np.cumsum(mask, axis=1) - 1, 0)
@@ -191,7 +209,9 @@ class _OptimumState:
             binding.bind_output(name, "cpu")
         self.session.run_with_iobinding(binding)
         values = dict(zip(outputs, binding.get_outputs()))
-        self.cache = {name: values["present" + name[len("past_key_values"):]] for name in self.cache_inputs}
+        self.cache = {
+            name: values["present" + name[len("past_key_values") :]] for name in self.cache_inputs
+        }
         return np.ascontiguousarray(values["logits"].numpy()[:, -1, :], dtype=np.float32)
 
     def advance(self, tokens: np.ndarray) -> np.ndarray:

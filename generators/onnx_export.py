@@ -66,7 +66,11 @@ def choose_graph(source: ModelSource, graph: str) -> str:
 def _versions(graph: str) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    names = ["onnx"] + (["torch", "transformers", "optimum", "optimum-onnx"] if graph == "optimum" else ["transformers"])
+    names = ["onnx"] + (
+        ["torch", "transformers", "optimum", "optimum-onnx"]
+        if graph == "optimum"
+        else ["transformers"]
+    )
     out = {}
     for name in names:
         try:
@@ -101,7 +105,12 @@ def onnx_model(
         "versions": _versions(graph),
     }
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-    folder = cache_root(cache_dir) / "onnx" / source.fingerprint() / f"{graph}-{settings['precision']}-{digest}"
+    folder = (
+        cache_root(cache_dir)
+        / "onnx"
+        / source.fingerprint()
+        / f"{graph}-{settings['precision']}-{digest}"
+    )
     manifest = read_manifest(folder)
     if manifest is not None and (folder / "model.onnx").is_file():
         return folder / "model.onnx", manifest
@@ -118,8 +127,15 @@ def onnx_model(
             if graph == "codegen":
                 facts = codegen_graph.build(source, tmp, quantization=quantization, status=status)
             else:
-                facts = _build_optimum(source, tmp, quantization=quantization, cache_dir=cache_dir, status=status)
-            manifest = {**settings, **facts, "model": source.spec, "export_s": round(time.perf_counter() - started, 3)}
+                facts = _build_optimum(
+                    source, tmp, quantization=quantization, cache_dir=cache_dir, status=status
+                )
+            manifest = {
+                **settings,
+                **facts,
+                "model": source.spec,
+                "export_s": round(time.perf_counter() - started, 3),
+            }
             write_manifest(tmp, manifest)
             os.replace(tmp, folder)
             built = True
@@ -153,11 +169,15 @@ def _build_optimum(
         finally:
             shutil.rmtree(raw, ignore_errors=True)
     # INT8 starts from the (cached) float32 export, so asking for both engines exports once.
-    fp32_path, _ = onnx_model(source, graph="optimum", quantization=None, cache_dir=cache_dir, status=status)
+    fp32_path, _ = onnx_model(
+        source, graph="optimum", quantization=None, cache_dir=cache_dir, status=status
+    )
     return _rewrite(fp32_path, out_dir, quantization=quantization, status=status)
 
 
-def _export_with_optimum(source: ModelSource, out_dir: Path, *, status: Callable[[str], None] | None) -> None:
+def _export_with_optimum(
+    source: ModelSource, out_dir: Path, *, status: Callable[[str], None] | None
+) -> None:
     import torch
     from optimum.exporters.onnx.convert import export_pytorch
     from optimum.exporters.tasks import TasksManager
@@ -170,7 +190,10 @@ def _export_with_optimum(source: ModelSource, out_dir: Path, *, status: Callable
         status("exporting with Optimum (text-generation-with-past)")
     try:
         constructor = TasksManager.get_exporter_config_constructor(
-            "onnx", model_type=source.model_type, task="text-generation-with-past", library_name="transformers"
+            "onnx",
+            model_type=source.model_type,
+            task="text-generation-with-past",
+            library_name="transformers",
         )
     except (KeyError, ValueError) as exc:
         raise ModelError(
@@ -194,7 +217,9 @@ def _export_with_optimum(source: ModelSource, out_dir: Path, *, status: Callable
     _, config = get_decoder_models_for_export(model, constructor(model.config))["model"]
     out_dir.mkdir(parents=True, exist_ok=True)
     with quiet_transformers():  # tracer warnings about Python control flow fixed at export
-        export_pytorch(model, config, config.DEFAULT_ONNX_OPSET, out_dir / "model.onnx", device="cpu")
+        export_pytorch(
+            model, config, config.DEFAULT_ONNX_OPSET, out_dir / "model.onnx", device="cpu"
+        )
     del model
 
 
@@ -203,7 +228,13 @@ def _one_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:300]
 
 
-def _rewrite(src: Path, out_dir: Path, *, quantization: WeightQuantization | None, status: Callable[[str], None] | None) -> dict:
+def _rewrite(
+    src: Path,
+    out_dir: Path,
+    *,
+    quantization: WeightQuantization | None,
+    status: Callable[[str], None] | None,
+) -> dict:
     """Copy ``src`` into ``out_dir`` with all weights in one external file; quantise if asked.
 
     Streams: one initializer is held in memory at a time (its raw bytes are dropped from the
@@ -213,7 +244,11 @@ def _rewrite(src: Path, out_dir: Path, *, quantization: WeightQuantization | Non
     from onnx import helper, numpy_helper
 
     if status:
-        status("quantising weights (dynamic INT8, " + quantization.isa + ")" if quantization else "consolidating weights")
+        status(
+            "quantising weights (dynamic INT8, " + quantization.isa + ")"
+            if quantization
+            else "consolidating weights"
+        )
     model = onnx.load(str(src), load_external_data=False)
     g = model.graph
     inits = {t.name: t for t in g.initializer}
@@ -240,15 +275,23 @@ def _rewrite(src: Path, out_dir: Path, *, quantization: WeightQuantization | Non
         add = users[0]
         other = add.input[1] if add.input[0] == out else add.input[0]
         bias = inits.get(other)
-        if bias is not None and list(bias.dims) == [inits[node.input[1]].dims[1]] and bias.data_type == onnx.TensorProto.FLOAT:
+        if (
+            bias is not None
+            and list(bias.dims) == [inits[node.input[1]].dims[1]]
+            and bias.data_type == onnx.TensorProto.FLOAT
+        ):
             fused_add[node.name] = add
 
     quantized_weights = {n.input[1] for n in targets.values()}
     still_float = {
-        name for name in quantized_weights
+        name
+        for name in quantized_weights
         if any(c.op_type != "MatMul" or c.name not in targets for c in consumers.get(name, []))
     }
-    biases_folded = {(a.input[1] if a.input[0] == targets[k].output[0] else a.input[0]) for k, a in fused_add.items()}
+    biases_folded = {
+        (a.input[1] if a.input[0] == targets[k].output[0] else a.input[0])
+        for k, a in fused_add.items()
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / "model.onnx"
     data = ExternalData(model_path)
@@ -293,7 +336,15 @@ def _rewrite(src: Path, out_dir: Path, *, quantization: WeightQuantization | Non
                 output = add.output[0]
             while args[-1] == "":
                 args.pop()
-            new_nodes.append(helper.make_node("DynamicQuantizeMatMul", args, [output], name=node.name + "_int8", domain="com.microsoft"))
+            new_nodes.append(
+                helper.make_node(
+                    "DynamicQuantizeMatMul",
+                    args,
+                    [output],
+                    name=node.name + "_int8",
+                    domain="com.microsoft",
+                )
+            )
             continue
         new_nodes.append(node)
     del g.node[:]
@@ -302,7 +353,14 @@ def _rewrite(src: Path, out_dir: Path, *, quantization: WeightQuantization | Non
     used = {i for n in new_nodes for i in n.input}
     del g.initializer[:]
     g.initializer.extend(t for t in new_inits if t.name in used or t.name not in biases_folded)
-    if quantization is not None and not any(o.domain == "com.microsoft" for o in model.opset_import):
+    if quantization is not None and not any(
+        o.domain == "com.microsoft" for o in model.opset_import
+    ):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     save_model(model, model_path)
-    return {"graph": "optimum", "weight_bytes_per_token": int(per_token), "quantized_matmuls": len(targets), "fused_bias": len(fused_add)}
+    return {
+        "graph": "optimum",
+        "weight_bytes_per_token": int(per_token),
+        "quantized_matmuls": len(targets),
+        "fused_bias": len(fused_add),
+    }

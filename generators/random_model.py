@@ -118,14 +118,29 @@ def _values(name: str, shape: tuple[int, ...], rng: np.random.Generator) -> Iter
         yield block
 
 
-def write_weights(path: Path, size: str | dict[str, int], *, seed: int = 0, status: Callable[[str], None] | None = None) -> int:
+def write_weights(
+    path: Path,
+    size: str | dict[str, int],
+    *,
+    seed: int = 0,
+    status: Callable[[str], None] | None = None,
+) -> int:
     """Stream random weights into a safetensors file; returns its size in bytes."""
     specs = tensors(size)
-    header: dict = {"__metadata__": {"format": "pt", "generator": f"codeaudit random CodeGen {size} seed {seed}"}}
+    header: dict = {
+        "__metadata__": {
+            "format": "pt",
+            "generator": f"codeaudit random CodeGen {size} seed {seed}",
+        }
+    }
     offset = 0
     for name, shape in specs:
         nbytes = int(np.prod(shape)) * 4
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + nbytes]}
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(shape),
+            "data_offsets": [offset, offset + nbytes],
+        }
         offset += nbytes
     raw = json.dumps(header, separators=(",", ":")).encode()
     raw += b" " * ((-len(raw)) % 8)  # the data section starts 8-byte aligned
@@ -161,7 +176,9 @@ def build_tokenizer(status: Callable[[str], None] | None = None):
     return tok
 
 
-def build_random(out_dir: Path, size: str, *, seed: int = 0, status: Callable[[str], None] | None = None) -> dict:
+def build_random(
+    out_dir: Path, size: str, *, seed: int = 0, status: Callable[[str], None] | None = None
+) -> dict:
     """Write ``config.json``, ``model.safetensors`` and a tokenizer for the CodeGen-``size`` shape."""
     from .tiny import EOS
 
@@ -172,7 +189,9 @@ def build_random(out_dir: Path, size: str, *, seed: int = 0, status: Callable[[s
     tokenizer = build_tokenizer(status)
     eos = tokenizer.convert_tokens_to_ids(EOS)
     tokenizer.save_pretrained(out_dir)
-    (out_dir / "config.json").write_text(json.dumps(config(size, eos_token_id=eos), indent=2) + "\n")
+    (out_dir / "config.json").write_text(
+        json.dumps(config(size, eos_token_id=eos), indent=2) + "\n"
+    )
     nbytes = write_weights(out_dir / "model.safetensors", size, seed=seed, status=status)
     facts = {
         "size": size,

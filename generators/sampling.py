@@ -40,7 +40,9 @@ def choose(
     return out
 
 
-def _sample_row(row: np.ndarray, temperature: float, top_p: float, rng: np.random.Generator | None) -> int:
+def _sample_row(
+    row: np.ndarray, temperature: float, top_p: float, rng: np.random.Generator | None
+) -> int:
     if rng is None:
         raise ValueError("sampling needs a random generator per sequence")
     x = row.astype(np.float64) / temperature

@@ -68,15 +68,21 @@ class ModelSource:
                 try:
                     shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
                 except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                    raise ModelError(f"model {self.spec}: {index_name} is not a valid shard index ({exc})") from None
+                    raise ModelError(
+                        f"model {self.spec}: {index_name} is not a valid shard index ({exc})"
+                    ) from None
                 files = [self.path / s for s in shards]
                 missing = [f.name for f in files if not f.is_file()]
                 if missing:
-                    raise ModelError(f"model {self.spec}: shard {missing[0]} named in {index_name} is missing")
+                    raise ModelError(
+                        f"model {self.spec}: shard {missing[0]} named in {index_name} is missing"
+                    )
                 return files
             if (self.path / single).is_file():
                 return [self.path / single]
-        raise ModelError(f"model {self.spec}: no weights in {self.path} (expected {SAFETENSORS} or {TORCH_BIN})")
+        raise ModelError(
+            f"model {self.spec}: no weights in {self.path} (expected {SAFETENSORS} or {TORCH_BIN})"
+        )
 
     def fingerprint(self) -> str:
         """Identity of config + weights for caches: content of config.json, name/size/mtime of weights."""
@@ -105,7 +111,9 @@ def resolve_model(spec: str | os.PathLike[str]) -> ModelSource:
         raise ModelError(f"model {text}: no such folder")
     config_file = path / "config.json"
     if not config_file.is_file():
-        raise ModelError(f"model {text}: no config.json in {path} (not a Hugging Face model folder)")
+        raise ModelError(
+            f"model {text}: no config.json in {path} (not a Hugging Face model folder)"
+        )
     try:
         config = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -120,7 +128,9 @@ def _from_hub(repo_id: str) -> Path:
     try:
         from huggingface_hub import list_repo_files, snapshot_download
     except ImportError:
-        raise ModelError(f"model {repo_id}: no such folder (huggingface_hub is not installed to fetch it)") from None
+        raise ModelError(
+            f"model {repo_id}: no such folder (huggingface_hub is not installed to fetch it)"
+        ) from None
     patterns = ["*.json", "*.safetensors", "*.bin", "*.txt", "*.model", "*.tiktoken"]
     try:
         if not offline and any(f.endswith(".safetensors") for f in list_repo_files(repo_id)):
@@ -176,11 +186,15 @@ def _check_safetensors(source: ModelSource, f: Path) -> dict[str, Any]:
             header = json.loads(fh.read(n))
         if not isinstance(header, dict):
             raise ValueError("header is not a JSON object")
-        end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+        end = max(
+            (v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0
+        )
     except (OSError, ValueError, KeyError, TypeError, IndexError, struct.error) as exc:
         raise ModelError(f"model {source.spec}: corrupt checkpoint {f.name}: {exc}") from None
     if 8 + n + end > size:
-        raise ModelError(f"model {source.spec}: corrupt checkpoint {f.name}: truncated ({size} bytes, header promises {8 + n + end})")
+        raise ModelError(
+            f"model {source.spec}: corrupt checkpoint {f.name}: truncated ({size} bytes, header promises {8 + n + end})"
+        )
     return header
 
 
@@ -190,7 +204,9 @@ def _check_torch_bin(source: ModelSource, f: Path) -> None:
     try:
         torch.load(f, map_location="cpu", mmap=True, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - pickle/zip errors of every kind
-        raise ModelError(f"model {source.spec}: corrupt checkpoint {f.name}: {type(exc).__name__}: {_first_line(exc)}") from None
+        raise ModelError(
+            f"model {source.spec}: corrupt checkpoint {f.name}: {type(exc).__name__}: {_first_line(exc)}"
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -253,7 +269,9 @@ class Checkpoint:
         except ModelError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"model {self.source.spec}: cannot read tensor '{name}' from {f.name}: {_first_line(exc)}") from None
+            raise ModelError(
+                f"model {self.source.spec}: cannot read tensor '{name}' from {f.name}: {_first_line(exc)}"
+            ) from None
 
     def _safetensors_tensor(self, f: Path, name: str) -> np.ndarray:
         # A read-only, shared mapping of just this tensor's bytes: unlike a private mapping of
@@ -268,12 +286,16 @@ class Checkpoint:
         dtype = entry["dtype"]
         if end == begin:
             return np.zeros(shape, dtype=np.float32)
-        raw = np.memmap(f, dtype=np.uint8, mode="r", offset=8 + header_len + begin, shape=(end - begin,))
+        raw = np.memmap(
+            f, dtype=np.uint8, mode="r", offset=8 + header_len + begin, shape=(end - begin,)
+        )
         if dtype == "BF16":
             out = (raw.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
         elif dtype in _SAFETENSORS_FLOATS:
             out = raw.view(_SAFETENSORS_FLOATS[dtype]).astype(np.float32)
         else:
-            raise ModelError(f"model {self.source.spec}: tensor '{name}' in {f.name} has dtype {dtype}, not a float type")
+            raise ModelError(
+                f"model {self.source.spec}: tensor '{name}' in {f.name} has dtype {dtype}, not a float type"
+            )
         del raw
         return out.reshape(shape)

@@ -49,7 +49,16 @@ def recipe_key(recipe: dict = RECIPE) -> str:
 def corpus_files() -> list[Path]:
     """The standard library's Python files (tests and vendored packages left out), sorted."""
     root = Path(sysconfig.get_paths()["stdlib"])
-    skip = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__", "lib2to3", "ensurepip"}
+    skip = {
+        "test",
+        "tests",
+        "idle_test",
+        "site-packages",
+        "dist-packages",
+        "__pycache__",
+        "lib2to3",
+        "ensurepip",
+    }
     files = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in skip and not d.startswith("."))
@@ -97,10 +106,14 @@ def train_tokenizer(texts: list[str], vocab_size: int):
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS, bos_token=EOS, unk_token=EOS)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token=EOS, bos_token=EOS, unk_token=EOS
+    )
 
 
-def build_tiny(out_dir: Path, *, recipe: dict = RECIPE, status: Callable[[str], None] | None = None) -> dict:
+def build_tiny(
+    out_dir: Path, *, recipe: dict = RECIPE, status: Callable[[str], None] | None = None
+) -> dict:
     """Train the tiny model into ``out_dir`` (config, safetensors weights, tokenizer)."""
     import torch
 
@@ -160,7 +173,9 @@ def _train(tokenizer, data, eos: int, recipe: dict, say: Callable[[str], None]):
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=0.0)
     steps, seq, batch = recipe["steps"], recipe["seq_len"], recipe["batch"]
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe["lr"], total_steps=steps, pct_start=0.1)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe["lr"], total_steps=steps, pct_start=0.1
+    )
     rng = np.random.default_rng(recipe["seed"])
     loss_value = float("nan")
     for step in range(steps):
@@ -179,7 +194,9 @@ def _train(tokenizer, data, eos: int, recipe: dict, say: Callable[[str], None]):
     return model, loss_value
 
 
-def tiny_model(cache_dir: Path | None = None, *, status: Callable[[str], None] | None = None) -> Path:
+def tiny_model(
+    cache_dir: Path | None = None, *, status: Callable[[str], None] | None = None
+) -> Path:
     """The cached tiny model's folder, trained on first use."""
     from codeaudit.cache import locked
 

@@ -14,7 +14,15 @@ from inspect import signature
 
 import numpy as np
 
-from .base import Engine, EngineInfo, EngineOptions, ModelError, chosen_threads, file_bytes, quiet_transformers
+from .base import (
+    Engine,
+    EngineInfo,
+    EngineOptions,
+    ModelError,
+    chosen_threads,
+    file_bytes,
+    quiet_transformers,
+)
 from .source import ModelSource, check_causal_lm, check_weights
 
 #: Model types whose logits are exactly ``lm_head(last hidden state)``: the prompt pass computes
@@ -33,7 +41,9 @@ class TorchEngine(Engine):
         self._model = model
         self._device = device
         self._keep = "logits_to_keep" in signature(model.forward).parameters
-        self._plain_head = getattr(model.config, "model_type", "") in _PLAIN_HEAD and hasattr(model, "lm_head")
+        self._plain_head = getattr(model.config, "model_type", "") in _PLAIN_HEAD and hasattr(
+            model, "lm_head"
+        )
         self._cache = None
         self._mask = None
 
@@ -57,7 +67,9 @@ class TorchEngine(Engine):
                     model.path, dtype=dtype, low_cpu_mem_usage=True, output_loading_info=True
                 )
         except Exception as exc:  # noqa: BLE001 - a bad checkpoint surfaces as many exception types
-            text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            text = (
+                str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            )
             raise ModelError(f"model {model.spec}: cannot load: {text}") from None
         # transformers fills weights missing from the checkpoint with random values and only
         # logs it; generating from such a model would be silently meaningless.
@@ -73,7 +85,9 @@ class TorchEngine(Engine):
         if cls.int8:
             with quiet_transformers():  # and the torch.ao deprecation notice
                 # In place: a copy would hold two float32 models at once (22 GB for the 2B shape).
-                lm = torch.ao.quantization.quantize_dynamic(lm, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+                lm = torch.ao.quantization.quantize_dynamic(
+                    lm, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+                )
         info = EngineInfo(
             engine=cls.name,
             model=model.spec,
@@ -118,8 +132,8 @@ class TorchEngine(Engine):
         ids = np.zeros((len(prompts), width), dtype=np.int64)
         self._mask = np.zeros((len(prompts), width), dtype=np.int64)
         for b, p in enumerate(prompts):  # left padding: every sequence ends at the last column
-            ids[b, width - len(p):] = p
-            self._mask[b, width - len(p):] = 1
+            ids[b, width - len(p) :] = p
+            self._mask[b, width - len(p) :] = 1
         self._cache = DynamicCache()
         positions = np.maximum(np.cumsum(self._mask, axis=1) - 1, 0)
         return self._forward(ids, positions)
@@ -146,7 +160,9 @@ def _device(requested: str, *, cpu_only: bool, engine: str):
         raise ModelError(f"unknown device '{requested}' (auto, cpu or cuda)")
     if cpu_only:
         if requested == "cuda":
-            raise ModelError(f"engine {engine} runs on the CPU (PyTorch's dynamic INT8 kernels are CPU kernels)")
+            raise ModelError(
+                f"engine {engine} runs on the CPU (PyTorch's dynamic INT8 kernels are CPU kernels)"
+            )
         return torch.device("cpu")
     if requested == "cuda" and not torch.cuda.is_available():
         raise ModelError("--device cuda: no CUDA device is visible to PyTorch")

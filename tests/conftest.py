@@ -21,7 +21,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def run_cli(tmp_path):
     """Run the real ``codeaudit`` command in a child process; returns CompletedProcess."""
 
-    def run(*args: str, input: bytes | str | None = None, cwd: Path | None = None, env: dict | None = None):
+    def run(
+        *args: str,
+        input: bytes | str | None = None,
+        cwd: Path | None = None,
+        env: dict | None = None,
+    ):
         if isinstance(input, str):
             input = input.encode()
         full_env = {**os.environ, **(env or {})}

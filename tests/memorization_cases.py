@@ -39,8 +39,28 @@ from pathlib import Path
 DEV_CORPUS = ("rich", "click", "jinja2", "urllib3", "attr", "yaml", "pygments")
 DEV_NEGATIVES = ("tornado", "toolz", "fsspec", "markdown_it", "idna")
 #: The held-out split the benchmark reports (never used while choosing thresholds).
-TEST_CORPUS = ("requests", "bandit", "jsonschema", "packaging", "pluggy", "detect_secrets", "distlib", "stevedore")
-TEST_NEGATIVES = ("networkx", "mpmath", "sortedcontainers", "zict", "cfgv", "locket", "tblib", "msgpack", "partd", "charset_normalizer")
+TEST_CORPUS = (
+    "requests",
+    "bandit",
+    "jsonschema",
+    "packaging",
+    "pluggy",
+    "detect_secrets",
+    "distlib",
+    "stevedore",
+)
+TEST_NEGATIVES = (
+    "networkx",
+    "mpmath",
+    "sortedcontainers",
+    "zict",
+    "cfgv",
+    "locket",
+    "tblib",
+    "msgpack",
+    "partd",
+    "charset_normalizer",
+)
 
 KINDS = ("verbatim", "whitespace", "comments", "renamed", "partial")
 MIN_LINES, MAX_LINES = 6, 40
@@ -133,7 +153,13 @@ def _respace(lines: list[str], rng: random.Random) -> list[str]:
         by_line: dict[int, list[tokenize.TokenInfo]] = {}
         multi = set()
         for t in toks:
-            if t.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+            if t.type in (
+                tokenize.NEWLINE,
+                tokenize.NL,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+                tokenize.ENDMARKER,
+            ):
                 continue
             if t.start[0] != t.end[0]:
                 multi.update(range(t.start[0], t.end[0] + 1))
@@ -142,7 +168,9 @@ def _respace(lines: list[str], rng: random.Random) -> list[str]:
         for ln, ts in by_line.items():
             if ln in multi or ln > len(out_lines) or out_lines[ln - 1].rstrip().endswith("\\"):
                 continue
-            if any(t.type == tokenize.COMMENT for t in ts) or any(t.string.startswith(("f'", 'f"', "F'", 'F"')) for t in ts):
+            if any(t.type == tokenize.COMMENT for t in ts) or any(
+                t.string.startswith(("f'", 'f"', "F'", 'F"')) for t in ts
+            ):
                 continue
             original = out_lines[ln - 1]
             indent = original[: len(original) - len(original.lstrip())]
@@ -156,10 +184,28 @@ def _respace(lines: list[str], rng: random.Random) -> list[str]:
                 elif prev.type == tokenize.OP and prev.string == ",":
                     sep = wide
                 elif t.type == tokenize.OP or prev.type == tokenize.OP:
-                    sep = rng.choice(["", " ", wide]) if t.string not in ("(", "[") else ("" if glued else " ")
-                    if prev.string in ("=", "==", "!=", "+=", "-=", "<", ">", "<=", ">=", "->", "and", "or", "not", "in", "is") or t.string in (
-                        "=", "==", "!=", "+=", "-=", "<", ">", "<=", ">=", "->"
-                    ):
+                    sep = (
+                        rng.choice(["", " ", wide])
+                        if t.string not in ("(", "[")
+                        else ("" if glued else " ")
+                    )
+                    if prev.string in (
+                        "=",
+                        "==",
+                        "!=",
+                        "+=",
+                        "-=",
+                        "<",
+                        ">",
+                        "<=",
+                        ">=",
+                        "->",
+                        "and",
+                        "or",
+                        "not",
+                        "in",
+                        "is",
+                    ) or t.string in ("=", "==", "!=", "+=", "-=", "<", ">", "<=", ">=", "->"):
                         sep = rng.choice([" ", wide])
                     if prev.string == "-" or prev.string == "*" or prev.string == "**":
                         sep = "" if glued else sep
@@ -215,7 +261,11 @@ def _recomment(lines: list[str], rng: random.Random) -> list[str]:
                     continue  # drop a comment line
                 line = line[:col] + "# " + " ".join(rng.sample(_COMMENT_WORDS, 4))
             else:
-                line = code if rng.random() < 0.5 else code + "  # " + " ".join(rng.sample(_COMMENT_WORDS, 3))
+                line = (
+                    code
+                    if rng.random() < 0.5
+                    else code + "  # " + " ".join(rng.sample(_COMMENT_WORDS, 3))
+                )
         elif i in ends_code and i not in in_string and rng.random() < 0.25:
             line = line.rstrip() + "  # " + " ".join(rng.sample(_COMMENT_WORDS, 3))
         if i not in in_string and rng.random() < 0.15 and line.strip():
@@ -237,12 +287,22 @@ def _name_roles(toks: list[tokenize.TokenInfo]) -> list[tuple[int, bool, bool]]:
     pending_sig = False
     for i, t in enumerate(toks):
         if t.type == tokenize.OP and t.string in "([{":
-            stack.append("sig" if (t.string == "(" and pending_sig) else "call" if t.string == "(" else "other")
+            stack.append(
+                "sig"
+                if (t.string == "(" and pending_sig)
+                else "call"
+                if t.string == "("
+                else "other"
+            )
             pending_sig = False
         elif t.type == tokenize.OP and t.string in ")]}":
             if stack:
                 stack.pop()
-        elif t.type == tokenize.NAME and not keyword.iskeyword(t.string) and t.string not in _BUILTINS:
+        elif (
+            t.type == tokenize.NAME
+            and not keyword.iskeyword(t.string)
+            and t.string not in _BUILTINS
+        ):
             after_dot = prev is not None and prev.string == "."
             nxt = toks[i + 1].string if i + 1 < len(toks) else ""
             inside = stack[-1] if stack else None
@@ -255,7 +315,13 @@ def _name_roles(toks: list[tokenize.TokenInfo]) -> list[tuple[int, bool, bool]]:
                 out.append((i, binds, True))
         if t.type == tokenize.NAME and t.string == "def":
             pending_sig = True
-        if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+        if t.type not in (
+            tokenize.NL,
+            tokenize.NEWLINE,
+            tokenize.COMMENT,
+            tokenize.INDENT,
+            tokenize.DEDENT,
+        ):
             prev = t
     return out
 
@@ -278,7 +344,11 @@ def _rename(lines: list[str], rng: random.Random) -> list[str] | None:
     mapping = {}
     for name in chosen:
         while True:
-            new = f"{rng.choice(_WORDS)}_{rng.choice(_WORDS)}" if rng.random() < 0.5 else f"{rng.choice(_WORDS)}{rng.randint(2, 99)}"
+            new = (
+                f"{rng.choice(_WORDS)}_{rng.choice(_WORDS)}"
+                if rng.random() < 0.5
+                else f"{rng.choice(_WORDS)}{rng.randint(2, 99)}"
+            )
             if new not in taken:
                 break
         taken.add(new)
@@ -294,7 +364,14 @@ def _rename(lines: list[str], rng: random.Random) -> list[str] | None:
 # --- sets -----------------------------------------------------------------------------------
 
 
-def make_cases(corpus: tuple[str, ...] = DEV_CORPUS, negatives: tuple[str, ...] = DEV_NEGATIVES, *, per_kind: int = 60, n_negative: int | None = None, seed: int = 0) -> list[Case]:
+def make_cases(
+    corpus: tuple[str, ...] = DEV_CORPUS,
+    negatives: tuple[str, ...] = DEV_NEGATIVES,
+    *,
+    per_kind: int = 60,
+    n_negative: int | None = None,
+    seed: int = 0,
+) -> list[Case]:
     """``per_kind`` suggestions of each kind in :data:`KINDS` plus ``n_negative`` negatives
     (default ``2 * per_kind``)."""
     rng = random.Random(seed)
@@ -364,7 +441,11 @@ def make_cases(corpus: tuple[str, ...] = DEV_CORPUS, negatives: tuple[str, ...] 
             made += 1
     for i in range(n_negative if n_negative is not None else 2 * per_kind):
         pkg, body = unrelated(MIN_LINES, MAX_LINES)
-        cases.append(Case(id=f"negative-{i}", kind="negative", completion="\n".join(body) + "\n", package=pkg))
+        cases.append(
+            Case(
+                id=f"negative-{i}", kind="negative", completion="\n".join(body) + "\n", package=pkg
+            )
+        )
     return cases
 
 
@@ -446,7 +527,12 @@ def score(cases: list[Case], reported: dict[str, list[Reported]]) -> dict:
             if inside and c.source is not None:
                 detected = True
                 path, a, b = c.source
-                if r.repo == c.package and r.path == path and r.source_start <= b and r.source_end >= a:
+                if (
+                    r.repo == c.package
+                    and r.path == path
+                    and r.source_start <= b
+                    and r.source_end >= a
+                ):
                     right = True
                 else:
                     right = _same_text(src, source_lines(c.package, path)[a - 1 : b])
@@ -460,7 +546,14 @@ def score(cases: list[Case], reported: dict[str, list[Reported]]) -> dict:
                 continue
             fp += 1
             if len(fp_examples) < 20:
-                fp_examples.append({"case": c.id, "package": c.package, "reported": f"{r.repo}:{r.path}:{r.source_start}-{r.source_end}", "lines": [r.line, r.end_line]})
+                fp_examples.append(
+                    {
+                        "case": c.id,
+                        "package": c.package,
+                        "reported": f"{r.repo}:{r.path}:{r.source_start}-{r.source_end}",
+                        "lines": [r.line, r.end_line],
+                    }
+                )
         k["detected"] += detected
         k["located"] += located
     out: dict = {"kinds": {}}
@@ -468,7 +561,9 @@ def score(cases: list[Case], reported: dict[str, list[Reported]]) -> dict:
         row = dict(k)
         if kind != "negative":
             row["recall"] = round(k["detected"] / k["cases"], 4) if k["cases"] else None
-            row["location_accuracy"] = round(k["located"] / k["detected"], 4) if k["detected"] else None
+            row["location_accuracy"] = (
+                round(k["located"] / k["detected"], 4) if k["detected"] else None
+            )
         out["kinds"][kind] = row
     detected = sum(k["detected"] for kind, k in per_kind.items() if kind != "negative")
     located = sum(k["located"] for kind, k in per_kind.items() if kind != "negative")
@@ -477,6 +572,8 @@ def score(cases: list[Case], reported: dict[str, list[Reported]]) -> dict:
     out["false_positives"] = fp
     out["genuine_copies_elsewhere"] = genuine
     out["precision"] = round(tp / (tp + fp), 4) if tp + fp else None
-    out["precision_counting_genuine_as_false"] = round(tp / (tp + fp + genuine), 4) if tp + fp + genuine else None
+    out["precision_counting_genuine_as_false"] = (
+        round(tp / (tp + fp + genuine), 4) if tp + fp + genuine else None
+    )
     out["false_positive_examples"] = fp_examples
     return out

@@ -16,14 +16,38 @@ from codeaudit.errors import InputError
 from codeaudit.model import Confidence, Finding, Severity, Suggestion
 
 
-def finding(fp: str, *, line: int = 1, rule: str = "CA101", suppressed: str | None = None) -> Finding:
-    return Finding(auditor="privacy", rule_id=rule, rule_name="username-in-path", severity=Severity.HIGH,
-                   confidence=Confidence.HIGH, cwe=359, line=line, end_line=line, column=1, end_column=None,
-                   message="m", snippet="s", evidence={}, fingerprint=fp, suppressed=suppressed)
+def finding(
+    fp: str, *, line: int = 1, rule: str = "CA101", suppressed: str | None = None
+) -> Finding:
+    return Finding(
+        auditor="privacy",
+        rule_id=rule,
+        rule_name="username-in-path",
+        severity=Severity.HIGH,
+        confidence=Confidence.HIGH,
+        cwe=359,
+        line=line,
+        end_line=line,
+        column=1,
+        end_column=None,
+        message="m",
+        snippet="s",
+        evidence={},
+        fingerprint=fp,
+        suppressed=suppressed,
+    )
 
 
 def entry(path: str, fp: str, line: int = 1, rule: str = "CA101") -> Entry:
-    return Entry(path=path, rule_id=rule, rule_name="username-in-path", auditor="privacy", severity="high", fingerprint=fp, line=line)
+    return Entry(
+        path=path,
+        rule_id=rule,
+        rule_name="username-in-path",
+        auditor="privacy",
+        severity="high",
+        fingerprint=fp,
+        line=line,
+    )
 
 
 def at(path: str) -> Suggestion:
@@ -75,20 +99,31 @@ def test_round_trip_is_byte_identical_and_sorted(tmp_path):
     cfg = Config()
     params = parameters_for(cfg, ["privacy", "security"], ["."])
     b = Baseline.from_findings(
-        [("src/z.py", finding("f9", line=7)), ("src/a.py", finding("f1", line=2)), ("src/a.py", finding("f0", suppressed="inline")),
-         ("src/a.py", finding("f5", line=1, suppressed="baseline"))],
-        parameters=params, root=tmp_path)
+        [
+            ("src/z.py", finding("f9", line=7)),
+            ("src/a.py", finding("f1", line=2)),
+            ("src/a.py", finding("f0", suppressed="inline")),
+            ("src/a.py", finding("f5", line=1, suppressed="baseline")),
+        ],
+        parameters=params,
+        root=tmp_path,
+    )
     target = tmp_path / ".codeaudit-baseline.json"
     b.write(target)
     data = json.loads(target.read_text())
     assert data["schema"] == SCHEMA
     assert list(data["results"]) == ["src/a.py", "src/z.py"]
-    assert [e["fingerprint"] for e in data["results"]["src/a.py"]] == ["f5", "f1"]  # by line; inline left out
+    assert [e["fingerprint"] for e in data["results"]["src/a.py"]] == [
+        "f5",
+        "f1",
+    ]  # by line; inline left out
     assert data["parameters"] == params
     again = Baseline.load(target)
     again.write(tmp_path / "second.json")
     assert (tmp_path / "second.json").read_bytes() == target.read_bytes()
-    assert [str(e) for e in again.entries][0].startswith("src/a.py:1: CA101 username-in-path [high]")
+    assert [str(e) for e in again.entries][0].startswith(
+        "src/a.py:1: CA101 username-in-path [high]"
+    )
 
 
 def test_parameter_warnings(tmp_path):
@@ -110,9 +145,18 @@ def test_parameter_warnings(tmp_path):
         ("[]", "not a codeaudit baseline"),
         ('{"schema": "other"}', "not a codeaudit baseline"),
         (f'{{"schema": "{SCHEMA}"}}', "field 'results' must be an object"),
-        (f'{{"schema": "{SCHEMA}", "results": {{"a.py": {{}}}}}}', "results\\['a.py'\\] must be a list"),
-        (f'{{"schema": "{SCHEMA}", "results": {{"a.py": [{{"rule_id": "CA1"}}]}}}}', "\\[0\\]: field 'fingerprint'"),
-        (f'{{"schema": "{SCHEMA}", "results": {{"a.py": [{{"rule_id": "CA1", "fingerprint": "f", "line": 0}}]}}}}', "field 'line'"),
+        (
+            f'{{"schema": "{SCHEMA}", "results": {{"a.py": {{}}}}}}',
+            "results\\['a.py'\\] must be a list",
+        ),
+        (
+            f'{{"schema": "{SCHEMA}", "results": {{"a.py": [{{"rule_id": "CA1"}}]}}}}',
+            "\\[0\\]: field 'fingerprint'",
+        ),
+        (
+            f'{{"schema": "{SCHEMA}", "results": {{"a.py": [{{"rule_id": "CA1", "fingerprint": "f", "line": 0}}]}}}}',
+            "field 'line'",
+        ),
         (f'{{"schema": "{SCHEMA}", "results": {{}}, "parameters": []}}', "field 'parameters'"),
     ],
 )
@@ -129,9 +173,15 @@ def test_missing_baseline_says_how_to_make_one(tmp_path):
         Baseline.load(tmp_path / "none.json")
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                    max_leaves=12))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=12,
+    )
+)
 def test_loader_never_crashes_on_any_json(tmp_path_factory, value):
     p = tmp_path_factory.mktemp("bl") / "b.json"
     p.write_text(json.dumps({"schema": SCHEMA, "results": value}))

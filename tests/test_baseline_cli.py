@@ -17,12 +17,23 @@ CONFIG = '[tool.codeaudit]\nauditors = ["privacy", "security", "memorization"]\n
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "codeaudit", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "codeaudit", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-           "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Dev",
+        "GIT_AUTHOR_EMAIL": "dev@example.com",
+        "GIT_COMMITTER_NAME": "Dev",
+        "GIT_COMMITTER_EMAIL": "dev@example.com",
+    }
     proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
@@ -34,7 +45,9 @@ def repo(tmp_path) -> Path:
     r.mkdir()
     git(r, "init", "-q", "-b", "main")
     (r / "pyproject.toml").write_text(CONFIG)
-    (r / "app.py").write_text("import subprocess\n\n\ndef show(name):\n    " + LEAK + "    return 0\n")
+    (r / "app.py").write_text(
+        "import subprocess\n\n\ndef show(name):\n    " + LEAK + "    return 0\n"
+    )
     (r / "notes.txt").write_text("nothing to see\n")
     git(r, "add", "-A")
     git(r, "commit", "-q", "-m", "base")
@@ -65,7 +78,9 @@ def test_create_check_update_cycle(repo):
     assert "0 new finding(s), 0 stale entries" in check.stdout
 
     # Lines moving around does not matter; a new finding does, and a fixed one leaves a stale entry.
-    (repo / "app.py").write_text("import subprocess\n\n# moved down\n\n\ndef show(name):\n    " + LEAK + "    return 0\n")
+    (repo / "app.py").write_text(
+        "import subprocess\n\n# moved down\n\n\ndef show(name):\n    " + LEAK + "    return 0\n"
+    )
     assert run(repo, "baseline", "check").returncode == 0
     (repo / "tool.py").write_text("import subprocess\n" + OTHER)
     git(repo, "add", "tool.py")
@@ -82,7 +97,9 @@ def test_create_check_update_cycle(repo):
     assert (repo / ".codeaudit-baseline.json").read_bytes() != before
     snapshot = (repo / ".codeaudit-baseline.json").read_bytes()
     assert run(repo, "baseline", "update").returncode == 0
-    assert (repo / ".codeaudit-baseline.json").read_bytes() == snapshot  # no timestamps, stable order
+    assert (
+        repo / ".codeaudit-baseline.json"
+    ).read_bytes() == snapshot  # no timestamps, stable order
 
 
 def test_check_lists_unused_suppressions_and_strict_fails_on_them(repo):
@@ -96,8 +113,12 @@ def test_check_lists_unused_suppressions_and_strict_fails_on_them(repo):
 
 def test_audit_with_baseline_reports_only_new_findings(repo):
     assert run(repo, "baseline", "create").returncode == 0
-    (repo / "app.py").write_text((repo / "app.py").read_text() + "\n\ndef more(target):\n    " + OTHER)
-    proc = run(repo, "audit", "app.py", "--baseline", ".codeaudit-baseline.json", "--format", "json")
+    (repo / "app.py").write_text(
+        (repo / "app.py").read_text() + "\n\ndef more(target):\n    " + OTHER
+    )
+    proc = run(
+        repo, "audit", "app.py", "--baseline", ".codeaudit-baseline.json", "--format", "json"
+    )
     report = json.loads(proc.stdout)
     findings = report["results"][0]["findings"]
     active = {f["line"] for f in findings if f["suppressed"] is None}
@@ -108,22 +129,34 @@ def test_audit_with_baseline_reports_only_new_findings(repo):
 
 def test_audit_diff_reports_head_lines_in_sarif(repo):
     git(repo, "checkout", "-q", "-b", "feature")
-    (repo / "app.py").write_text("import subprocess\n\n\ndef show(name):\n    " + LEAK + "    return 0\n\n\ndef more(target):\n    " + OTHER)
+    (repo / "app.py").write_text(
+        "import subprocess\n\n\ndef show(name):\n    "
+        + LEAK
+        + "    return 0\n\n\ndef more(target):\n    "
+        + OTHER
+    )
     git(repo, "commit", "-q", "-am", "more")
     proc = run(repo, "audit", "--diff", "main...feature", "--format", "sarif", "-o", "out.sarif")
     assert proc.returncode == 1, proc.stderr
     results = json.loads((repo / "out.sarif").read_text())["runs"][0]["results"]
     assert results
-    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {"app.py"}
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {
+        "app.py"
+    }
     assert {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results} == {10}
     # Only paths given are audited; a bad range is a usage error.
-    assert run(repo, "audit", "--diff", "main...feature", "notes.txt", "--format", "json").returncode == 0
+    assert (
+        run(repo, "audit", "--diff", "main...feature", "notes.txt", "--format", "json").returncode
+        == 0
+    )
     bad = run(repo, "audit", "--diff", "main", "--format", "json")
     assert bad.returncode == 2 and "BASE..HEAD" in bad.stderr
 
 
 def test_bad_baseline_is_a_one_line_error(repo):
-    (repo / "bl.json").write_text('{"schema": "codeaudit.baseline/1", "results": {"a.py": [{"rule_id": "X1"}]}}')
+    (repo / "bl.json").write_text(
+        '{"schema": "codeaudit.baseline/1", "results": {"a.py": [{"rule_id": "X1"}]}}'
+    )
     proc = run(repo, "baseline", "check", "-b", "bl.json")
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "field 'fingerprint'" in proc.stderr

@@ -20,8 +20,13 @@ def line(**fields) -> str:
 @pytest.fixture
 def batch(tmp_path) -> Path:
     path = tmp_path / "batch.jsonl"
-    path.write_text(line(id="leak", completion=LEAK, language="python") + "\n"
-                    + line(id="clean", completion=CLEAN, language="python") + "\n", encoding="utf-8")
+    path.write_text(
+        line(id="leak", completion=LEAK, language="python")
+        + "\n"
+        + line(id="clean", completion=CLEAN, language="python")
+        + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -49,20 +54,28 @@ def test_each_format_to_stdout(run_cli, batch, fmt):
     if fmt == "json":
         assert json.loads(out)["summary"]["findings"] == 1
     elif fmt == "sarif":
-        assert json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "leak"
+        assert (
+            json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"][
+                "artifactLocation"
+            ]["uri"]
+            == "leak"
+        )
     elif fmt == "html":
         assert out.startswith("<!DOCTYPE html>") and "mkowalski" in out
     else:
         assert "mkowalski" in out and "\x1b[" not in out and "❱ 1" in out
 
 
-@pytest.mark.parametrize(("name", "check"), [
-    ("report.json", lambda t: json.loads(t)["schema"] == "codeaudit.report/1"),
-    ("report.sarif", lambda t: json.loads(t)["version"] == "2.1.0"),
-    ("report.html", lambda t: t.startswith("<!DOCTYPE html>")),
-    ("report.htm", lambda t: t.startswith("<!DOCTYPE html>")),
-    ("report.txt", lambda t: t.startswith("codeaudit ") and "\x1b[" not in t),
-])
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("report.json", lambda t: json.loads(t)["schema"] == "codeaudit.report/1"),
+        ("report.sarif", lambda t: json.loads(t)["version"] == "2.1.0"),
+        ("report.html", lambda t: t.startswith("<!DOCTYPE html>")),
+        ("report.htm", lambda t: t.startswith("<!DOCTYPE html>")),
+        ("report.txt", lambda t: t.startswith("codeaudit ") and "\x1b[" not in t),
+    ],
+)
 def test_output_file_format_from_extension(run_cli, batch, tmp_path, name, check):
     target = tmp_path / name
     proc = run_cli("audit", str(batch), *AUDITORS, "-o", str(target))
@@ -98,7 +111,11 @@ def test_fail_on(run_cli, batch, level, code):
 
 def test_bad_fail_on_and_unknown_auditor_are_usage_errors(run_cli, batch):
     proc = run_cli("audit", str(batch), *AUDITORS, "--fail-on", "severe")
-    assert proc.returncode == 2 and "--fail-on" in no_traceback(proc) and "critical" in proc.stderr.decode()
+    assert (
+        proc.returncode == 2
+        and "--fail-on" in no_traceback(proc)
+        and "critical" in proc.stderr.decode()
+    )
     proc = run_cli("audit", str(batch), "--auditors", "privacy,nosuch")
     err = no_traceback(proc)
     assert proc.returncode == 2 and "unknown auditor 'nosuch'" in err and "privacy" in err
@@ -146,7 +163,9 @@ def test_folder_input_ids_are_relative_paths(run_cli, tmp_path):
     (root / "node_modules" / "x").mkdir(parents=True)
     (root / "src" / "pkg" / "load.py").write_text(LEAK)
     (root / "scripts" / "run.sh").write_text("#!/bin/sh\ncd /home/tkowal/app && make\n")
-    (root / "scripts" / "deploy").write_text("#!/usr/bin/env bash\necho ok\n")  # shebang, no extension
+    (root / "scripts" / "deploy").write_text(
+        "#!/usr/bin/env bash\necho ok\n"
+    )  # shebang, no extension
     (root / "node_modules" / "x" / "index.js").write_text("var p = '/home/someone/x';\n")
     (root / "notes.bin").write_bytes(b"\x00\x01")
     proc = run_cli("audit", str(root), *AUDITORS)
@@ -163,7 +182,10 @@ def test_a_source_file_is_one_suggestion(run_cli, tmp_path):
     proc = run_cli("audit", str(src), *AUDITORS)
     assert proc.returncode == 1, no_traceback(proc)
     (result,) = json.loads(proc.stdout)["results"]
-    assert result["language"] == "java" and result["findings"][0]["evidence"]["username"] == "anna.berg"
+    assert (
+        result["language"] == "java"
+        and result["findings"][0]["evidence"]["username"] == "anna.berg"
+    )
 
 
 def test_several_inputs_in_one_run(run_cli, batch, tmp_path):
@@ -181,8 +203,14 @@ BAD_LINES = [
     (line(id="huge", completion="x = 1\n" * 1_750_000).encode(), "byte limit"),  # ~10.5 MB
     (b"\x7fELF\x02\x01\x01\x00\x00\x00\x00", "binary content"),
     (line(id="nul", completion="a\x00b").encode(), "binary content"),
-    (line(id="cobol", completion=LEAK, language="cobol-85").encode(), "unknown language 'cobol-85'"),
-    (line(id=3, completion=CLEAN, meta="not-an-object").encode(), "field 'meta': must be an object"),
+    (
+        line(id="cobol", completion=LEAK, language="cobol-85").encode(),
+        "unknown language 'cobol-85'",
+    ),
+    (
+        line(id=3, completion=CLEAN, meta="not-an-object").encode(),
+        "field 'meta': must be an object",
+    ),
 ]
 
 
@@ -194,7 +222,9 @@ def test_each_bad_line_is_reported_with_its_line_and_the_rest_is_audited(run_cli
     path.write_bytes(b"\n".join(lines) + b"\n")
     proc = run_cli("audit", str(path), *AUDITORS)
     err = no_traceback(proc)
-    assert proc.returncode == 1, err  # findings in the good suggestions; input problems alone never give 2
+    assert proc.returncode == 1, (
+        err
+    )  # findings in the good suggestions; input problems alone never give 2
     messages = [m for m in err.splitlines() if m.startswith("codeaudit: input: ")]
     assert len(messages) == len(BAD_LINES)
     numbers = [int(m.split(f"{path}:")[1].split(":")[0]) for m in messages]
@@ -204,7 +234,12 @@ def test_each_bad_line_is_reported_with_its_line_and_the_rest_is_audited(run_cli
         assert expected in message, message
     report = json.loads(proc.stdout)
     audited = {r["id"] for r in report["results"]}
-    assert audited == {"first", "cobol", "3", "last"}  # unknown language and bad meta: audited anyway
+    assert audited == {
+        "first",
+        "cobol",
+        "3",
+        "last",
+    }  # unknown language and bad meta: audited anyway
     cobol = next(r for r in report["results"] if r["id"] == "cobol")
     assert cobol["findings"] and cobol["findings"][0]["evidence"]["username"] == "mkowalski"
     assert {e["line"] for e in report["input_errors"]} == set(range(2, 2 + len(BAD_LINES)))
@@ -213,7 +248,12 @@ def test_each_bad_line_is_reported_with_its_line_and_the_rest_is_audited(run_cli
 
 def test_strict_makes_any_input_problem_fatal(run_cli, tmp_path):
     path = tmp_path / "b.jsonl"
-    path.write_text(line(id="ok", completion=LEAK) + "\n" + line(id="x", completion="y", language="klingon") + "\n")
+    path.write_text(
+        line(id="ok", completion=LEAK)
+        + "\n"
+        + line(id="x", completion="y", language="klingon")
+        + "\n"
+    )
     out = tmp_path / "r.json"
     proc = run_cli("audit", str(path), *AUDITORS, "--strict", "-o", str(out))
     err = no_traceback(proc)
@@ -223,13 +263,16 @@ def test_strict_makes_any_input_problem_fatal(run_cli, tmp_path):
     assert proc.returncode == 1 and out.exists()
 
 
-@pytest.mark.parametrize(("content", "name", "expected"), [
-    (b"", "empty.jsonl", "empty input"),
-    (b"\n  \n", "blank.jsonl", "empty input"),
-    (b'{"completion": \n', "allbad.jsonl", ":1: malformed JSON"),
-    (b"\x00\x01\x02\x03" * 100, "blob.py", "binary content"),
-    (b"", "empty.py", "empty input"),
-])
+@pytest.mark.parametrize(
+    ("content", "name", "expected"),
+    [
+        (b"", "empty.jsonl", "empty input"),
+        (b"\n  \n", "blank.jsonl", "empty input"),
+        (b'{"completion": \n', "allbad.jsonl", ":1: malformed JSON"),
+        (b"\x00\x01\x02\x03" * 100, "blob.py", "binary content"),
+        (b"", "empty.py", "empty input"),
+    ],
+)
 def test_nothing_to_audit_exits_2_with_a_message(run_cli, tmp_path, content, name, expected):
     path = tmp_path / name
     path.write_bytes(content)

@@ -23,14 +23,18 @@ def write_batch(folder):
 
 # -- discovery ---------------------------------------------------------------------------------
 def test_pyproject_table_found_from_a_subfolder(run_cli, tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.codeaudit]\nfail_on = "critical"\nauditors = ["privacy"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.codeaudit]\nfail_on = "critical"\nauditors = ["privacy"]\n'
+    )
     sub = tmp_path / "src" / "pkg"
     sub.mkdir(parents=True)
     batch = write_batch(sub)
     proc = run_cli("audit", str(batch), cwd=sub)
     assert proc.returncode == 0, proc.stderr.decode()
     report = json.loads(proc.stdout)
-    assert report["tool"]["config"].endswith("pyproject.toml") and list(report["tool"]["auditors"]) == ["privacy"]
+    assert report["tool"]["config"].endswith("pyproject.toml") and list(
+        report["tool"]["auditors"]
+    ) == ["privacy"]
 
 
 def test_codeaudit_toml_wins_over_pyproject_in_the_same_folder(tmp_path):
@@ -41,7 +45,9 @@ def test_codeaudit_toml_wins_over_pyproject_in_the_same_folder(tmp_path):
 
 
 def test_codeaudit_toml_also_takes_the_tool_table_form(tmp_path):
-    (tmp_path / ".codeaudit.toml").write_text('[tool.codeaudit]\nfail_on = "high"\n[tool.codeaudit.severity]\nCA101 = "low"\n')
+    (tmp_path / ".codeaudit.toml").write_text(
+        '[tool.codeaudit]\nfail_on = "high"\n[tool.codeaudit.severity]\nCA101 = "low"\n'
+    )
     config = load_config(search_from=tmp_path)
     assert config.fail_on is Severity.HIGH and config.severity == {"CA101": Severity.LOW}
 
@@ -73,8 +79,19 @@ class Tagger(Auditor):
 
     @classmethod
     def rules(cls):
-        return [Rule(id="CA991", name="tagged-value", auditor="privacy", title="tagged", severity=Severity.HIGH,
-                     confidence=Confidence.HIGH, cwe=359, description="d", fix="f")]
+        return [
+            Rule(
+                id="CA991",
+                name="tagged-value",
+                auditor="privacy",
+                title="tagged",
+                severity=Severity.HIGH,
+                confidence=Confidence.HIGH,
+                cwe=359,
+                description="d",
+                fix="f",
+            )
+        ]
 
     def audit_batch(self, batch, progress=None):
         out = []
@@ -82,15 +99,25 @@ class Tagger(Auditor):
             o = Outcome()
             for n, text in enumerate(s.completion.splitlines(), 1):
                 for m in re.finditer(r"(\w+)=(\S+)", text):
-                    o.findings.append(self.finding(s, "CA991", line=n, column=m.start() + 1,
-                                                   evidence={m.group(1): m.group(2)}, identity=m.group(0)))
+                    o.findings.append(
+                        self.finding(
+                            s,
+                            "CA991",
+                            line=n,
+                            column=m.start() + 1,
+                            evidence={m.group(1): m.group(2)},
+                            identity=m.group(0),
+                        )
+                    )
             out.append(o)
         return out
 
 
 def run(code, **table):
     config = config_from_mapping(table, source="test.toml")
-    (result,) = audit([Suggestion(id="s", completion=code)], config, auditors=[Tagger(config)]).results
+    (result,) = audit(
+        [Suggestion(id="s", completion=code)], config, auditors=[Tagger(config)]
+    ).results
     return result
 
 
@@ -106,15 +133,18 @@ def test_disable_by_id_or_name(name):
     assert run("username=ann", disable=[name]).findings == ()
 
 
-@pytest.mark.parametrize(("code", "allowlist", "suppressed"), [
-    ("username=builder", {"usernames": ["builder"]}, True),
-    ("username=Builder", {"usernames": ["build*"]}, True),  # wildcards, case-insensitive
-    ("username=ann", {"usernames": ["builder"]}, False),
-    ("email=ops@corp.example", {"emails": ["*@corp.example"]}, True),
-    ("host=db1.corp.internal", {"hosts": ["*.corp.internal"]}, True),
-    ("path=/srv/ci/agent7/x", {"paths": [r"^/srv/ci/[^/]+/"]}, True),
-    ("token=abc123", {"patterns": [r"token=abc"]}, True),
-])
+@pytest.mark.parametrize(
+    ("code", "allowlist", "suppressed"),
+    [
+        ("username=builder", {"usernames": ["builder"]}, True),
+        ("username=Builder", {"usernames": ["build*"]}, True),  # wildcards, case-insensitive
+        ("username=ann", {"usernames": ["builder"]}, False),
+        ("email=ops@corp.example", {"emails": ["*@corp.example"]}, True),
+        ("host=db1.corp.internal", {"hosts": ["*.corp.internal"]}, True),
+        ("path=/srv/ci/agent7/x", {"paths": [r"^/srv/ci/[^/]+/"]}, True),
+        ("token=abc123", {"patterns": [r"token=abc"]}, True),
+    ],
+)
 def test_allowlists_keep_findings_but_mark_them(code, allowlist, suppressed):
     result = run(code, allowlist=allowlist)
     (finding,) = result.findings
@@ -123,7 +153,9 @@ def test_allowlists_keep_findings_but_mark_them(code, allowlist, suppressed):
 
 
 def test_allowlist_from_pyproject_through_the_cli(run_cli, tmp_path):
-    (tmp_path / "pyproject.toml").write_text('[tool.codeaudit]\nauditors = ["privacy"]\n[tool.codeaudit.allowlist]\nusernames = ["mkowalski"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.codeaudit]\nauditors = ["privacy"]\n[tool.codeaudit.allowlist]\nusernames = ["mkowalski"]\n'
+    )
     proc = run_cli("audit", str(write_batch(tmp_path)))
     assert proc.returncode == 0, proc.stderr.decode()
     report = json.loads(proc.stdout)
@@ -136,14 +168,17 @@ BAD = [
     ('colour = "red"\n', "unknown key 'colour'"),
     ('fail_on = "severe"\n', ".fail_on: 'severe' is not a severity"),
     ('[severity]\nCA101 = "urgent"\n', ".severity.CA101: 'urgent' is not a severity"),
-    ('disable = 3\n', ".disable must be a list of strings"),
+    ("disable = 3\n", ".disable must be a list of strings"),
     ('auditors = ["privacy", "licences"]\n', ".auditors: unknown auditor 'licences'"),
-    ('max_completion_bytes = -1\n', ".max_completion_bytes must be a positive integer"),
+    ("max_completion_bytes = -1\n", ".max_completion_bytes must be a positive integer"),
     ('[allowlist]\nnames = ["x"]\n', ".allowlist: unknown key 'names'"),
     ('[allowlist]\npatterns = ["(unclosed"]\n', ".allowlist.patterns: bad regular expression"),
-    ('privacy = 1\n', ".privacy must be a table"),
-    ('[privacy]\nno_such_option = true\n', "[tool.codeaudit.privacy]: unknown key 'no_such_option'"),
-    ('fail_on = \n', "invalid TOML"),
+    ("privacy = 1\n", ".privacy must be a table"),
+    (
+        "[privacy]\nno_such_option = true\n",
+        "[tool.codeaudit.privacy]: unknown key 'no_such_option'",
+    ),
+    ("fail_on = \n", "invalid TOML"),
 ]
 
 
@@ -151,7 +186,9 @@ BAD = [
 def test_bad_configuration_exits_2_naming_file_and_key(run_cli, tmp_path, text, expected):
     cfg = tmp_path / "bad.toml"
     cfg.write_text(text)
-    proc = run_cli("audit", str(write_batch(tmp_path)), "--auditors", "privacy", "--config", str(cfg))
+    proc = run_cli(
+        "audit", str(write_batch(tmp_path)), "--auditors", "privacy", "--config", str(cfg)
+    )
     err = proc.stderr.decode()
     assert proc.returncode == 2, err
     (message,) = err.strip().splitlines()

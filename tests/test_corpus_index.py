@@ -66,7 +66,9 @@ def test_process_pool_and_dask_builds_equal_the_single_process_build(tmp_path, s
     assert _arrays(pool) == _arrays(small_index)
     pytest.importorskip("dask.distributed")
     dask = tmp_path / "dask.idx"
-    build_index(_sources("json", "email", "html"), dask, workers=2, scheduler="local", unit_bytes=30_000)
+    build_index(
+        _sources("json", "email", "html"), dask, workers=2, scheduler="local", unit_bytes=30_000
+    )
     assert _arrays(dask) == _arrays(small_index)
     assert _manifest(dask) == _manifest(small_index)
 
@@ -101,12 +103,21 @@ def test_a_flipped_byte_is_caught_by_its_checksum(tmp_path, small_index):
 @pytest.mark.parametrize(
     "damage, message",
     [
-        (lambda d: (d / "lsh.ids").write_bytes((d / "lsh.ids").read_bytes()[:-4]), "lsh.ids has .* bytes"),
+        (
+            lambda d: (d / "lsh.ids").write_bytes((d / "lsh.ids").read_bytes()[:-4]),
+            "lsh.ids has .* bytes",
+        ),
         (lambda d: (d / "files.tab").unlink(), "missing files.tab"),
         (lambda d: (d / MANIFEST).unlink(), "no manifest.json"),
         (lambda d: (d / MANIFEST).write_text("{"), "unreadable manifest.json"),
-        (lambda d: _edit(d, lambda m: m["params"].update(num_perm=64), rehash=False), "fails its checksum"),
-        (lambda d: _edit(d, lambda m: m["params"].update(tokenizer_version=999)), "tokenizer version 999"),
+        (
+            lambda d: _edit(d, lambda m: m["params"].update(num_perm=64), rehash=False),
+            "fails its checksum",
+        ),
+        (
+            lambda d: _edit(d, lambda m: m["params"].update(tokenizer_version=999)),
+            "tokenizer version 999",
+        ),
         (lambda d: _edit(d, lambda m: m.update(format_version=99)), "index format 99"),
     ],
 )
@@ -142,7 +153,9 @@ def test_lines_decode_across_checkpoints(small_index):
 def test_cli_build_info_query_and_errors(run_cli, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "LICENSE").write_text("GNU GENERAL PUBLIC LICENSE Version 3 Everyone is permitted to copy and distribute verbatim copies")
+    (src / "LICENSE").write_text(
+        "GNU GENERAL PUBLIC LICENSE Version 3 Everyone is permitted to copy and distribute verbatim copies"
+    )
     body = (STDLIB / "json" / "encoder.py").read_text()
     (src / "enc.py").write_text(body)
     (src / "blob.py").write_bytes(b"\x00\x01binary")
@@ -151,15 +164,38 @@ def test_cli_build_info_query_and_errors(run_cli, tmp_path):
     out = done.stdout.decode()
     assert "1 files" in out and "skipped 1 files: 1 binary" in out and "blob.py" in out
     info = run_cli("corpus", "info", str(tmp_path / "x.idx"), "--verify")
-    assert info.returncode == 0 and "skipped 1 files: 1 binary" in info.stdout.decode() and "checksums verified" in info.stdout.decode()
+    assert (
+        info.returncode == 0
+        and "skipped 1 files: 1 binary" in info.stdout.decode()
+        and "checksums verified" in info.stdout.decode()
+    )
     sugg = tmp_path / "s.py"
     sugg.write_text("\n".join(body.splitlines()[100:130]) + "\n")
     q = run_cli("corpus", "query", str(tmp_path / "x.idx"), str(sugg))
-    assert q.returncode == 0 and "verbatim copy of src/enc.py" in q.stdout.decode() and "GPL-3.0-only" in q.stdout.decode()
+    assert (
+        q.returncode == 0
+        and "verbatim copy of src/enc.py" in q.stdout.decode()
+        and "GPL-3.0-only" in q.stdout.decode()
+    )
     bad = run_cli("corpus", "info", str(tmp_path / "nope.idx"))
-    assert bad.returncode == 2 and bad.stderr.decode().count("\n") == 1 and "not found" in bad.stderr.decode()
+    assert (
+        bad.returncode == 2
+        and bad.stderr.decode().count("\n") == 1
+        and "not found" in bad.stderr.decode()
+    )
     again = run_cli("corpus", "build", str(src), "-o", str(tmp_path / "x.idx"))
     assert again.returncode == 2 and "exists" in again.stderr.decode()
-    (tmp_path / "x.idx" / "tok.raw").write_bytes(b"\x00" * (tmp_path / "x.idx" / "tok.raw").stat().st_size)
-    audit = run_cli("audit", str(sugg), "--auditors", "memorization", "--corpus", str(tmp_path / "x.idx"), "--format", "json")
+    (tmp_path / "x.idx" / "tok.raw").write_bytes(
+        b"\x00" * (tmp_path / "x.idx" / "tok.raw").stat().st_size
+    )
+    audit = run_cli(
+        "audit",
+        str(sugg),
+        "--auditors",
+        "memorization",
+        "--corpus",
+        str(tmp_path / "x.idx"),
+        "--format",
+        "json",
+    )
     assert audit.returncode == 2 and "CRC-32" in audit.stderr.decode()

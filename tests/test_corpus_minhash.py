@@ -39,7 +39,9 @@ def test_shingle_hash_matches_its_vectorised_form(stream):
     assert [mh.shingle_hash(b) for b in shingles] == hashes.tolist()
 
 
-@pytest.mark.parametrize("params", [IndexParams(), IndexParams(window=8, stride=4, num_perm=16, bands=4, rows=4, seed=3)])
+@pytest.mark.parametrize(
+    "params", [IndexParams(), IndexParams(window=8, stride=4, num_perm=16, bands=4, rows=4, seed=3)]
+)
 def test_corpus_and_query_windows_equal_datasketch(stream, params):
     norm = stream.norm[:700]
     hashes = mh.shingle_hashes(norm, params.shingle)
@@ -48,8 +50,12 @@ def test_corpus_and_query_windows_equal_datasketch(stream, params):
     assert sig.shape[0] == mh.window_count(hashes.shape[0], params)
     for j in range(sig.shape[0]):
         start = j * params.stride
-        assert np.array_equal(sig[j], _datasketch(shingles[start : start + params.window], params)), j
-    assert sig.shape[0] * params.stride >= hashes.shape[0] - params.window  # the whole file is covered
+        assert np.array_equal(
+            sig[j], _datasketch(shingles[start : start + params.window], params)
+        ), j
+    assert (
+        sig.shape[0] * params.stride >= hashes.shape[0] - params.window
+    )  # the whole file is covered
     sliding = mh.sliding_signatures(hashes, params)
     assert sliding.shape[0] == hashes.shape[0] - params.window + 1
     for j in range(0, sliding.shape[0], 37):
@@ -61,7 +67,9 @@ def test_short_inputs():
     few = np.array([5, 6, 7, 8, 9, 10, 11], dtype=np.uint16)
     h = mh.shingle_hashes(few, p.shingle)
     assert mh.window_count(h.shape[0], p) == 1
-    assert np.array_equal(mh.window_signatures(h, p)[0], _datasketch(mh.shingle_bytes(few, p.shingle), p))
+    assert np.array_equal(
+        mh.window_signatures(h, p)[0], _datasketch(mh.shingle_bytes(few, p.shingle), p)
+    )
     assert mh.window_signatures(mh.shingle_hashes(few[:3], p.shingle), p).shape == (0, p.num_perm)
     keys = mh.band_keys(mh.window_signatures(h, p), p)
     assert keys.shape == (1, p.bands) and keys.dtype == np.uint32
@@ -82,7 +90,9 @@ def test_an_index_stores_datasketchs_permutations(tmp_path):
     from codeaudit.corpus.index import CorpusIndex
     from codeaudit.corpus.sources import FolderSource
 
-    build_index([FolderSource(str(Path(sysconfig.get_paths()["stdlib"]) / "json"))], tmp_path / "j.idx")
+    build_index(
+        [FolderSource(str(Path(sysconfig.get_paths()["stdlib"]) / "json"))], tmp_path / "j.idx"
+    )
     index = CorpusIndex.open(tmp_path / "j.idx")
     a, b = index.perms()
     ref = MinHash(num_perm=index.params.num_perm, seed=index.params.seed).permutations

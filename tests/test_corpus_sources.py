@@ -28,7 +28,9 @@ CODE = "def total(items):\n    result = 0\n    for item in items:\n        resul
 
 def _docs(source):
     docs = list(iter_documents([source]))
-    return [d for d in docs if not isinstance(d, Skipped)], [d for d in docs if isinstance(d, Skipped)]
+    return [d for d in docs if not isinstance(d, Skipped)], [
+        d for d in docs if isinstance(d, Skipped)
+    ]
 
 
 # --- licences -------------------------------------------------------------------------------
@@ -37,16 +39,37 @@ def _docs(source):
 @pytest.mark.parametrize(
     "text, spdx",
     [
-        ("MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software", "MIT"),
+        (
+            "MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software",
+            "MIT",
+        ),
         ("Apache License\n   Version 2.0, January 2004\n", "Apache-2.0"),
-        ("Redistribution and use in source and binary forms, with or without modification ... Neither the name of", "BSD-3-Clause"),
-        ("Redistribution and use in source and binary forms, with or without\nmodification, are permitted", "BSD-2-Clause"),
-        ("GNU GENERAL PUBLIC LICENSE\n Version 3, 29 June 2007\n Everyone is permitted to copy and distribute verbatim copies", "GPL-3.0-only"),
-        ("This program is free software; you can redistribute it and/or modify it under the terms of the GNU General "
-         "Public License as published by the Free Software Foundation; either version 2 of the License, or (at your option) any later version.", "GPL-2.0-or-later"),
-        ("GNU LESSER GENERAL PUBLIC LICENSE Version 2.1, February 1999 Everyone is permitted to copy and distribute verbatim copies", "LGPL-2.1-only"),
+        (
+            "Redistribution and use in source and binary forms, with or without modification ... Neither the name of",
+            "BSD-3-Clause",
+        ),
+        (
+            "Redistribution and use in source and binary forms, with or without\nmodification, are permitted",
+            "BSD-2-Clause",
+        ),
+        (
+            "GNU GENERAL PUBLIC LICENSE\n Version 3, 29 June 2007\n Everyone is permitted to copy and distribute verbatim copies",
+            "GPL-3.0-only",
+        ),
+        (
+            "This program is free software; you can redistribute it and/or modify it under the terms of the GNU General "
+            "Public License as published by the Free Software Foundation; either version 2 of the License, or (at your option) any later version.",
+            "GPL-2.0-or-later",
+        ),
+        (
+            "GNU LESSER GENERAL PUBLIC LICENSE Version 2.1, February 1999 Everyone is permitted to copy and distribute verbatim copies",
+            "LGPL-2.1-only",
+        ),
         ("Mozilla Public License Version 2.0", "MPL-2.0"),
-        ("PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2\n1. This LICENSE AGREEMENT is between", "PSF-2.0"),
+        (
+            "PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2\n1. This LICENSE AGREEMENT is between",
+            "PSF-2.0",
+        ),
         ("This is free and unencumbered software released into the public domain.", "Unlicense"),
         ("All rights reserved. Do not copy.", licenses.UNKNOWN),
     ],
@@ -66,13 +89,26 @@ def test_first_licence_in_a_bundle_wins():
 
 
 def test_spdx_lines_records_and_copyleft():
-    assert licenses.spdx_from_source("/* SPDX-License-Identifier: Apache-2.0 OR MIT */\nint x;") == "Apache-2.0 OR MIT"
+    assert (
+        licenses.spdx_from_source("/* SPDX-License-Identifier: Apache-2.0 OR MIT */\nint x;")
+        == "Apache-2.0 OR MIT"
+    )
     assert licenses.spdx_from_source("x = 1\n") is None
     assert licenses.from_record(["MIT", "BSD-3-Clause", "MIT"]) == "MIT AND BSD-3-Clause"
     assert licenses.from_record([]) is None and licenses.from_record(None) is None
-    assert licenses.is_copyleft("GPL-3.0-only") and licenses.is_copyleft("Apache-2.0 AND LGPL-2.1-only")
-    assert not licenses.is_copyleft("MIT") and licenses.is_unknown(None) and licenses.is_unknown("NOASSERTION")
-    assert licenses.is_license_file("LICENSE.txt") and licenses.is_license_file("COPYING") and not licenses.is_license_file("license.py")
+    assert licenses.is_copyleft("GPL-3.0-only") and licenses.is_copyleft(
+        "Apache-2.0 AND LGPL-2.1-only"
+    )
+    assert (
+        not licenses.is_copyleft("MIT")
+        and licenses.is_unknown(None)
+        and licenses.is_unknown("NOASSERTION")
+    )
+    assert (
+        licenses.is_license_file("LICENSE.txt")
+        and licenses.is_license_file("COPYING")
+        and not licenses.is_license_file("license.py")
+    )
 
 
 # --- folders --------------------------------------------------------------------------------
@@ -81,9 +117,13 @@ def test_spdx_lines_records_and_copyleft():
 def test_folder_source_keeps_repo_path_and_nearest_licence(tmp_path):
     root = tmp_path / "proj"
     (root / "pkg" / "vendored").mkdir(parents=True)
-    (root / "LICENSE").write_text("Permission is hereby granted, free of charge, to any person obtaining a copy")
+    (root / "LICENSE").write_text(
+        "Permission is hereby granted, free of charge, to any person obtaining a copy"
+    )
     (root / "pkg" / "core.py").write_text(CODE)
-    (root / "pkg" / "vendored" / "COPYING").write_text("GNU GENERAL PUBLIC LICENSE Version 2 Everyone is permitted to copy and distribute verbatim copies")
+    (root / "pkg" / "vendored" / "COPYING").write_text(
+        "GNU GENERAL PUBLIC LICENSE Version 2 Everyone is permitted to copy and distribute verbatim copies"
+    )
     (root / "pkg" / "vendored" / "old.py").write_text(CODE)
     (root / "pkg" / "own.py").write_text("# SPDX-License-Identifier: Apache-2.0\n" + CODE)
     (root / "README.md").write_text("not code")
@@ -110,7 +150,12 @@ def test_bad_files_are_skipped_and_counted(tmp_path):
     docs, skipped = _docs(FolderSource(str(root), max_bytes=100_000))
     assert [d.path for d in docs] == ["ok.py"]
     reasons = {s.where.rsplit(":", 1)[1]: s.reason for s in skipped}
-    assert reasons == {"binary.py": "binary", "latin1.py": "encoding", "huge.py": "too-large", "dangling.py": "unreadable"}
+    assert reasons == {
+        "binary.py": "binary",
+        "latin1.py": "encoding",
+        "huge.py": "too-large",
+        "dangling.py": "unreadable",
+    }
 
 
 def test_stdlib_source_is_the_running_interpreters():
@@ -125,8 +170,18 @@ def test_stdlib_source_is_the_running_interpreters():
 
 
 def _git(cwd, *args):
-    subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
+    subprocess.run(
+        ["git", "-C", str(cwd), *args],
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+        },
+    )
 
 
 def test_git_source_reads_tracked_files_at_a_revision(tmp_path):
@@ -146,8 +201,13 @@ def test_git_source_reads_tracked_files_at_a_revision(tmp_path):
     (repo / "untracked.py").write_text(CODE)
 
     head, _ = _docs(parse_source(str(repo)))
-    assert {d.path: (d.repo, d.license) for d in head} == {"a.py": ("acme/widgets", "MPL-2.0"), "b.py": ("acme/widgets", "MPL-2.0")}
-    assert next(d for d in head if d.path == "a.py").text == CODE  # the commit's content, not the work tree's
+    assert {d.path: (d.repo, d.license) for d in head} == {
+        "a.py": ("acme/widgets", "MPL-2.0"),
+        "b.py": ("acme/widgets", "MPL-2.0"),
+    }
+    assert (
+        next(d for d in head if d.path == "a.py").text == CODE
+    )  # the commit's content, not the work tree's
     v1, _ = _docs(parse_source(f"git:{repo}@v1"))
     assert [d.path for d in v1] == ["a.py"]
     with pytest.raises(UsageError, match="rev-parse"):
@@ -159,10 +219,25 @@ def test_git_source_reads_tracked_files_at_a_revision(tmp_path):
 
 def _records():
     return [
-        {"content": CODE, "max_stars_repo_name": "acme/a", "max_stars_repo_path": "src/a.py", "max_stars_repo_licenses": ["MIT"], "lang": "Python"},
-        {"content": "int add(int a, int b) { return a + b; }\n", "max_stars_repo_name": "acme/c", "max_stars_repo_path": "add.c", "max_stars_repo_licenses": ["GPL-2.0-only"]},
+        {
+            "content": CODE,
+            "max_stars_repo_name": "acme/a",
+            "max_stars_repo_path": "src/a.py",
+            "max_stars_repo_licenses": ["MIT"],
+            "lang": "Python",
+        },
+        {
+            "content": "int add(int a, int b) { return a + b; }\n",
+            "max_stars_repo_name": "acme/c",
+            "max_stars_repo_path": "add.c",
+            "max_stars_repo_licenses": ["GPL-2.0-only"],
+        },
         {"content": None, "max_stars_repo_name": "acme/d", "max_stars_repo_path": "none.py"},
-        {"content": "x = '\x00'\n", "max_stars_repo_name": "acme/e", "max_stars_repo_path": "nul.py"},
+        {
+            "content": "x = '\x00'\n",
+            "max_stars_repo_name": "acme/e",
+            "max_stars_repo_path": "nul.py",
+        },
     ]
 
 
@@ -185,7 +260,10 @@ def test_jsonl_shards_in_the_stacks_shape(tmp_path):
 
 def test_jsonl_byte_ranges_cover_every_record_once(tmp_path):
     shard = tmp_path / "many.jsonl"
-    rows = [{"content": f"x{i} = {i}\n", "max_stars_repo_name": "r", "max_stars_repo_path": f"{i}.py"} for i in range(200)]
+    rows = [
+        {"content": f"x{i} = {i}\n", "max_stars_repo_name": "r", "max_stars_repo_path": f"{i}.py"}
+        for i in range(200)
+    ]
     shard.write_text("".join(json.dumps(r) + "\n" for r in rows))
     units = ShardSource((str(shard),)).units(unit_bytes=997)
     assert len(units) > 5
@@ -195,7 +273,10 @@ def test_jsonl_byte_ranges_cover_every_record_once(tmp_path):
 
 def test_field_map_for_other_shapes(tmp_path):
     shard = tmp_path / "other.jsonl"
-    shard.write_text(json.dumps({"text": CODE, "repository": "x/y", "file": "m.py", "licence": "Apache-2.0"}) + "\n")
+    shard.write_text(
+        json.dumps({"text": CODE, "repository": "x/y", "file": "m.py", "licence": "Apache-2.0"})
+        + "\n"
+    )
     fm = parse_field_map("content=text,repo=repository,path=file,license=licence")
     docs, _ = _docs(ShardSource((str(shard),), fm))
     assert [(d.repo, d.path, d.license) for d in docs] == [("x/y", "m.py", "Apache-2.0")]
@@ -215,7 +296,10 @@ def test_parquet_shards(tmp_path):
     units = ShardSource((str(path),)).units()
     assert len(units) == 2  # one unit per row group
     docs, skipped = _docs(ShardSource((str(path),)))
-    assert [(d.repo, d.path, d.license) for d in docs] == [("acme/a", "src/a.py", "MIT"), ("acme/c", "add.c", "GPL-2.0-only")]
+    assert [(d.repo, d.path, d.license) for d in docs] == [
+        ("acme/a", "src/a.py", "MIT"),
+        ("acme/c", "add.c", "GPL-2.0-only"),
+    ]
     assert sorted(s.reason for s in skipped) == ["bad-record", "binary"]
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1 not really")
@@ -229,11 +313,16 @@ def test_source_arguments(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(UsageError, match="not a folder, git repository or shard"):
         parse_source(str(tmp_path / "notes.txt"))
-    assert isinstance(parse_source("x.jsonl"), ShardSource) and parse_source("x.jsonl").fields == FieldMap()
+    assert (
+        isinstance(parse_source("x.jsonl"), ShardSource)
+        and parse_source("x.jsonl").fields == FieldMap()
+    )
 
 
 def test_the_bundled_sample_shard():
-    sample = os.path.join(os.path.dirname(__file__), "..", "corpora", "samples", "stack-sample.jsonl")
+    sample = os.path.join(
+        os.path.dirname(__file__), "..", "corpora", "samples", "stack-sample.jsonl"
+    )
     docs, skipped = _docs(ShardSource((sample,)))
     assert [(d.repo, d.license, d.language) for d in docs] == [
         ("example/ring", "MIT", "python"),

@@ -26,7 +26,10 @@ def test_whitespace_comments_and_names_do_not_change_the_normal_form():
 def test_keywords_literals_and_operators_keep_their_identity():
     assert tokenize("x = 1", "python").norm.tolist() != tokenize("x = 2", "python").norm.tolist()
     assert tokenize("x + y", "python").norm.tolist() != tokenize("x - y", "python").norm.tolist()
-    assert tokenize("if x: pass", "python").norm.tolist() != tokenize("while x: pass", "python").norm.tolist()
+    assert (
+        tokenize("if x: pass", "python").norm.tolist()
+        != tokenize("while x: pass", "python").norm.tolist()
+    )
 
 
 def test_strings_become_a_marker_and_their_words_whatever_the_quotes():
@@ -41,7 +44,18 @@ def test_offsets_and_lines_point_at_the_tokens():
     text = "a = f(b)  # c\r\nreturn 'x y'\n"
     ts = tokenize(text, "python", offsets=True)
     norm_text = T.normalize_newlines(text)
-    assert [norm_text[s:e] for s, e in zip(ts.start.tolist(), ts.end.tolist())] == ["a", "=", "f", "(", "b", ")", "return", "'", "x", "y"]
+    assert [norm_text[s:e] for s, e in zip(ts.start.tolist(), ts.end.tolist())] == [
+        "a",
+        "=",
+        "f",
+        "(",
+        "b",
+        ")",
+        "return",
+        "'",
+        "x",
+        "y",
+    ]
     assert ts.line.tolist() == [1, 1, 1, 1, 1, 1, 2, 2, 2, 2]
 
 
@@ -54,7 +68,9 @@ def test_c_like_comments_and_families():
     a = tokenize("int main() { /* block\n comment */ return x; // line\n}", "c")
     b = tokenize("int main(){return y;}", "c")
     assert a.norm.tolist() == b.norm.tolist()
-    assert family_of("rust") == "clike" and family_of("shell") == "hash" and family_of(None) == "plain"
+    assert (
+        family_of("rust") == "clike" and family_of("shell") == "hash" and family_of(None) == "plain"
+    )
     assert tokenize("# not a comment in C\n", "c").norm.shape[0] > 0
 
 
@@ -70,7 +86,11 @@ def _reference(text: str, language: str):
         elif fam.comment_starts and tok.startswith(fam.comment_starts):
             line += tok.count("\n")
         else:
-            body = T._string_body(fam, tok) if tok[0] in fam.string_starts or tok[0] in fam.string_prefixes else None
+            body = (
+                T._string_body(fam, tok)
+                if tok[0] in fam.string_starts or tok[0] in fam.string_prefixes
+                else None
+            )
             if body is None:
                 n, r = T._simple(fam.name, tok)
                 out.append((n, r, line, pos, pos + len(tok)))
@@ -79,7 +99,15 @@ def _reference(text: str, language: str):
                 out.append((NORM_STRING, T._raw8(tok[:off]), line, pos, pos + off))
                 for m in T._WORDS.finditer(content):
                     n, r = T._word(m.group())
-                    out.append((n, r, line + content.count("\n", 0, m.start()), pos + off + m.start(), pos + off + m.end()))
+                    out.append(
+                        (
+                            n,
+                            r,
+                            line + content.count("\n", 0, m.start()),
+                            pos + off + m.start(),
+                            pos + off + m.end(),
+                        )
+                    )
                 line += tok.count("\n")
         pos += len(tok)
     return out
@@ -91,19 +119,38 @@ def test_vectorised_lexer_equals_a_plain_loop_on_real_code():
     for path in files:
         text = path.read_text("utf-8")
         ts = tokenize(text, "python", offsets=True)
-        got = list(zip(ts.norm.tolist(), ts.raw.tolist(), ts.line.tolist(), ts.start.tolist(), ts.end.tolist()))
+        got = list(
+            zip(
+                ts.norm.tolist(),
+                ts.raw.tolist(),
+                ts.line.tolist(),
+                ts.start.tolist(),
+                ts.end.tolist(),
+            )
+        )
         assert got == _reference(text, "python"), path
         plain = tokenize(text, "python")
         assert np.array_equal(plain.norm, ts.norm) and np.array_equal(plain.line, ts.line)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(list("ab_1 \n\t\r'\"#/*\\{}()=.:;`$@\x0bé") + ["'''", '"""', "/*", "*/", "//", "if"]), max_size=120).map("".join),
-       st.sampled_from(["python", "c", "shell", "sql", None]))
+@given(
+    st.lists(
+        st.sampled_from(
+            list("ab_1 \n\t\r'\"#/*\\{}()=.:;`$@\x0bé") + ["'''", '"""', "/*", "*/", "//", "if"]
+        ),
+        max_size=120,
+    ).map("".join),
+    st.sampled_from(["python", "c", "shell", "sql", None]),
+)
 def test_any_text_lexes_consistently(text, language):
     ts = tokenize(text, language, offsets=True)
     plain = tokenize(text, language)
-    assert np.array_equal(ts.norm, plain.norm) and np.array_equal(ts.raw, plain.raw) and np.array_equal(ts.line, plain.line)
+    assert (
+        np.array_equal(ts.norm, plain.norm)
+        and np.array_equal(ts.raw, plain.raw)
+        and np.array_equal(ts.line, plain.line)
+    )
     assert ts.norm.tolist() == [e[0] for e in _reference(text, language or "plain")]
     n = len(T.normalize_newlines(text))
     assert ((ts.start >= 0) & (ts.end <= n) & (ts.start < ts.end)).all()

@@ -31,7 +31,9 @@ def blocks(text: str, lang: str) -> list[str]:
 
 
 def schema(name: str):
-    return json.loads(files("codeaudit").joinpath(f"schemas/{name}.schema.json").read_text(encoding="utf-8"))
+    return json.loads(
+        files("codeaudit").joinpath(f"schemas/{name}.schema.json").read_text(encoding="utf-8")
+    )
 
 
 def test_readme_python_api_examples_run():
@@ -39,7 +41,9 @@ def test_readme_python_api_examples_run():
     assert len(examples) >= 2
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     for number, text in enumerate(examples):
-        test = parser.get_doctest(text, {}, f"README Python API example {number + 1}", "README.md", 0)
+        test = parser.get_doctest(
+            text, {}, f"README Python API example {number + 1}", "README.md", 0
+        )
         assert test.examples, "an example block without >>> lines"
         runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
@@ -71,8 +75,16 @@ def test_links_resolve():
         assert (base / target).resolve().exists(), target
 
 
-@pytest.mark.parametrize("module", ["codeaudit.inputs", "codeaudit.report._common", "codeaudit.report.table",
-                                    "codeaudit.report.sarif", "codeaudit.report.html"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "codeaudit.inputs",
+        "codeaudit.report._common",
+        "codeaudit.report.table",
+        "codeaudit.report.sarif",
+        "codeaudit.report.html",
+    ],
+)
 def test_module_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

@@ -31,14 +31,18 @@ def test_weight_quantisation_equals_onnxruntime_reference(isa):
 
     spec = quantization_for_cpu(isa)
     rng = np.random.default_rng(3)
-    w = rng.standard_normal((96, 50)).astype(np.float32) * rng.uniform(0.01, 3, size=50).astype(np.float32)
+    w = rng.standard_normal((96, 50)).astype(np.float32) * rng.uniform(0.01, 3, size=50).astype(
+        np.float32
+    )
     w[:, 0] = 0.0  # an all-zero column (scale falls back to 1)
     w[:, 1] = 0.25  # a constant, positive column
     w[:, 2] = np.abs(w[:, 2])  # one-signed
     q, scale, zp = quantize_weight(w, spec)
     qtype = TensorProto.INT8 if spec.weights_dtype == "int8" else TensorProto.UINT8
     for c in range(w.shape[1]):
-        ref_zp, ref_scale, ref_q = quantize_data(w[:, c].copy(), qtype, spec.symmetric, spec.reduce_range)
+        ref_zp, ref_scale, ref_q = quantize_data(
+            w[:, c].copy(), qtype, spec.symmetric, spec.reduce_range
+        )
         assert np.array_equal(ref_q, q[:, c]), c
         assert ref_scale == scale[c] and ref_zp == zp[c], c
     dequantised = (q.astype(np.float32) - zp.astype(np.float32)) * scale
@@ -78,7 +82,10 @@ def test_nucleus_equals_full_sort(seed, size, top_p, sharpness):
 def test_greedy_is_argmax_and_sampling_is_seeded():
     rng = np.random.default_rng(0)
     logits = rng.standard_normal((3, 500)).astype(np.float32)
-    assert choose(logits, temperature=0.0, top_p=1.0, rngs=[None] * 3).tolist() == logits.argmax(-1).tolist()
+    assert (
+        choose(logits, temperature=0.0, top_p=1.0, rngs=[None] * 3).tolist()
+        == logits.argmax(-1).tolist()
+    )
 
     def draw(seed):
         rngs = [sequence_rng(seed=seed, prompt_index=i, sample_index=0) for i in range(3)]
@@ -97,7 +104,9 @@ def test_sampling_follows_the_distribution():
     assert np.allclose(freq, [0.5, 0.3, 0.15, 0.05], atol=0.015)
     # A nucleus of 0.6 keeps {0, 1} only.
     rng = sequence_rng(seed=11, prompt_index=0, sample_index=0)
-    assert {int(choose(logits, temperature=1.0, top_p=0.6, rngs=[rng])[0]) for _ in range(2000)} == {0, 1}
+    assert {
+        int(choose(logits, temperature=1.0, top_p=0.6, rngs=[rng])[0]) for _ in range(2000)
+    } == {0, 1}
 
 
 def test_generation_params_are_checked():
@@ -118,10 +127,15 @@ def test_humaneval_stops_cut_at_the_next_top_level_statement():
     raw = "    return sorted(set(l))\n\n\ndef check(candidate):\n    pass\n"
     assert truncate_at_stops(raw, HUMANEVAL_STOPS) == "    return sorted(set(l))\n\n"
     assert truncate_at_stops("    x = 1\n# done\n", HUMANEVAL_STOPS) == "    x = 1"
-    assert truncate_at_stops("    if x:\n        y()\nif __name__", HUMANEVAL_STOPS) == "    if x:\n        y()"
+    assert (
+        truncate_at_stops("    if x:\n        y()\nif __name__", HUMANEVAL_STOPS)
+        == "    if x:\n        y()"
+    )
     assert truncate_at_stops("    return 1\n", HUMANEVAL_STOPS) == "    return 1\n"
     # Indented statements are part of the completion, not stops.
-    assert truncate_at_stops("    def inner():\n        pass\n    print(1)\n", HUMANEVAL_STOPS).endswith("print(1)\n")
+    assert truncate_at_stops(
+        "    def inner():\n        pass\n    print(1)\n", HUMANEVAL_STOPS
+    ).endswith("print(1)\n")
 
 
 # ----------------------------------------------------------------------------- prompts
@@ -134,8 +148,15 @@ def _write(tmp_path, text, name="p.jsonl"):
 
 
 def test_prompt_file_fields_are_carried(tmp_path):
-    f = _write(tmp_path, json.dumps({"id": 7, "prompt": "def f():\n", "language": "python", "task_id": 3, "meta": {"k": 1}}) + "\n\n"
-               + json.dumps({"prompt": "x = "}) + "\n")
+    f = _write(
+        tmp_path,
+        json.dumps(
+            {"id": 7, "prompt": "def f():\n", "language": "python", "task_id": 3, "meta": {"k": 1}}
+        )
+        + "\n\n"
+        + json.dumps({"prompt": "x = "})
+        + "\n",
+    )
     a, b = read_prompts(f)
     assert (a.id, a.language, a.task_id, a.meta) == ("7", "python", "3", {"k": 1})
     assert b.id == "line-3"
@@ -150,8 +171,11 @@ def test_prompt_file_fields_are_carried(tmp_path):
         ('{"id": "x"}\n', r"p.jsonl:1: field 'prompt': missing"),
         ('{"prompt": "   "}\n', r"p.jsonl:1: field 'prompt': is empty"),
         ('{"prompt": 3}\n', "must be a string"),
-        ('[1, 2]\n', "expected a JSON object"),
-        ('{"id": "a", "prompt": "x"}\n{"id": "a", "prompt": "y"}\n', "duplicate id 'a' \\(first on line 1\\)"),
+        ("[1, 2]\n", "expected a JSON object"),
+        (
+            '{"id": "a", "prompt": "x"}\n{"id": "a", "prompt": "y"}\n',
+            "duplicate id 'a' \\(first on line 1\\)",
+        ),
         ('{"prompt": "x", "tests": 5}\n', "field 'tests'"),
     ],
 )
@@ -174,7 +198,9 @@ def test_humaneval_prompts_come_from_the_installed_package():
     problems = humaneval_prompts()
     assert len(problems) == 164
     assert problems[0].task_id == "HumanEval/0" and problems[0].entry_point == "has_close_elements"
-    assert all(p.tests and "def check(candidate)" in p.tests and p.language == "python" for p in problems)
+    assert all(
+        p.tests and "def check(candidate)" in p.tests and p.language == "python" for p in problems
+    )
 
 
 # ----------------------------------------------------------------------------- model shapes
@@ -189,10 +215,20 @@ def test_random_shapes_are_transformers_codegen_shapes():
     for size in SHAPES:
         cfg = config(size, eos_token_id=0)
         with torch.device("meta"):
-            model = CodeGenForCausalLM(CodeGenConfig(**{k: v for k, v in cfg.items() if k not in ("architectures", "model_type")}))
-        state = {k: tuple(v.shape) for k, v in model.state_dict().items() if not k.endswith((".masked_bias", ".attn.bias"))}
+            model = CodeGenForCausalLM(
+                CodeGenConfig(
+                    **{k: v for k, v in cfg.items() if k not in ("architectures", "model_type")}
+                )
+            )
+        state = {
+            k: tuple(v.shape)
+            for k, v in model.state_dict().items()
+            if not k.endswith((".masked_bias", ".attn.bias"))
+        }
         assert state == dict(tensors(size)), size
-        assert parameter_count(size) == sum(v.numel() for k, v in model.state_dict().items() if k in state)
+        assert parameter_count(size) == sum(
+            v.numel() for k, v in model.state_dict().items() if k in state
+        )
 
 
 def test_random_weights_stream_into_a_loadable_safetensors_file(tmp_path):
@@ -213,7 +249,9 @@ def test_random_weights_stream_into_a_loadable_safetensors_file(tmp_path):
     assert {k: v.shape for k, v in weights.items()} == dict(random_model.tensors(shape))
     wte = weights["transformer.wte.weight"]
     assert abs(float(wte.std()) - 0.02) < 0.001 and abs(float(wte.mean())) < 0.001
-    assert np.all(weights["transformer.h.1.ln_1.weight"] == 1) and np.all(weights["lm_head.bias"] == 0)
+    assert np.all(weights["transformer.h.1.ln_1.weight"] == 1) and np.all(
+        weights["lm_head.bias"] == 0
+    )
 
 
 def test_codegen_qkv_permutation_matches_transformers_split():
@@ -230,7 +268,9 @@ def test_codegen_qkv_permutation_matches_transformers_split():
     split = qkv.reshape(qkv.shape[:-1] + (4, -1))
     query, value, key = torch.split(split, 64 // 4, dim=-1)
     heads = [attn._split_heads(t, 8, 8, mp_num=4).reshape(1, 1, 64) for t in (query, key, value)]
-    packed = torch.nn.functional.linear(x, attn.qkv_proj.weight[torch.from_numpy(qkv_permutation(64, 8))])
+    packed = torch.nn.functional.linear(
+        x, attn.qkv_proj.weight[torch.from_numpy(qkv_permutation(64, 8))]
+    )
     assert torch.equal(packed, torch.cat(heads, dim=-1))
 
 
@@ -259,7 +299,9 @@ def test_missing_extra_is_one_clear_line(monkeypatch, capsys, tmp_path):
     from codeaudit.cli import main
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
     prompts = _write(tmp_path, '{"prompt": "def f():\\n"}\n')
     out = tmp_path / "out.jsonl"
     assert main(["generate", str(prompts), "--model", "tiny", "-o", str(out)]) == 2
@@ -268,15 +310,30 @@ def test_missing_extra_is_one_clear_line(monkeypatch, capsys, tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("module", ["base", "source", "sampling", "postprocess", "quantize", "codegen_graph",
-                                    "random_model", "tiny", "prompts", "decode"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "base",
+        "source",
+        "sampling",
+        "postprocess",
+        "quantize",
+        "codegen_graph",
+        "random_model",
+        "tiny",
+        "prompts",
+        "decode",
+    ],
+)
 def test_docstring_examples(module):
     import doctest
     import importlib
 
     if module in ("quantize", "codegen_graph", "random_model", "tiny"):
         pytest.importorskip("torch")
-    result = doctest.testmod(importlib.import_module(f"codeaudit.generators.{module}"), optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(
+        importlib.import_module(f"codeaudit.generators.{module}"), optionflags=doctest.ELLIPSIS
+    )
     assert result.failed == 0 and result.attempted > 0
 
 
@@ -289,7 +346,10 @@ def test_hub_id_without_network_is_one_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ModelError, match=r"model Salesforce/codegen-350M-mono: no such folder, and the model hub is offline"):
+    with pytest.raises(
+        ModelError,
+        match=r"model Salesforce/codegen-350M-mono: no such folder, and the model hub is offline",
+    ):
         resolve_model("Salesforce/codegen-350M-mono")
     with pytest.raises(ModelError, match="no such folder$"):
         resolve_model("./not-here")

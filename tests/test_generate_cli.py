@@ -26,7 +26,11 @@ def prompts(tmp_path):
     f = tmp_path / "prompts.jsonl"
     rows = [
         {"id": "fib", "prompt": "def fibonacci(n):\n", "language": "python"},
-        {"id": "cfg", "prompt": "import os\n\nclass Config:\n    def __init__(self, path):\n", "path": "app/config.py"},
+        {
+            "id": "cfg",
+            "prompt": "import os\n\nclass Config:\n    def __init__(self, path):\n",
+            "path": "app/config.py",
+        },
     ]
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return f
@@ -34,32 +38,69 @@ def prompts(tmp_path):
 
 def _no_output_left(folder, name):
     assert not (folder / name).exists()
-    assert not [p for p in folder.iterdir() if p.name.startswith(f".{name}.")], "a partial file was left behind"
+    assert not [p for p in folder.iterdir() if p.name.startswith(f".{name}.")], (
+        "a partial file was left behind"
+    )
 
 
 def test_generate_writes_a_batch_that_audit_reads(run_cli, tiny_dir, prompts, tmp_path):
     out = tmp_path / "suggestions.jsonl"
-    proc = run_cli("generate", str(prompts), "--model", str(tiny_dir), "--engine", "onnx-int8", "--max-new-tokens", "24",
-                   "--seed", "3", "-o", str(out))
+    proc = run_cli(
+        "generate",
+        str(prompts),
+        "--model",
+        str(tiny_dir),
+        "--engine",
+        "onnx-int8",
+        "--max-new-tokens",
+        "24",
+        "--seed",
+        "3",
+        "-o",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     batch = read_input(out)
     assert batch.issues == [] and [s.id for s in batch.suggestions] == ["fib", "cfg"]
     fib, cfg = batch.suggestions
-    assert fib.prompt == "def fibonacci(n):\n" and fib.language == "python" and cfg.path == "app/config.py"
+    assert (
+        fib.prompt == "def fibonacci(n):\n"
+        and fib.language == "python"
+        and cfg.path == "app/config.py"
+    )
     assert fib.model == str(tiny_dir)
     meta = fib.meta
     assert meta["engine"]["name"] == "onnx-int8" and meta["engine"]["precision"] == "int8"
-    assert meta["sampling"]["seed"] == 3 and meta["raw"] == fib.completion  # no stops: raw == completion
+    assert (
+        meta["sampling"]["seed"] == 3 and meta["raw"] == fib.completion
+    )  # no stops: raw == completion
     assert meta["timings"]["new_tokens"] <= 24 and meta["timings"]["first_token_ms"] > 0
     assert meta["stop_reason"] in ("eos", "length")
     # ... and the audit command takes it as it is.
-    assert run_cli("audit", str(out), "--format", "json", "--auditors", "privacy").returncode in (0, 1)
+    assert run_cli("audit", str(out), "--format", "json", "--auditors", "privacy").returncode in (
+        0,
+        1,
+    )
 
 
 def test_humaneval_batch_feeds_eval(tiny_dir, tmp_path, capsys):
     out = tmp_path / "he.jsonl"
-    code = main(["generate", "--humaneval", "--limit", "3", "--model", str(tiny_dir), "--engine", "onnx",
-                 "--max-new-tokens", "48", "-o", str(out)])
+    code = main(
+        [
+            "generate",
+            "--humaneval",
+            "--limit",
+            "3",
+            "--model",
+            str(tiny_dir),
+            "--engine",
+            "onnx",
+            "--max-new-tokens",
+            "48",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["task_id"] for r in records] == ["HumanEval/0", "HumanEval/1", "HumanEval/2"]
@@ -68,33 +109,73 @@ def test_humaneval_batch_feeds_eval(tiny_dir, tmp_path, capsys):
         assert r["entry_point"] and r["language"] == "python"
         raw, completion = r["meta"]["raw"], r["completion"]
         assert raw.startswith(completion)
-        assert not any(stop in completion for stop in ("\ndef", "\nclass", "\nif", "\nprint", "\n#"))
+        assert not any(
+            stop in completion for stop in ("\ndef", "\nclass", "\nif", "\nprint", "\n#")
+        )
         assert r["meta"]["sampling"]["stop"] == ["\nclass", "\ndef", "\n#", "\nif", "\nprint"]
     # The batch is a valid sample file for `codeaudit eval humaneval` (the tiny model passes none).
     capsys.readouterr()
-    assert main(["eval", "humaneval", str(out), "--format", "json", "-k", "1", "--workers", "1"]) == 0
+    assert (
+        main(["eval", "humaneval", str(out), "--format", "json", "-k", "1", "--workers", "1"]) == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     assert summary["samples"] == 3 and summary["tasks"] == 3
 
 
 def test_sampling_several_samples_per_prompt(tiny_dir, prompts, tmp_path):
     out = tmp_path / "s.jsonl"
-    args = ["generate", str(prompts), "--model", str(tiny_dir), "--engine", "onnx", "-n", "3", "--temperature", "0.8",
-            "--top-p", "0.95", "--seed", "9", "--max-new-tokens", "16", "-o", str(out)]
+    args = [
+        "generate",
+        str(prompts),
+        "--model",
+        str(tiny_dir),
+        "--engine",
+        "onnx",
+        "-n",
+        "3",
+        "--temperature",
+        "0.8",
+        "--top-p",
+        "0.95",
+        "--seed",
+        "9",
+        "--max-new-tokens",
+        "16",
+        "-o",
+        str(out),
+    ]
     assert main(args) == 0
     first = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in first] == [f"{p}/sample-{k}" for p in ("fib", "cfg") for k in range(3)]
     assert [r["meta"]["sampling"]["sample_index"] for r in first] == [0, 1, 2, 0, 1, 2]
     assert main(args) == 0
     again = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["meta"]["raw"] for r in again] == [r["meta"]["raw"] for r in first]  # same seed, same samples
+    assert [r["meta"]["raw"] for r in again] == [
+        r["meta"]["raw"] for r in first
+    ]  # same seed, same samples
 
 
 def test_run_generates_and_audits(tiny_dir, prompts, tmp_path, capsys):
     report = tmp_path / "report.json"
     kept = tmp_path / "kept.jsonl"
-    code = main(["run", str(prompts), "--model", str(tiny_dir), "--engine", "onnx-int8", "--max-new-tokens", "16",
-                 "--auditors", "privacy,security", "--suggestions", str(kept), "-o", str(report)])
+    code = main(
+        [
+            "run",
+            str(prompts),
+            "--model",
+            str(tiny_dir),
+            "--engine",
+            "onnx-int8",
+            "--max-new-tokens",
+            "16",
+            "--auditors",
+            "privacy,security",
+            "--suggestions",
+            str(kept),
+            "-o",
+            str(report),
+        ]
+    )
     assert code in (0, 1), capsys.readouterr().err
     data = json.loads(report.read_text())
     assert data["schema"] == "codeaudit.report/1" and data["summary"]["suggestions"] == 2
@@ -104,22 +185,56 @@ def test_run_generates_and_audits(tiny_dir, prompts, tmp_path, capsys):
 
 
 def test_bench_prints_the_latency_table_as_json(run_cli, tiny_dir):
-    proc = run_cli("bench", "generate", "--model", str(tiny_dir), "--engines", "onnx-int8,torch", "--format", "json",
-                   "--repeats", "1", "--prompt-tokens", "16", "--new-tokens", "8")
+    proc = run_cli(
+        "bench",
+        "generate",
+        "--model",
+        str(tiny_dir),
+        "--engines",
+        "onnx-int8,torch",
+        "--format",
+        "json",
+        "--repeats",
+        "1",
+        "--prompt-tokens",
+        "16",
+        "--new-tokens",
+        "8",
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     result = json.loads(proc.stdout)
     assert result["cpu"] and result["bandwidth_gbs"] > 0
     assert [r["engine"] for r in result["rows"]] == ["onnx-int8", "torch"]
     for row in result["rows"]:
-        for key in ("engine", "ms_per_token", "first_token_ms", "tokens_per_s", "peak_rss_mb", "model_mb", "load_s"):
+        for key in (
+            "engine",
+            "ms_per_token",
+            "first_token_ms",
+            "tokens_per_s",
+            "peak_rss_mb",
+            "model_mb",
+            "load_s",
+        ):
             assert key in row
         assert row["ms_per_token"] > 0 and row["peak_rss_mb"] > 50 and row["bound_ms"] > 0
     assert "export_s" in result["rows"][0]
 
 
 def test_bench_table_format(run_cli, tiny_dir):
-    proc = run_cli("bench", "generate", "--model", str(tiny_dir), "--engines", "onnx", "--repeats", "1",
-                   "--prompt-tokens", "8", "--new-tokens", "4")
+    proc = run_cli(
+        "bench",
+        "generate",
+        "--model",
+        str(tiny_dir),
+        "--engines",
+        "onnx",
+        "--repeats",
+        "1",
+        "--prompt-tokens",
+        "8",
+        "--new-tokens",
+        "4",
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     text = proc.stdout.decode()
     assert "ms/token" in text and "memory bandwidth" in text and "onnx (codegen)" in text
@@ -141,15 +256,31 @@ def _fails(capsys, argv, *needles):
 @pytest.mark.parametrize("engine", ["torch", "onnx-int8"])
 def test_missing_model_folder(capsys, prompts, tmp_path, engine):
     out = tmp_path / "out.jsonl"
-    _fails(capsys, ["generate", str(prompts), "--model", str(tmp_path / "nope"), "--engine", engine, "-o", str(out)],
-           "no such folder")
+    _fails(
+        capsys,
+        [
+            "generate",
+            str(prompts),
+            "--model",
+            str(tmp_path / "nope"),
+            "--engine",
+            engine,
+            "-o",
+            str(out),
+        ],
+        "no such folder",
+    )
     _no_output_left(tmp_path, "out.jsonl")
 
 
 def test_folder_that_is_not_a_model(capsys, prompts, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    _fails(capsys, ["generate", str(prompts), "--model", str(empty), "-o", str(tmp_path / "o.jsonl")], "no config.json")
+    _fails(
+        capsys,
+        ["generate", str(prompts), "--model", str(empty), "-o", str(tmp_path / "o.jsonl")],
+        "no config.json",
+    )
     _no_output_left(tmp_path, "o.jsonl")
 
 
@@ -160,10 +291,15 @@ def test_corrupt_checkpoint(capsys, prompts, tmp_path, tiny_dir, engine, damage)
     shutil.copytree(tiny_dir, broken)
     weights = broken / "model.safetensors"
     data = weights.read_bytes()
-    weights.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"\x00not a checkpoint" * 100)
+    weights.write_bytes(
+        data[: len(data) // 2] if damage == "truncated" else b"\x00not a checkpoint" * 100
+    )
     out = tmp_path / "out.jsonl"
-    _fails(capsys, ["generate", str(prompts), "--model", str(broken), "--engine", engine, "-o", str(out)],
-           "corrupt checkpoint model.safetensors")
+    _fails(
+        capsys,
+        ["generate", str(prompts), "--model", str(broken), "--engine", engine, "-o", str(out)],
+        "corrupt checkpoint model.safetensors",
+    )
     _no_output_left(tmp_path, "out.jsonl")
 
 
@@ -171,10 +307,15 @@ def test_corrupt_checkpoint(capsys, prompts, tmp_path, tiny_dir, engine, damage)
 def test_unsupported_architecture(capsys, prompts, tmp_path, tiny_dir, engine):
     other = tmp_path / "t5"
     shutil.copytree(tiny_dir, other)
-    (other / "config.json").write_text(json.dumps({"model_type": "t5", "architectures": ["T5ForConditionalGeneration"]}))
+    (other / "config.json").write_text(
+        json.dumps({"model_type": "t5", "architectures": ["T5ForConditionalGeneration"]})
+    )
     out = tmp_path / "out.jsonl"
-    _fails(capsys, ["generate", str(prompts), "--model", str(other), "--engine", engine, "-o", str(out)],
-           "unsupported architecture 't5'")
+    _fails(
+        capsys,
+        ["generate", str(prompts), "--model", str(other), "--engine", engine, "-o", str(out)],
+        "unsupported architecture 't5'",
+    )
     _no_output_left(tmp_path, "out.jsonl")
 
 
@@ -186,35 +327,89 @@ def test_checkpoint_that_does_not_fit_the_architecture(capsys, prompts, tmp_path
     config["n_layer"] += 1
     (other / "config.json").write_text(json.dumps(config))
     for engine in ("torch", "onnx-int8"):
-        _fails(capsys, ["generate", str(prompts), "--model", str(other), "--engine", engine, "-o", str(tmp_path / "o.jsonl")],
-               "transformer.h.2")
+        _fails(
+            capsys,
+            [
+                "generate",
+                str(prompts),
+                "--model",
+                str(other),
+                "--engine",
+                engine,
+                "-o",
+                str(tmp_path / "o.jsonl"),
+            ],
+            "transformer.h.2",
+        )
     _no_output_left(tmp_path, "o.jsonl")
 
 
 def test_prompt_longer_than_the_context_window(capsys, tmp_path, tiny_dir):
     f = tmp_path / "long.jsonl"
-    f.write_text(json.dumps({"id": "short", "prompt": "def f():\n"}) + "\n" + json.dumps({"id": "long", "prompt": "x = 1\n" * 600}) + "\n")
+    f.write_text(
+        json.dumps({"id": "short", "prompt": "def f():\n"})
+        + "\n"
+        + json.dumps({"id": "long", "prompt": "x = 1\n" * 600})
+        + "\n"
+    )
     out = tmp_path / "out.jsonl"
-    _fails(capsys, ["generate", str(f), "--model", str(tiny_dir), "--engine", "onnx-int8", "-o", str(out)],
-           "prompt 'long'", "context window of 512 tokens")
+    _fails(
+        capsys,
+        ["generate", str(f), "--model", str(tiny_dir), "--engine", "onnx-int8", "-o", str(out)],
+        "prompt 'long'",
+        "context window of 512 tokens",
+    )
     _no_output_left(tmp_path, "out.jsonl")
 
 
 def test_empty_prompt_file(capsys, tmp_path, tiny_dir):
     f = tmp_path / "empty.jsonl"
     f.write_text("")
-    _fails(capsys, ["generate", str(f), "--model", str(tiny_dir), "-o", str(tmp_path / "out.jsonl")], "no prompts")
+    _fails(
+        capsys,
+        ["generate", str(f), "--model", str(tiny_dir), "-o", str(tmp_path / "out.jsonl")],
+        "no prompts",
+    )
     _no_output_left(tmp_path, "out.jsonl")
 
 
 def test_usage_errors(capsys, prompts, tmp_path, tiny_dir):
-    _fails(capsys, ["generate", str(prompts), "--humaneval", "--model", str(tiny_dir)], "either PROMPTS.jsonl or --humaneval")
+    _fails(
+        capsys,
+        ["generate", str(prompts), "--humaneval", "--model", str(tiny_dir)],
+        "either PROMPTS.jsonl or --humaneval",
+    )
     _fails(capsys, ["generate", "--model", str(tiny_dir)], "either PROMPTS.jsonl or --humaneval")
-    _fails(capsys, ["generate", str(prompts), "--model", str(tiny_dir), "--engine", "tensorrt"], "unknown engine 'tensorrt'")
+    _fails(
+        capsys,
+        ["generate", str(prompts), "--model", str(tiny_dir), "--engine", "tensorrt"],
+        "unknown engine 'tensorrt'",
+    )
     _fails(capsys, ["generate", str(prompts), "--model", str(tiny_dir), "-n", "2"], "greedy")
-    _fails(capsys, ["generate", str(prompts), "--model", str(tiny_dir), "--engine", "onnx", "--device", "cuda"], "runs on the CPU")
-    _fails(capsys, ["bench", "generate", "--model", str(tiny_dir), "--engines", "onnx,bogus"], "unknown engine 'bogus'")
-    _fails(capsys, ["bench", "generate", "--model", str(tiny_dir), "--prompt-tokens", "500"], "context window")
+    _fails(
+        capsys,
+        [
+            "generate",
+            str(prompts),
+            "--model",
+            str(tiny_dir),
+            "--engine",
+            "onnx",
+            "--device",
+            "cuda",
+        ],
+        "runs on the CPU",
+    )
+    _fails(
+        capsys,
+        ["bench", "generate", "--model", str(tiny_dir), "--engines", "onnx,bogus"],
+        "unknown engine 'bogus'",
+    )
+    _fails(
+        capsys,
+        ["bench", "generate", "--model", str(tiny_dir), "--prompt-tokens", "500"],
+        "context window",
+    )
     occupied = tmp_path / "occupied"
     occupied.mkdir()
     (occupied / "x").write_text("x")

@@ -49,7 +49,9 @@ def prompt_ids(tiny, tokenizer):
 @pytest.fixture(scope="session")
 def engines(tiny):
     opts = EngineOptions(threads=1)
-    loaded = {name: load_engine(name, tiny, opts) for name in ("torch", "torch-int8", "onnx", "onnx-int8")}
+    loaded = {
+        name: load_engine(name, tiny, opts) for name in ("torch", "torch-int8", "onnx", "onnx-int8")
+    }
     optimum = EngineOptions(threads=1, graph="optimum")
     loaded["onnx/optimum"] = load_engine("onnx", tiny, optimum)
     loaded["onnx-int8/optimum"] = load_engine("onnx-int8", tiny, optimum)
@@ -57,17 +59,30 @@ def engines(tiny):
 
 
 def _greedy(engine, tokenizer, ids, batch_size=6):
-    return [g.token_ids for g in generate(engine, tokenizer, ids, GenerationParams(max_new_tokens=NEW_TOKENS, batch_size=batch_size))]
+    return [
+        g.token_ids
+        for g in generate(
+            engine,
+            tokenizer,
+            ids,
+            GenerationParams(max_new_tokens=NEW_TOKENS, batch_size=batch_size),
+        )
+    ]
 
 
 def test_engines_report_what_they_are(engines):
     assert engines["onnx"].info.details["graph"] == "codegen"
     assert engines["onnx/optimum"].info.details["graph"] == "optimum"
-    assert engines["onnx-int8"].info.precision == "int8" and engines["torch"].info.precision == "fp32"
+    assert (
+        engines["onnx-int8"].info.precision == "int8" and engines["torch"].info.precision == "fp32"
+    )
     q = engines["onnx-int8"].info.details["quantization"]
     assert q["per_channel"] and q["isa"] in ("avx512_vnni", "avx512", "avx2", "arm64")
     # INT8 weights are about a quarter of the float32 ones.
-    ratio = engines["onnx-int8"].info.weight_bytes_per_token / engines["onnx"].info.weight_bytes_per_token
+    ratio = (
+        engines["onnx-int8"].info.weight_bytes_per_token
+        / engines["onnx"].info.weight_bytes_per_token
+    )
     assert 0.2 < ratio < 0.4
 
 
@@ -75,7 +90,9 @@ def test_engines_report_what_they_are(engines):
 def test_onnx_fp32_greedy_output_is_identical_to_torch(engines, tokenizer, prompt_ids, onnx_engine):
     reference = _greedy(engines["torch"], tokenizer, prompt_ids)
     assert _greedy(engines[onnx_engine], tokenizer, prompt_ids) == reference
-    assert sum(len(r) for r in reference) >= len(prompt_ids) * NEW_TOKENS // 2  # real output, not empty
+    assert (
+        sum(len(r) for r in reference) >= len(prompt_ids) * NEW_TOKENS // 2
+    )  # real output, not empty
 
 
 @pytest.mark.parametrize(
@@ -84,7 +101,9 @@ def test_onnx_fp32_greedy_output_is_identical_to_torch(engines, tokenizer, promp
 )
 def test_int8_greedy_tokens_agree_with_fp32(engines, prompt_ids, reference, candidate):
     """Teacher-forced agreement (see decode.teacher_forced_agreement): >= 90 % of tokens."""
-    result = teacher_forced_agreement(engines[reference], engines[candidate], prompt_ids, NEW_TOKENS)
+    result = teacher_forced_agreement(
+        engines[reference], engines[candidate], prompt_ids, NEW_TOKENS
+    )
     assert result["tokens"] == len(prompt_ids) * NEW_TOKENS
     assert result["agreement"] >= 0.90, result
 
@@ -93,7 +112,9 @@ def test_int8_greedy_tokens_agree_with_fp32(engines, prompt_ids, reference, cand
 def test_batching_and_padding_do_not_change_greedy_output(engines, tokenizer, prompt_ids, name):
     """Prompts of different lengths share a batch (left or right padded) with identical results."""
     ids = prompt_ids[:8]
-    assert _greedy(engines[name], tokenizer, ids, batch_size=8) == _greedy(engines[name], tokenizer, ids, batch_size=1)
+    assert _greedy(engines[name], tokenizer, ids, batch_size=8) == _greedy(
+        engines[name], tokenizer, ids, batch_size=1
+    )
 
 
 def test_sampling_is_reproducible_and_independent_of_batching(engines, tokenizer, prompt_ids):
@@ -101,8 +122,13 @@ def test_sampling_is_reproducible_and_independent_of_batching(engines, tokenizer
     ids = prompt_ids[:4]
 
     def sample(seed, batch_size):
-        params = GenerationParams(n=3, temperature=0.8, top_p=0.95, seed=seed, max_new_tokens=24, batch_size=batch_size)
-        return [(g.prompt_index, g.sample_index, g.token_ids) for g in generate(engine, tokenizer, ids, params)]
+        params = GenerationParams(
+            n=3, temperature=0.8, top_p=0.95, seed=seed, max_new_tokens=24, batch_size=batch_size
+        )
+        return [
+            (g.prompt_index, g.sample_index, g.token_ids)
+            for g in generate(engine, tokenizer, ids, params)
+        ]
 
     first = sample(5, 4)
     assert first == sample(5, 4)
@@ -114,7 +140,12 @@ def test_sampling_is_reproducible_and_independent_of_batching(engines, tokenizer
 
 def test_stop_sequences_end_generation_and_raw_output_is_kept(engines, tokenizer, prompt_ids):
     params = GenerationParams(max_new_tokens=NEW_TOKENS, stop=("\n",), batch_size=4)
-    free = generate(engines["onnx"], tokenizer, prompt_ids[:6], GenerationParams(max_new_tokens=NEW_TOKENS, batch_size=4))
+    free = generate(
+        engines["onnx"],
+        tokenizer,
+        prompt_ids[:6],
+        GenerationParams(max_new_tokens=NEW_TOKENS, batch_size=4),
+    )
     stopped = generate(engines["onnx"], tokenizer, prompt_ids[:6], params)
     for a, b in zip(free, stopped):
         if b.stop_reason == "stop":
@@ -138,12 +169,21 @@ def test_onnx_exports_are_cached_once(tiny, tmp_path):
 
     q = quantization_for_cpu()
     messages = []
-    path, manifest = onnx_model(tiny, graph="optimum", quantization=q, cache_dir=tmp_path, status=messages.append)
+    path, manifest = onnx_model(
+        tiny, graph="optimum", quantization=q, cache_dir=tmp_path, status=messages.append
+    )
     assert any("Optimum" in m for m in messages) and any("quantising" in m for m in messages)
     stamp = path.stat().st_mtime_ns
     messages.clear()
-    again, manifest2 = onnx_model(tiny, graph="optimum", quantization=q, cache_dir=tmp_path, status=messages.append)
-    assert again == path and path.stat().st_mtime_ns == stamp and messages == [] and manifest2 == manifest
+    again, manifest2 = onnx_model(
+        tiny, graph="optimum", quantization=q, cache_dir=tmp_path, status=messages.append
+    )
+    assert (
+        again == path
+        and path.stat().st_mtime_ns == stamp
+        and messages == []
+        and manifest2 == manifest
+    )
     # The float32 export it started from is cached too; no half-built folders are left.
     folders = sorted(p.name for p in path.parent.parent.iterdir() if p.is_dir())
     assert len(folders) == 2 and all(not f.startswith(".") for f in folders)
@@ -158,7 +198,9 @@ def test_pytorch_bin_checkpoints_stream_too(tiny, tokenizer, prompt_ids, engines
     from transformers import AutoModelForCausalLM
 
     folder = tmp_path / "bin-model"
-    AutoModelForCausalLM.from_pretrained(tiny.path).save_pretrained(folder, safe_serialization=False, max_shard_size="300KB")
+    AutoModelForCausalLM.from_pretrained(tiny.path).save_pretrained(
+        folder, safe_serialization=False, max_shard_size="300KB"
+    )
     for f in tiny.path.iterdir():
         if f.name.startswith(("tokenizer", "special_tokens")):
             shutil.copy(f, folder / f.name)
@@ -167,7 +209,9 @@ def test_pytorch_bin_checkpoints_stream_too(tiny, tokenizer, prompt_ids, engines
     assert set(Checkpoint(source).names()) >= {"lm_head.weight", "transformer.h.1.mlp.fc_in.bias"}
     engine = load_engine("onnx", source, EngineOptions(threads=1, cache_dir=tmp_path / "cache"))
     assert engine.info.details["graph"] == "codegen"
-    assert _greedy(engine, tokenizer, prompt_ids[:6]) == _greedy(engines["onnx"], tokenizer, prompt_ids[:6])
+    assert _greedy(engine, tokenizer, prompt_ids[:6]) == _greedy(
+        engines["onnx"], tokenizer, prompt_ids[:6]
+    )
 
 
 @pytest.mark.parametrize("arch", ["gpt2", "llama"])
@@ -182,10 +226,20 @@ def test_other_causal_lms_go_through_optimum(arch, tiny, tokenizer, prompt_ids, 
     torch.manual_seed(0)
     vocab = tokenizer.vocab_size
     if arch == "gpt2":
-        config = AutoConfig.for_model("gpt2", vocab_size=vocab, n_positions=256, n_embd=64, n_layer=2, n_head=4)
+        config = AutoConfig.for_model(
+            "gpt2", vocab_size=vocab, n_positions=256, n_embd=64, n_layer=2, n_head=4
+        )
     else:
-        config = AutoConfig.for_model("llama", vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256)
+        config = AutoConfig.for_model(
+            "llama",
+            vocab_size=vocab,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=256,
+        )
     folder = tmp_path / arch
     AutoModelForCausalLM.from_config(config).save_pretrained(folder)
     for f in tiny.path.iterdir():
@@ -208,10 +262,14 @@ def test_optimum_int8_graph_quantises_every_weight_matmul(engines):
     import onnx
 
     fp32 = onnx.load(engines["onnx/optimum"].info.details["onnx_path"], load_external_data=False)
-    int8 = onnx.load(engines["onnx-int8/optimum"].info.details["onnx_path"], load_external_data=False)
+    int8 = onnx.load(
+        engines["onnx-int8/optimum"].info.details["onnx_path"], load_external_data=False
+    )
     inits = {t.name for t in fp32.graph.initializer}
     weight_matmuls = [n for n in fp32.graph.node if n.op_type == "MatMul" and n.input[1] in inits]
-    other_matmuls = [n for n in fp32.graph.node if n.op_type == "MatMul" and n.input[1] not in inits]
+    other_matmuls = [
+        n for n in fp32.graph.node if n.op_type == "MatMul" and n.input[1] not in inits
+    ]
     q_nodes = [n for n in int8.graph.node if n.op_type == "DynamicQuantizeMatMul"]
     assert len(q_nodes) == len(weight_matmuls) > 0
     assert len([n for n in int8.graph.node if n.op_type == "MatMul"]) == len(other_matmuls) > 0

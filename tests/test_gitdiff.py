@@ -18,7 +18,11 @@ from codeaudit.gitdiff import LineMapper, parse_diff, parse_range, ranges, unquo
 
 
 def git(repo: Path, *args: str, input: bytes | None = None) -> str:
-    env = {**os.environ, "GIT_AUTHOR_DATE": "2024-01-01T00:00:00", "GIT_COMMITTER_DATE": "2024-01-01T00:00:00"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": "2024-01-01T00:00:00",
+        "GIT_COMMITTER_DATE": "2024-01-01T00:00:00",
+    }
     out = subprocess.run(["git", *args], cwd=repo, input=input, capture_output=True, env=env)
     assert out.returncode == 0, f"git {' '.join(args)}: {out.stderr.decode()}"
     return out.stdout.decode()
@@ -71,7 +75,13 @@ def test_modified_added_deleted_and_mode_change(repo):
     write(repo, "gone.py", "bye\n")
     write(repo, "run.sh", "echo hi\n")
     commit(repo)
-    write(repo, "m.py", "".join(f"line{i}\n" if i not in (3, 7) else f"changed{i}\nextra{i}\n" for i in range(1, 11)))
+    write(
+        repo,
+        "m.py",
+        "".join(
+            f"line{i}\n" if i not in (3, 7) else f"changed{i}\nextra{i}\n" for i in range(1, 11)
+        ),
+    )
     (repo / "gone.py").unlink()
     write(repo, "new.py", "n = 1\n")
     os.chmod(repo / "run.sh", 0o755)
@@ -96,9 +106,21 @@ def test_rename_with_and_without_edits(repo):
     git(repo, "add", "-A")
     changes = by_path(gitdiff.staged_changes(repo))
     pure, edited = changes["new/pure.py"], changes["new/edited.py"]
-    assert (pure.status, pure.old_path, pure.added, pure.similarity) == ("renamed", "old/pure.py", (), 100)
-    assert (edited.status, edited.old_path, edited.added) == ("renamed", "old/edited.py", ((21, 21),))
-    assert gitdiff.rename_map(changes.values()) == {"new/pure.py": "old/pure.py", "new/edited.py": "old/edited.py"}
+    assert (pure.status, pure.old_path, pure.added, pure.similarity) == (
+        "renamed",
+        "old/pure.py",
+        (),
+        100,
+    )
+    assert (edited.status, edited.old_path, edited.added) == (
+        "renamed",
+        "old/edited.py",
+        ((21, 21),),
+    )
+    assert gitdiff.rename_map(changes.values()) == {
+        "new/pure.py": "old/pure.py",
+        "new/edited.py": "old/edited.py",
+    }
 
 
 def test_binary_crlf_and_non_utf8(repo):
@@ -118,7 +140,17 @@ def test_binary_crlf_and_non_utf8(repo):
     assert blobs[changes["latin.py"].new_oid].startswith(b"name = 'Jos\xe9'")
 
 
-@pytest.mark.parametrize("name", ["with space.py", 'quote"d.py', "tab\there.py", "ünïcødé/fïlé.py", "back\\slash.py", "-dash.py"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "with space.py",
+        'quote"d.py',
+        "tab\there.py",
+        "ünïcødé/fïlé.py",
+        "back\\slash.py",
+        "-dash.py",
+    ],
+)
 def test_special_file_names(repo, name):
     write(repo, "base.txt", "b\n")
     commit(repo)
@@ -200,7 +232,17 @@ def test_worktree_line_maps_follow_unstaged_edits(repo):
 
 def git_quote(name: bytes) -> bytes:
     """git's C-style path quoting (written from git's documented rules)."""
-    special = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f", 13: b"\\r", 34: b'\\"', 92: b"\\\\"}
+    special = {
+        7: b"\\a",
+        8: b"\\b",
+        9: b"\\t",
+        10: b"\\n",
+        11: b"\\v",
+        12: b"\\f",
+        13: b"\\r",
+        34: b'\\"',
+        92: b"\\\\",
+    }
     if not any(b < 32 or b in (34, 92, 127) or b >= 128 for b in name):
         return name
     out = bytearray(b'"')
@@ -239,7 +281,10 @@ def hunks_from(old: list[str], new: list[str]) -> list[tuple[int, int, int, int]
 
 
 @settings(max_examples=200)
-@given(st.lists(st.sampled_from("abcde"), max_size=25), st.lists(st.sampled_from("abcdef"), max_size=25))
+@given(
+    st.lists(st.sampled_from("abcde"), max_size=25),
+    st.lists(st.sampled_from("abcdef"), max_size=25),
+)
 def test_line_mapper_agrees_with_the_edit_script(old, new):
     mapper = LineMapper(hunks_from(old, new))
     expected: dict[int, int | None] = {i: None for i in range(1, len(old) + 1)}

@@ -20,7 +20,14 @@ from codeaudit.baseline import Baseline, Entry
 from codeaudit.config import Config, config_from_mapping
 from codeaudit.context import CodeContext
 from codeaudit.errors import ConfigError
-from codeaudit.hook import ChangedFile, HookSettings, audit_diff, audit_files, audit_staged, clusters
+from codeaudit.hook import (
+    ChangedFile,
+    HookSettings,
+    audit_diff,
+    audit_files,
+    audit_staged,
+    clusters,
+)
 from codeaudit.model import Verdict
 
 
@@ -39,11 +46,23 @@ class WordAuditor(Auditor):
     @classmethod
     def rules(cls):
         def rule(rid, name, sev):
-            return Rule(id=rid, name=name, auditor="privacy", title=name, severity=sev,
-                        confidence=Confidence.HIGH, cwe=200, description="d", fix="f")
+            return Rule(
+                id=rid,
+                name=name,
+                auditor="privacy",
+                title=name,
+                severity=sev,
+                confidence=Confidence.HIGH,
+                cwe=200,
+                description="d",
+                fix="f",
+            )
 
-        return [rule("CA990", "leak-word", Severity.HIGH), rule("CA991", "risky-word", Severity.MEDIUM),
-                rule("CA992", "span-word", Severity.HIGH)]
+        return [
+            rule("CA990", "leak-word", Severity.HIGH),
+            rule("CA991", "risky-word", Severity.MEDIUM),
+            rule("CA992", "span-word", Severity.HIGH),
+        ]
 
     def audit_batch(self, batch, progress=None):
         out = []
@@ -63,7 +82,9 @@ class WordAuditor(Auditor):
             if 0 <= i < j:
                 span = ctx.completion_span(i, j + 1)
                 if span:
-                    o.findings.append(self.finding(s, "CA992", line=span[0], end_line=span[2], column=span[1]))
+                    o.findings.append(
+                        self.finding(s, "CA992", line=span[0], end_line=span[2], column=span[1])
+                    )
             out.append(o)
         return out
 
@@ -120,9 +141,16 @@ def test_doctests():
 
 def test_settings_defaults_and_validation():
     s = HookSettings.from_config(Config(fail_on=Severity.HIGH))
-    assert (s.fail_on, s.ai_fail_on, s.baseline, s.markers) == (Severity.HIGH, Severity.MEDIUM, None, True)
+    assert (s.fail_on, s.ai_fail_on, s.baseline, s.markers) == (
+        Severity.HIGH,
+        Severity.MEDIUM,
+        None,
+        True,
+    )
     assert s.auditors == ("privacy", "security", "memorization")
-    cfg = config_from_mapping({"hook": {"fail_on": "critical", "ai_fail_on": "low", "auditors": ["privacy"]}})
+    cfg = config_from_mapping(
+        {"hook": {"fail_on": "critical", "ai_fail_on": "low", "auditors": ["privacy"]}}
+    )
     s = HookSettings.from_config(cfg)
     assert (s.fail_on, s.ai_fail_on, s.auditors) == (Severity.CRITICAL, Severity.LOW, ("privacy",))
     with pytest.raises(ConfigError, match=r"\[tool.codeaudit.hook\]: unknown key 'failon'"):
@@ -171,10 +199,28 @@ def result_auditor_seen(result, repo):
 
 
 def test_python_context_is_imports_enclosing_headers_and_the_statement(repo):
-    lines = ["import os", "from shlex import (", "    quote,", ")", "", "X = 1", "", "class Runner:",
-             "    def helper(self):", "        return 1", "", "    def run(self, cmd):", "        try:",
-             "            if cmd:", "                out = os.system(", "                    quote(cmd))",
-             "        except OSError:", "            pass", "", "Y = 2"]
+    lines = [
+        "import os",
+        "from shlex import (",
+        "    quote,",
+        ")",
+        "",
+        "X = 1",
+        "",
+        "class Runner:",
+        "    def helper(self):",
+        "        return 1",
+        "",
+        "    def run(self, cmd):",
+        "        try:",
+        "            if cmd:",
+        "                out = os.system(",
+        "                    quote(cmd))",
+        "        except OSError:",
+        "            pass",
+        "",
+        "Y = 2",
+    ]
     write(repo, "r.py", "\n".join(lines) + "\n")
     commit(repo)
     lines[15] = "                    quote(cmd), LEAKME)"
@@ -203,7 +249,11 @@ def test_multi_line_finding_counts_when_it_touches_an_added_line(repo):
 def test_next_line_suppression_above_the_edit_and_unused_suppressions(repo):
     write(repo, "s.py", "# codeaudit: ignore-next-line[CA990]\nkey = 'x'\nz = 1\n")
     commit(repo)
-    write(repo, "s.py", "# codeaudit: ignore-next-line[CA990]\nkey = 'LEAKME'\nz = 1\nq = 2  # codeaudit: ignore[CA991]\n")
+    write(
+        repo,
+        "s.py",
+        "# codeaudit: ignore-next-line[CA990]\nkey = 'LEAKME'\nz = 1\nq = 2  # codeaudit: ignore[CA991]\n",
+    )
     stage(repo)
     result = staged(repo)
     (r,) = result.report.results
@@ -220,7 +270,11 @@ def test_crlf_lone_cr_and_non_utf8_files_keep_git_line_numbers(repo):
     write(repo, "latin.py", "name = 'Jos\xe9'\nx = 'LEAKME'\n".encode("latin-1"))
     stage(repo)
     result = staged(repo)
-    assert sorted(found(result)) == [("latin.py", 2, "CA990"), ("mac.txt", 2, "CA990"), ("win.py", 3, "CA990")]
+    assert sorted(found(result)) == [
+        ("latin.py", 2, "CA990"),
+        ("mac.txt", 2, "CA990"),
+        ("win.py", 3, "CA990"),
+    ]
     assert any("latin.py" in str(i) and "UTF-8" in str(i) for i in result.report.input_errors)
 
 
@@ -248,15 +302,26 @@ def test_renamed_file_with_baselined_finding_does_not_refire(repo):
     write(repo, "old/conf.py", "  token = 'LEAKME'\n" + rest)
     write(repo, "elsewhere.py", "pass\n")
     commit(repo)
-    entry = Entry(path="old/conf.py", rule_id="CA990", rule_name="leak-word", auditor="privacy",
-                  severity="high", fingerprint=_fingerprint_of("token = 'LEAKME'"), line=1)
+    entry = Entry(
+        path="old/conf.py",
+        rule_id="CA990",
+        rule_name="leak-word",
+        auditor="privacy",
+        severity="high",
+        fingerprint=_fingerprint_of("token = 'LEAKME'"),
+        line=1,
+    )
     (repo / "new").mkdir()
     git(repo, "mv", "old/conf.py", "new/conf.py")
     write(repo, "new/conf.py", "token = 'LEAKME'\n" + rest)  # re-indented: an added line
     stage(repo)
     result = staged(repo, baseline=Baseline([entry], root=repo))
     assert result.report.results[0].data["change"] == {
-        "status": "renamed", "old_path": "old/conf.py", "added": [[1, 1]], "ai_generated": []}
+        "status": "renamed",
+        "old_path": "old/conf.py",
+        "added": [[1, 1]],
+        "ai_generated": [],
+    }
     (r,) = result.report.results
     assert [(f.line, f.suppressed) for f in r.findings] == [(1, "baseline")]
     assert not result.failed
@@ -266,8 +331,9 @@ def test_renamed_file_with_baselined_finding_does_not_refire(repo):
     write(repo, "elsewhere.py", "pass\ntoken = 'LEAKME'\n")
     stage(repo)
     result = staged(repo, baseline=Baseline([entry], root=repo))
-    assert [(r.suggestion.path, f.suppressed) for r, f in result.findings(include_suppressed=True)] == [
-        ("elsewhere.py", None), ("new/conf.py", "baseline")]
+    assert [
+        (r.suggestion.path, f.suppressed) for r, f in result.findings(include_suppressed=True)
+    ] == [("elsewhere.py", None), ("new/conf.py", "baseline")]
 
 
 def _fingerprint_of(line: str) -> str:
@@ -280,7 +346,11 @@ def test_merge_commit_only_checks_lines_the_merge_itself_adds(repo):
     write(repo, "app.py", "".join(f"line{i}\n" for i in range(1, 11)))
     commit(repo, "base")
     git(repo, "checkout", "-q", "-b", "feature")
-    write(repo, "app.py", "".join(f"line{i}\n" if i != 2 else "feat = 'LEAKME'\n" for i in range(1, 11)))
+    write(
+        repo,
+        "app.py",
+        "".join(f"line{i}\n" if i != 2 else "feat = 'LEAKME'\n" for i in range(1, 11)),
+    )
     commit(repo, "feature brings a finding")
     git(repo, "checkout", "-q", "main")
     write(repo, "app.py", "".join(f"line{i}\n" if i != 9 else "main9\n" for i in range(1, 11)))
@@ -294,7 +364,9 @@ def test_merge_commit_only_checks_lines_the_merge_itself_adds(repo):
 
 
 def test_ai_lines_get_the_stricter_policy(repo):
-    (repo.parent / "ca.toml").write_text('[tool.codeaudit.hook]\nfail_on = "high"\nai_fail_on = "medium"\n')
+    (repo.parent / "ca.toml").write_text(
+        '[tool.codeaudit.hook]\nfail_on = "high"\nai_fail_on = "medium"\n'
+    )
     write(repo, "human.py", "x = 'RISKY'\n")
     write(repo, "bot.py", "y = 'RISKY'  # codeaudit: ai-generated\n")
     stage(repo)
@@ -306,10 +378,18 @@ def test_ai_lines_get_the_stricter_policy(repo):
     assert by["bot.py"].ai_generated is True and by["human.py"].ai_generated is None
     assert [r.suggestion.path for r, _ in result.blocking()] == ["bot.py"]
     assert result.failed
-    assert {r.suggestion.path: r.verdict for r in result.report.results} == {"bot.py": Verdict.FAIL, "human.py": Verdict.WARN}
+    assert {r.suggestion.path: r.verdict for r in result.report.results} == {
+        "bot.py": Verdict.FAIL,
+        "human.py": Verdict.WARN,
+    }
     assert result.report.tool["change"]["ai_generated_lines"] == 1
-    assert result.report.tool["change"]["failed"] is True and result.report.tool["change"]["blocking"] == 1
-    assert result.report.summary()["failed"] is False  # fail_on alone (high) lets the medium through
+    assert (
+        result.report.tool["change"]["failed"] is True
+        and result.report.tool["change"]["blocking"] == 1
+    )
+    assert (
+        result.report.summary()["failed"] is False
+    )  # fail_on alone (high) lets the medium through
 
 
 def test_suggestions_log_marks_lines_and_sets_ai_generated_false_elsewhere(repo, tmp_path):
@@ -355,7 +435,9 @@ def test_audit_diff_for_a_pull_request(repo):
     git(repo, "checkout", "-q", "-b", "pr", "topic")
     write(repo, "c.py", "z = 1\n")
     commit(repo, "more")
-    git(repo, "merge", "-q", "--no-edit", "main")  # the branch merged main in: HEAD is a merge commit
+    git(
+        repo, "merge", "-q", "--no-edit", "main"
+    )  # the branch merged main in: HEAD is a merge commit
     review = audit_diff("main...HEAD", repo, config=CFG, auditors=[WordAuditor()])
     assert found(review) == [("a.py", 2, "CA991")]
     assert review.verdict is Verdict.FAIL  # default fail_on medium
@@ -409,8 +491,15 @@ def test_python_contexts_parse_on_real_code():
 def test_baseline_follows_a_rename_committed_after_it(repo):
     rest = "".join(f"setting_{i} = {i}\n" for i in range(12))
     write(repo, "old.py", "token = 'LEAKME'\n" + rest)
-    entry = Entry(path="old.py", rule_id="CA990", rule_name="leak-word", auditor="privacy",
-                  severity="high", fingerprint=_fingerprint_of("token = 'LEAKME'"), line=1)
+    entry = Entry(
+        path="old.py",
+        rule_id="CA990",
+        rule_name="leak-word",
+        auditor="privacy",
+        severity="high",
+        fingerprint=_fingerprint_of("token = 'LEAKME'"),
+        line=1,
+    )
     Baseline([entry]).write(repo / ".codeaudit-baseline.json")
     commit(repo, "baseline")
     git(repo, "mv", "old.py", "new.py")
@@ -420,8 +509,9 @@ def test_baseline_follows_a_rename_committed_after_it(repo):
     write(repo, "copy.py", "token = 'LEAKME'\n")
     stage(repo)
     result = staged(repo, baseline=".codeaudit-baseline.json")
-    assert sorted((r.suggestion.path, f.suppressed) for r, f in result.findings(include_suppressed=True)) == [
-        ("copy.py", None), ("new.py", "baseline")]
+    assert sorted(
+        (r.suggestion.path, f.suppressed) for r, f in result.findings(include_suppressed=True)
+    ) == [("copy.py", None), ("new.py", "baseline")]
 
 
 @pytest.mark.parametrize("language", ["python", "c", None])
@@ -452,7 +542,24 @@ def test_property_findings_only_ever_on_added_lines(path):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    piece = st.sampled_from(["LEAKME", "RISKY", "x = (", ")", "    ", "\t", "def f():", "# c", "'''", "\r", "\r\n", "\n", "\n", "é"])
+    piece = st.sampled_from(
+        [
+            "LEAKME",
+            "RISKY",
+            "x = (",
+            ")",
+            "    ",
+            "\t",
+            "def f():",
+            "# c",
+            "'''",
+            "\r",
+            "\r\n",
+            "\n",
+            "\n",
+            "é",
+        ]
+    )
 
     @settings(max_examples=120, deadline=None)
     @given(st.lists(piece, max_size=40), st.data())
@@ -460,7 +567,9 @@ def test_property_findings_only_ever_on_added_lines(path):
         content = "".join(parts).encode("utf-8")
         n = content.count(b"\n") + 1
         added = frozenset(data.draw(st.sets(st.integers(1, n))))
-        result = audit_files([ChangedFile(path=path, content=content, added=added)], CFG, auditors=[WordAuditor()])
+        result = audit_files(
+            [ChangedFile(path=path, content=content, added=added)], CFG, auditors=[WordAuditor()]
+        )
         reported = {(f.line, f.rule_id) for _, f in result.findings(include_suppressed=True)}
         for _, f in result.findings(include_suppressed=True):
             assert any(k in added for k in range(f.line, f.end_line + 1))

@@ -24,7 +24,9 @@ HOOKS = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf
 
 
 def readme_section() -> str:
-    m = re.search(r"^## Pre-commit hook and review pipelines\n(.*?)(?=^## |\Z)", README, re.S | re.M)
+    m = re.search(
+        r"^## Pre-commit hook and review pipelines\n(.*?)(?=^## |\Z)", README, re.S | re.M
+    )
     assert m, "README has no hook section"
     return m.group(1)
 
@@ -63,8 +65,13 @@ def test_review_bot_example_runs(tmp_path):
     (code,) = re.findall(r"<!-- tested: review-bot -->\n```python\n(.*?)```", DOC, re.S)
     repo = tmp_path / "repo"
     repo.mkdir()
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-           "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Dev",
+        "GIT_AUTHOR_EMAIL": "dev@example.com",
+        "GIT_COMMITTER_NAME": "Dev",
+        "GIT_COMMITTER_EMAIL": "dev@example.com",
+    }
 
     def git(*args: str) -> str:
         proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
@@ -82,7 +89,9 @@ def test_review_bot_example_runs(tmp_path):
         "    subprocess.call('tar czf /home/jdoe.backup/' + name + '.tgz data', shell=True)\n"
     )
     git("commit", "-q", "-am", "feature")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     verdict, _, rest = proc.stdout.partition("\n")
     comments = json.loads(rest)

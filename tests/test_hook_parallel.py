@@ -24,16 +24,31 @@ LEAK = 'subprocess.call("cat /home/alice.smith/" + name, shell=True)\n'
 
 
 def git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-           "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Dev",
+        "GIT_AUTHOR_EMAIL": "dev@example.com",
+        "GIT_COMMITTER_NAME": "Dev",
+        "GIT_COMMITTER_EMAIL": "dev@example.com",
+    }
     proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
 
 
 def key(result):
     return sorted(
-        (r.suggestion.path, f.line, f.end_line, f.column, f.rule_id, f.fingerprint, f.severity, f.message, f.suppressed,
-         sorted(map(str, f.evidence.items())))
+        (
+            r.suggestion.path,
+            f.line,
+            f.end_line,
+            f.column,
+            f.rule_id,
+            f.fingerprint,
+            f.severity,
+            f.message,
+            f.suppressed,
+            sorted(map(str, f.evidence.items())),
+        )
         for r, f in result.findings(include_suppressed=True)
     )
 
@@ -46,10 +61,16 @@ def test_parallel_and_in_process_runs_agree(tmp_path, monkeypatch):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "base")
     # A privacy leak, a security smell, and real standard-library code (a memorised copy).
-    lines = (Path(sysconfig.get_paths()["stdlib"]) / "textwrap.py").read_text().splitlines(keepends=True)
+    lines = (
+        (Path(sysconfig.get_paths()["stdlib"]) / "textwrap.py")
+        .read_text()
+        .splitlines(keepends=True)
+    )
     starts = [i for i, line in enumerate(lines) if line.startswith("def ")]
     copied = "".join(lines[starts[-3] : starts[-1]])  # two whole functions
-    (repo / "a.py").write_text("import subprocess\nx = 1\n\n\ndef run(name):\n    " + LEAK + "\n" + copied)
+    (repo / "a.py").write_text(
+        "import subprocess\nx = 1\n\n\ndef run(name):\n    " + LEAK + "\n" + copied
+    )
     (repo / "notes.md").write_text("Ask bob.jones@corp-mail.example.org for the key\n")
     git(repo, "add", "-A")
     monkeypatch.chdir(repo)
@@ -74,8 +95,19 @@ class Crashing(Auditor):
 
     @classmethod
     def rules(cls):
-        return [Rule(id="CA999", name="never", auditor="security", title="t", severity=Severity.LOW,
-                     confidence=Confidence.LOW, cwe=None, description="d", fix="f")]
+        return [
+            Rule(
+                id="CA999",
+                name="never",
+                auditor="security",
+                title="t",
+                severity=Severity.LOW,
+                confidence=Confidence.LOW,
+                cwe=None,
+                description="d",
+                fix="f",
+            )
+        ]
 
     def audit_batch(self, batch, progress=None):
         raise RuntimeError("boom")
@@ -86,10 +118,14 @@ class Vanishing(Crashing):
         os._exit(7)  # the child dies without answering
 
 
-@pytest.mark.parametrize("broken, message", [(Crashing, "RuntimeError: boom"), (Vanishing, "without an answer")])
+@pytest.mark.parametrize(
+    "broken, message", [(Crashing, "RuntimeError: boom"), (Vanishing, "without an answer")]
+)
 def test_a_crashing_child_costs_only_its_own_findings(monkeypatch, broken, message):
     real = registry.load_auditor_class
-    monkeypatch.setattr(registry, "load_auditor_class", lambda name: broken if name == "security" else real(name))
+    monkeypatch.setattr(
+        registry, "load_auditor_class", lambda name: broken if name == "security" else real(name)
+    )
     files = [ChangedFile(path="a.py", content=b"p = '/home/alice.smith/x'\n", added=frozenset({1}))]
     result = audit_files(files, Config(), auditors=["privacy", "security"], parallel=True)
     (r,) = result.report.results
@@ -98,11 +134,15 @@ def test_a_crashing_child_costs_only_its_own_findings(monkeypatch, broken, messa
 
 
 def test_input_problems_are_reported_in_parallel_too():
-    big = ChangedFile(path="big.py", content=b"x = 1\n" * 300_000, added=frozenset(range(1, 300_001)))
+    big = ChangedFile(
+        path="big.py", content=b"x = 1\n" * 300_000, added=frozenset(range(1, 300_001))
+    )
     small = ChangedFile(path="a.py", content=b"p = '/home/alice.smith/x'\n", added=frozenset({1}))
     config = Config(max_completion_bytes=100_000)
     together = audit_files([big, small], config, auditors=["privacy", "security"], parallel=True)
     apart = audit_files([big, small], config, auditors=["privacy", "security"])
-    assert [str(i) for i in together.report.input_errors] == [str(i) for i in apart.report.input_errors]
+    assert [str(i) for i in together.report.input_errors] == [
+        str(i) for i in apart.report.input_errors
+    ]
     assert any("big.py" in str(i) and "limit" in str(i) for i in together.report.input_errors)
     assert key(together) == key(apart) and key(apart)

@@ -67,7 +67,11 @@ def repack(dist: md.Distribution, folder: Path) -> Path:
     again); RECORD is written anew with the hashes pip checks.
     """
     info = Path(str(dist._path))  # type: ignore[attr-defined]
-    tags = [line.split(":", 1)[1].strip() for line in (info / "WHEEL").read_text().splitlines() if line.startswith("Tag:")]
+    tags = [
+        line.split(":", 1)[1].strip()
+        for line in (info / "WHEEL").read_text().splitlines()
+        if line.startswith("Tag:")
+    ]
     parts = [".".join(sorted({t.split("-")[i] for t in tags})) for i in range(3)]
     name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
     target = folder / f"{name}-{dist.version}-{'-'.join(parts)}.whl"
@@ -78,7 +82,12 @@ def repack(dist: md.Distribution, folder: Path) -> Path:
             rel = str(f)
             if rel.startswith("..") or "__pycache__" in rel:
                 continue
-            if rel.startswith(info.name + "/") and rel.rsplit("/", 1)[-1] in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json"):
+            if rel.startswith(info.name + "/") and rel.rsplit("/", 1)[-1] in (
+                "RECORD",
+                "INSTALLER",
+                "REQUESTED",
+                "direct_url.json",
+            ):
                 continue
             path = site / rel
             if not path.is_file():
@@ -149,8 +158,12 @@ def repo(tmp_path, env) -> Path:
     git(r, env, "init", "-q", "-b", "main")
     git(r, env, "config", "commit.gpgsign", "false")
     (r / "pyproject.toml").write_text(f"[tool.codeaudit.hook]\nauditors = {list(AUDITORS)!r}\n")
-    helpers = "".join(f"\n\ndef helper_{i}(value):\n    return value * {i} + len(str(value))\n" for i in range(8))
-    (r / "app.py").write_text("import subprocess\n\n\ndef show():\n    " + LEAK + "    return 0\n" + helpers)
+    helpers = "".join(
+        f"\n\ndef helper_{i}(value):\n    return value * {i} + len(str(value))\n" for i in range(8)
+    )
+    (r / "app.py").write_text(
+        "import subprocess\n\n\ndef show():\n    " + LEAK + "    return 0\n" + helpers
+    )
     git(r, env, "add", "-A")
     git(r, env, "commit", "-q", "-m", "base (with a finding that predates the hook)")
     return r
@@ -170,10 +183,17 @@ def out(proc: subprocess.CompletedProcess) -> str:
 
 def test_try_repo_python_hook_blocks_a_new_finding_and_ignores_old_ones(repo, env):
     """The published ``codeaudit`` hook in its own pip-installed environment, offline."""
-    write(repo / "app.py", (repo / "app.py").read_text() + "\n\ndef other():\n    return 1\n")  # harmless edit
+    write(
+        repo / "app.py", (repo / "app.py").read_text() + "\n\ndef other():\n    return 1\n"
+    )  # harmless edit
     write(repo / "tools/deploy.py", "import subprocess\n\n" + LEAK)
     git(repo, env, "add", "-A")
-    proc = run([str(BIN / "pre-commit"), "try-repo", str(ROOT), "codeaudit", "--verbose"], repo, env, timeout=600)
+    proc = run(
+        [str(BIN / "pre-commit"), "try-repo", str(ROOT), "codeaudit", "--verbose"],
+        repo,
+        env,
+        timeout=600,
+    )
     text = out(proc)
     assert proc.returncode == 1, text
     assert "tools/deploy.py:3:" in text and "error:" in text
@@ -182,9 +202,14 @@ def test_try_repo_python_hook_blocks_a_new_finding_and_ignores_old_ones(repo, en
 
 
 def test_try_repo_system_hook_passes_when_only_unchanged_lines_have_findings(repo, env):
-    write(repo / "app.py", (repo / "app.py").read_text().replace("    return 0\n", "    return 0  # done\n"))
+    write(
+        repo / "app.py",
+        (repo / "app.py").read_text().replace("    return 0\n", "    return 0  # done\n"),
+    )
     git(repo, env, "add", "-A")
-    proc = run([str(BIN / "pre-commit"), "try-repo", str(ROOT), "codeaudit-system", "--verbose"], repo, env)
+    proc = run(
+        [str(BIN / "pre-commit"), "try-repo", str(ROOT), "codeaudit-system", "--verbose"], repo, env
+    )
     assert proc.returncode == 0, out(proc)
     assert "Passed" in out(proc)
 
@@ -194,9 +219,13 @@ def test_try_repo_system_hook_passes_when_only_unchanged_lines_have_findings(rep
 
 @pytest.fixture
 def installed(repo, env) -> Path:
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    write(repo / ".pre-commit-config.yaml",
-          f"repos:\n- repo: {ROOT}\n  rev: {rev}\n  hooks:\n  - id: codeaudit-system\n")
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    write(
+        repo / ".pre-commit-config.yaml",
+        f"repos:\n- repo: {ROOT}\n  rev: {rev}\n  hooks:\n  - id: codeaudit-system\n",
+    )
     git(repo, env, "add", ".pre-commit-config.yaml")
     git(repo, env, "commit", "-q", "--no-verify", "-m", "pre-commit config")
     proc = run([str(BIN / "pre-commit"), "install"], repo, env)
@@ -220,7 +249,9 @@ def test_commit_is_blocked_by_a_new_finding_and_allowed_without_it(installed, en
     proc = commit(repo, env)
     assert proc.returncode != 0 and head(repo, env) == before, out(proc)
     assert "lib/run.py:5:" in out(proc)
-    write(repo / "lib/run.py", "import subprocess\n\n\ndef go():\n    subprocess.call(['ls', '-l'])\n")
+    write(
+        repo / "lib/run.py", "import subprocess\n\n\ndef go():\n    subprocess.call(['ls', '-l'])\n"
+    )
     git(repo, env, "add", "-A")
     proc = commit(repo, env)
     assert proc.returncode == 0 and head(repo, env) != before, out(proc)
@@ -231,11 +262,18 @@ def test_baselined_finding_does_not_refire_after_a_rename(installed, env):
     proc = run([str(BIN / "codeaudit"), "baseline", "create"], repo, env)
     assert proc.returncode == 0, out(proc)
     assert (repo / ".codeaudit-baseline.json").is_file()
-    write(repo / "pyproject.toml", (repo / "pyproject.toml").read_text() + 'baseline = ".codeaudit-baseline.json"\n')
+    write(
+        repo / "pyproject.toml",
+        (repo / "pyproject.toml").read_text() + 'baseline = ".codeaudit-baseline.json"\n',
+    )
     git(repo, env, "add", "-A")
     assert commit(repo, env, "baseline").returncode == 0
     # Move the file and re-indent the known line: git sees a rename; the line is "added".
-    body = (repo / "app.py").read_text().replace("def show():\n    " + LEAK, "def show():\n    if True:\n        " + LEAK)
+    body = (
+        (repo / "app.py")
+        .read_text()
+        .replace("def show():\n    " + LEAK, "def show():\n    if True:\n        " + LEAK)
+    )
     git(repo, env, "mv", "app.py", "moved_app.py")
     write(repo / "moved_app.py", body)
     git(repo, env, "add", "-A")
@@ -250,7 +288,10 @@ def test_baselined_finding_does_not_refire_after_a_rename(installed, env):
 
 def test_ai_generated_lines_get_the_stricter_policy(installed, env):
     repo = installed
-    write(repo / "pyproject.toml", (repo / "pyproject.toml").read_text() + 'fail_on = "critical"\nai_fail_on = "low"\n')
+    write(
+        repo / "pyproject.toml",
+        (repo / "pyproject.toml").read_text() + 'fail_on = "critical"\nai_fail_on = "low"\n',
+    )
     git(repo, env, "add", "-A")
     assert commit(repo, env, "policy").returncode == 0
     write(repo / "human.py", "import subprocess\n" + LEAK)
@@ -258,7 +299,12 @@ def test_ai_generated_lines_get_the_stricter_policy(installed, env):
     proc = commit(repo, env, "human")
     assert proc.returncode == 0, out(proc)  # reported as warnings, below the human threshold
     assert "human.py:2:" in out(proc) or "Passed" in out(proc)
-    write(repo / "bot.py", "import subprocess\n# codeaudit: ai-generated-begin\n" + LEAK + "# codeaudit: ai-generated-end\n")
+    write(
+        repo / "bot.py",
+        "import subprocess\n# codeaudit: ai-generated-begin\n"
+        + LEAK
+        + "# codeaudit: ai-generated-end\n",
+    )
     git(repo, env, "add", "-A")
     proc = commit(repo, env, "bot")
     assert proc.returncode != 0, out(proc)
@@ -273,11 +319,20 @@ def test_merge_commit_checks_only_what_the_merge_adds(installed, env):
     assert commit(repo, env, "m").returncode == 0
     git(repo, env, "checkout", "-q", "-b", "feature")
     feature = lines.copy()
-    feature[2] = "import subprocess\n" + LEAK.replace("subprocess.call", "value_2 = subprocess.call")
+    feature[2] = "import subprocess\n" + LEAK.replace(
+        "subprocess.call", "value_2 = subprocess.call"
+    )
     feature[8] = "value_8 = 'feature'\n"
     write(repo / "m.py", "".join(feature))
     git(repo, env, "add", "-A")
-    assert run(["git", "commit", "-q", "--no-verify", "-m", "feature (committed past the hook)"], repo, env).returncode == 0
+    assert (
+        run(
+            ["git", "commit", "-q", "--no-verify", "-m", "feature (committed past the hook)"],
+            repo,
+            env,
+        ).returncode
+        == 0
+    )
     git(repo, env, "checkout", "-q", "main")
     main_lines = lines.copy()
     main_lines[8] = "value_8 = 'main'\n"
@@ -290,7 +345,9 @@ def test_merge_commit_checks_only_what_the_merge_adds(installed, env):
     write(repo / "m.py", resolved)
     git(repo, env, "add", "m.py")
     proc = run(["git", "commit", "--no-edit"], repo, env)
-    assert proc.returncode == 0, out(proc)  # the feature's finding was added on its branch, not here
+    assert proc.returncode == 0, out(
+        proc
+    )  # the feature's finding was added on its branch, not here
     assert len(git(repo, env, "log", "-1", "--format=%P").split()) == 2
 
 

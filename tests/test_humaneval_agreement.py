@@ -22,7 +22,12 @@ from codeaudit import humaneval
 from codeaudit.passk import pass_at_k
 from codeaudit.sandbox import Limits, Sandbox, SandboxConfig
 
-TASKS = {"HumanEval/0": 7, "HumanEval/2": 0, "HumanEval/13": 61, "HumanEval/53": 100}  # task -> passing samples
+TASKS = {
+    "HumanEval/0": 7,
+    "HumanEval/2": 0,
+    "HumanEval/13": 61,
+    "HumanEval/53": 100,
+}  # task -> passing samples
 BROKEN = [
     "    return None\n",
     "    return 0\n",
@@ -62,8 +67,13 @@ def test_pass_at_k_matches_the_reference_harness(tmp_path):
     path = tmp_path / "samples.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in _samples(problems)))
 
-    reference = evaluate_functional_correctness(str(path), k=[1, 10, 100], n_workers=4, timeout=TIMEOUT_S, ignore_incomplete=True)
-    ref_passed = [json.loads(line)["passed"] for line in Path(f"{path}_results.jsonl").read_text().splitlines()]
+    reference = evaluate_functional_correctness(
+        str(path), k=[1, 10, 100], n_workers=4, timeout=TIMEOUT_S, ignore_incomplete=True
+    )
+    ref_passed = [
+        json.loads(line)["passed"]
+        for line in Path(f"{path}_results.jsonl").read_text().splitlines()
+    ]
 
     samples, issues = humaneval.read_samples(path, problems)
     assert not issues

@@ -54,31 +54,64 @@ def test_any_bytes_never_raise(data):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
 )
-field_names = st.sampled_from(["id", "completion", "prompt", "suffix", "language", "path", "tests", "entry_point",
-                               "task_id", "model", "meta", "other"])
+field_names = st.sampled_from(
+    [
+        "id",
+        "completion",
+        "prompt",
+        "suffix",
+        "language",
+        "path",
+        "tests",
+        "entry_point",
+        "task_id",
+        "model",
+        "meta",
+        "other",
+    ]
+)
 records = st.dictionaries(field_names, json_values | st.text(max_size=40), max_size=8)
-ids = st.sampled_from(["a", "a#2", "a#3", "a#2#3", "line-1", "line-2", "", " ", 0, 1, "1", "x\ny", "x\ny#2"])
+ids = st.sampled_from(
+    ["a", "a#2", "a#3", "a#2#3", "line-1", "line-2", "", " ", 0, 1, "1", "x\ny", "x\ny#2"]
+)
 
 
 @SETTINGS
-@given(st.lists(st.one_of(
-    records.map(lambda r: json.dumps(r)),
-    st.builds(lambda i, c: json.dumps({"id": i, "completion": c}), ids, st.text(max_size=10)),
-    st.builds(lambda c: json.dumps({"completion": c}), st.text(max_size=10)),
-    st.builds(lambda lang: json.dumps({"completion": "x", "language": lang}), st.text(max_size=12)),
-    st.text(max_size=30),
-    st.just(""),
-    st.just('{"id": "x\\ud800", "completion": "y\\udfff", "meta": {"k\\ud83d": "\\udc00"}}'),
-), max_size=12))
+@given(
+    st.lists(
+        st.one_of(
+            records.map(lambda r: json.dumps(r)),
+            st.builds(
+                lambda i, c: json.dumps({"id": i, "completion": c}), ids, st.text(max_size=10)
+            ),
+            st.builds(lambda c: json.dumps({"completion": c}), st.text(max_size=10)),
+            st.builds(
+                lambda lang: json.dumps({"completion": "x", "language": lang}), st.text(max_size=12)
+            ),
+            st.text(max_size=30),
+            st.just(""),
+            st.just(
+                '{"id": "x\\ud800", "completion": "y\\udfff", "meta": {"k\\ud83d": "\\udc00"}}'
+            ),
+        ),
+        max_size=12,
+    )
+)
 def test_records_yield_one_suggestion_or_one_skip_per_line(lines):
     check_batch("\n".join(lines).encode("utf-8", "surrogatepass"))
 
 
 @SETTINGS
-@given(st.lists(st.builds(lambda i, c: {"id": i, "completion": c}, ids, st.text(max_size=5)), max_size=10))
+@given(
+    st.lists(
+        st.builds(lambda i, c: {"id": i, "completion": c}, ids, st.text(max_size=5)), max_size=10
+    )
+)
 def test_admitted_ids_are_unique(items):
     suggestions, issues = admit(items, Config())
     assert len({s.id for s in suggestions}) == len(suggestions)
@@ -98,16 +131,18 @@ def test_source_files_of_any_bytes_never_raise(tmp_path_factory, data):
 
 
 def test_each_bad_line_names_its_line_and_the_rest_is_read():
-    data = b"\n".join([
-        b'{"id": "ok1", "completion": "x = 1\\n"}',
-        b'{"id": "broken", "completion": ',
-        b'{"id": "nocomp", "prompt": "p"}',
-        b'{"id": "bad-utf8", "completion": "\xff\xfe"}',
-        b'\x00\x01\x02binary\x00',
-        b'{"id": "lang", "completion": "x", "language": "klingon"}',
-        b'[1, 2]',
-        b'{"id": "ok2", "completion": "y = 2\\n"}',
-    ])
+    data = b"\n".join(
+        [
+            b'{"id": "ok1", "completion": "x = 1\\n"}',
+            b'{"id": "broken", "completion": ',
+            b'{"id": "nocomp", "prompt": "p"}',
+            b'{"id": "bad-utf8", "completion": "\xff\xfe"}',
+            b"\x00\x01\x02binary\x00",
+            b'{"id": "lang", "completion": "x", "language": "klingon"}',
+            b"[1, 2]",
+            b'{"id": "ok2", "completion": "y = 2\\n"}',
+        ]
+    )
     batch = read_jsonl(data, source="batch.jsonl")
     assert [s.id for s in batch.suggestions] == ["ok1", "lang", "ok2"]
     issues = {i.line: str(i) for i in batch.issues}
@@ -128,13 +163,20 @@ def test_lone_surrogates_are_replaced_and_reported():
 
 
 def test_renamed_duplicates_never_collide():
-    lines = [{"id": "a#3", "completion": "1"}, {"id": "a", "completion": "2"}, {"id": "a", "completion": "3"}]
+    lines = [
+        {"id": "a#3", "completion": "1"},
+        {"id": "a", "completion": "2"},
+        {"id": "a", "completion": "3"},
+    ]
     batch = read_jsonl("\n".join(json.dumps(x) for x in lines).encode(), source="b.jsonl")
     assert len({s.id for s in batch.suggestions}) == 3
 
 
 @SETTINGS
-@given(st.binary(max_size=2000) | st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")))
+@given(
+    st.binary(max_size=2000)
+    | st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass"))
+)
 def test_stdin_of_any_bytes_never_raises(data):
     import io
 

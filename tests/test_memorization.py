@@ -32,7 +32,9 @@ def indexes(tmp_path_factory):
     out = {}
     for lic in ("MIT", "GPL-3.0-only", "NOASSERTION"):
         out[lic] = root / f"{lic}.idx"
-        build_index([FolderSource(str(STDLIB / "json"), repo="cpython/json", license=lic)], out[lic])
+        build_index(
+            [FolderSource(str(STDLIB / "json"), repo="cpython/json", license=lic)], out[lic]
+        )
     return out
 
 
@@ -45,8 +47,17 @@ def _findings(report):
 
 
 def test_a_copy_is_reported_on_its_lines_with_its_source(indexes):
-    completion = "\n".join(["import json", "", "# helper written here", *DECODER[40:76], "", "print('done')"]) + "\n"
-    report = audit([{"id": "s", "completion": completion, "language": "python"}], _config(indexes["MIT"]), auditors=["memorization"])
+    completion = (
+        "\n".join(
+            ["import json", "", "# helper written here", *DECODER[40:76], "", "print('done')"]
+        )
+        + "\n"
+    )
+    report = audit(
+        [{"id": "s", "completion": completion, "language": "python"}],
+        _config(indexes["MIT"]),
+        auditors=["memorization"],
+    )
     (f,) = _findings(report)
     assert (f.rule_id, f.rule_name, f.auditor) == ("CA301", "corpus-copy", "memorization")
     src = f.evidence["source"]
@@ -65,22 +76,43 @@ def test_severity_grows_with_length_and_with_copyleft_or_unknown_licences(indexe
     got = {}
     for lic, idx in indexes.items():
         for name, text in (("short", short), ("long", long)):
-            (f,) = _findings(audit([{"id": name, "completion": text, "language": "python"}], _config(idx), auditors=["memorization"]))
+            (f,) = _findings(
+                audit(
+                    [{"id": name, "completion": text, "language": "python"}],
+                    _config(idx),
+                    auditors=["memorization"],
+                )
+            )
             got[(lic, name)] = f.severity
     assert got[("MIT", "short")] is Severity.LOW
     assert got[("MIT", "long")] is Severity.HIGH
-    assert got[("GPL-3.0-only", "short")] is Severity.MEDIUM and got[("GPL-3.0-only", "long")] is Severity.CRITICAL
+    assert (
+        got[("GPL-3.0-only", "short")] is Severity.MEDIUM
+        and got[("GPL-3.0-only", "long")] is Severity.CRITICAL
+    )
     assert got[("NOASSERTION", "short")] is Severity.MEDIUM
 
 
 def test_renamed_copies_are_their_own_rule(indexes):
     import random
 
-    lines = DECODER[[i for i, line in enumerate(DECODER) if line.startswith("def py_scanstring")][0] :][:45]
+    lines = DECODER[
+        [i for i, line in enumerate(DECODER) if line.startswith("def py_scanstring")][0] :
+    ][:45]
     renamed = mc._rename(lines, random.Random(3))
     assert renamed and renamed != lines
-    (f,) = _findings(audit([{"id": "r", "completion": "\n".join(renamed) + "\n", "language": "python"}], _config(indexes["MIT"]), auditors=["memorization"]))
-    assert f.rule_id == "CA302" and f.evidence["similarity"] < 0.9 and f.evidence["renaming_consistency"] >= 0.9
+    (f,) = _findings(
+        audit(
+            [{"id": "r", "completion": "\n".join(renamed) + "\n", "language": "python"}],
+            _config(indexes["MIT"]),
+            auditors=["memorization"],
+        )
+    )
+    assert (
+        f.rule_id == "CA302"
+        and f.evidence["similarity"] < 0.9
+        and f.evidence["renaming_consistency"] >= 0.9
+    )
 
 
 def test_the_prompt_is_context_only(indexes):
@@ -89,16 +121,30 @@ def test_the_prompt_is_context_only(indexes):
     i = next(i for i, line in enumerate(DECODER) if '"""Scan the string' in line)
     prompt = "\n".join(DECODER[i - 30 : i + 1]) + "\n"
     completion = "\n".join(DECODER[i + 1 : i + 40]) + "\n"
-    (f,) = _findings(audit([{"id": "p", "prompt": prompt, "completion": completion, "language": "python"}], _config(indexes["MIT"]), auditors=["memorization"]))
+    (f,) = _findings(
+        audit(
+            [{"id": "p", "prompt": prompt, "completion": completion, "language": "python"}],
+            _config(indexes["MIT"]),
+            auditors=["memorization"],
+        )
+    )
     assert f.line == 1 and f.evidence["source"]["start_line"] >= i + 2
-    report = audit([{"id": "q", "prompt": prompt, "completion": "x = 1\n", "language": "python"}], _config(indexes["MIT"]), auditors=["memorization"])
+    report = audit(
+        [{"id": "q", "prompt": prompt, "completion": "x = 1\n", "language": "python"}],
+        _config(indexes["MIT"]),
+        auditors=["memorization"],
+    )
     assert _findings(report) == []
 
 
 def test_thresholds_are_configurable(indexes):
     text = "\n".join(DECODER[40:52]) + "\n"
     assert _findings(audit([text], _config(indexes["MIT"]), auditors=["memorization"]))
-    assert not _findings(audit([text], _config(indexes["MIT"], min_chars=2000, min_lines=50), auditors=["memorization"]))
+    assert not _findings(
+        audit(
+            [text], _config(indexes["MIT"], min_chars=2000, min_lines=50), auditors=["memorization"]
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -122,11 +168,22 @@ def test_a_missing_index_stops_the_audit(tmp_path):
 
 def test_several_corpora_and_the_cli_flag(indexes, run_cli, tmp_path):
     text = "\n".join(DECODER[40:80]) + "\n"
-    report = audit([text], _config(indexes["GPL-3.0-only"], indexes["MIT"]), auditors=["memorization"])
+    report = audit(
+        [text], _config(indexes["GPL-3.0-only"], indexes["MIT"]), auditors=["memorization"]
+    )
     assert len(_findings(report)) == 1  # one copy, reported once, from the first corpus that has it
     sugg = tmp_path / "s.py"
     sugg.write_text(text)
-    done = run_cli("audit", str(sugg), "--auditors", "memorization", "--corpus", str(indexes["MIT"]), "--format", "json")
+    done = run_cli(
+        "audit",
+        str(sugg),
+        "--auditors",
+        "memorization",
+        "--corpus",
+        str(indexes["MIT"]),
+        "--format",
+        "json",
+    )
     assert done.returncode == 1, done.stderr  # MEDIUM is at the default --fail-on
     (result,) = json.loads(done.stdout)["results"]
     assert result["findings"][0]["evidence"]["source"]["path"] == "decoder.py"
@@ -142,7 +199,12 @@ def default_cache(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
     env = {**os.environ, "CODEAUDIT_CACHE_DIR": str(cache)}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "codeaudit", "corpus", "info", "stdlib"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-m", "codeaudit", "corpus", "info", "stdlib"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for _ in range(3)
     ]
     outs = [p.communicate(timeout=600) for p in procs]
@@ -154,10 +216,20 @@ def default_cache(tmp_path_factory):
     return cache
 
 
-def test_the_default_corpus_finds_standard_library_code_with_no_setup(default_cache, run_cli, tmp_path):
+def test_the_default_corpus_finds_standard_library_code_with_no_setup(
+    default_cache, run_cli, tmp_path
+):
     sugg = tmp_path / "parse.py"
     sugg.write_text("\n".join(DECODER[40:90]) + "\n")
-    done = run_cli("audit", str(sugg), "--auditors", "memorization", "--format", "json", env={"CODEAUDIT_CACHE_DIR": str(default_cache)})
+    done = run_cli(
+        "audit",
+        str(sugg),
+        "--auditors",
+        "memorization",
+        "--format",
+        "json",
+        env={"CODEAUDIT_CACHE_DIR": str(default_cache)},
+    )
     assert done.returncode == 1, done.stderr
     assert b"indexed the standard library" not in done.stderr  # built once, by the fixture
     f = json.loads(done.stdout)["results"][0]["findings"][0]
@@ -174,10 +246,25 @@ def test_a_damaged_default_index_is_rebuilt_not_trusted(default_cache, run_cli, 
     keys.write_bytes(bytes(data))
     sugg = tmp_path / "parse.py"
     sugg.write_text("\n".join(DECODER[40:90]) + "\n")
-    done = run_cli("audit", str(sugg), "--auditors", "memorization", "--format", "json", env={"CODEAUDIT_CACHE_DIR": str(default_cache)})
+    done = run_cli(
+        "audit",
+        str(sugg),
+        "--auditors",
+        "memorization",
+        "--format",
+        "json",
+        env={"CODEAUDIT_CACHE_DIR": str(default_cache)},
+    )
     assert done.returncode == 1, done.stderr
-    assert b"unusable" in done.stderr and b"CRC-32" in done.stderr and b"indexed the standard library" in done.stderr
-    assert json.loads(done.stdout)["results"][0]["findings"][0]["evidence"]["source"]["path"] == "Lib/json/decoder.py"
+    assert (
+        b"unusable" in done.stderr
+        and b"CRC-32" in done.stderr
+        and b"indexed the standard library" in done.stderr
+    )
+    assert (
+        json.loads(done.stdout)["results"][0]["findings"][0]["evidence"]["source"]["path"]
+        == "Lib/json/decoder.py"
+    )
 
 
 def test_c_code_and_a_suggestion_whose_language_was_misdetected(tmp_path):
@@ -190,7 +277,17 @@ def test_c_code_and_a_suggestion_whose_language_was_misdetected(tmp_path):
     chunk = [line.split("/*")[0].rstrip() if "*/" in line else line for line in header[i : i + 30]]
     cases = [("c", "c"), ("yaml", "yaml"), ("none", None)]
     for sid, lang in cases:
-        report = audit([{"id": sid, "completion": "\n".join(chunk) + "\n", **({"language": lang} if lang else {})}], _config(tmp_path / "c.idx"), auditors=["memorization"])
+        report = audit(
+            [
+                {
+                    "id": sid,
+                    "completion": "\n".join(chunk) + "\n",
+                    **({"language": lang} if lang else {}),
+                }
+            ],
+            _config(tmp_path / "c.idx"),
+            auditors=["memorization"],
+        )
         found = _findings(report)
         assert found and found[0].evidence["source"]["path"] == "ndarraytypes.h", sid
 
@@ -205,7 +302,11 @@ def test_docs_name_every_option_and_only_real_ones():
     doc = (root / "docs" / "memorization.md").read_text()
     options = set(MemorizationAuditor.options_spec)
     table = re.search(r"\| option \| default \| meaning \|(.*?)\n\n", doc, re.S).group(1)
-    documented = {name for cell in re.findall(r"^\| ([^|]+) \|", table, re.M) for name in re.findall(r"`(\w+)`", cell)}
+    documented = {
+        name
+        for cell in re.findall(r"^\| ([^|]+) \|", table, re.M)
+        for name in re.findall(r"`(\w+)`", cell)
+    }
     assert documented == options - {"corpora"}
     named = set(re.findall(r"`(\w+)`", section.split("Thresholds:")[1].split(")")[0]))
     assert named and named <= options

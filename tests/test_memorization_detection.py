@@ -33,11 +33,19 @@ def measured(tmp_path_factory):
     build_index([FolderSource(str(mc.package_root(p)), repo=p) for p in CORPUS], out)
     cases = mc.make_cases(CORPUS, NEGATIVES, per_kind=30, n_negative=60, seed=11)
     config = Config(options={"memorization": {"corpora": [str(out)]}})
-    report = audit([{"id": c.id, "completion": c.completion, "language": c.language} for c in cases], config, auditors=["memorization"])
+    report = audit(
+        [{"id": c.id, "completion": c.completion, "language": c.language} for c in cases],
+        config,
+        auditors=["memorization"],
+    )
     reported = {}
     for result, f in report.findings():
         src = f.evidence["source"]
-        reported.setdefault(result.id, []).append(mc.Reported(src["repo"], src["path"], src["start_line"], src["end_line"], f.line, f.end_line))
+        reported.setdefault(result.id, []).append(
+            mc.Reported(
+                src["repo"], src["path"], src["start_line"], src["end_line"], f.line, f.end_line
+            )
+        )
     return mc.score(cases, reported)
 
 
@@ -57,8 +65,19 @@ def _code_tokens(lines):
     import io
     import tokenize
 
-    skip = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)
-    return [t.string for t in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline) if t.type not in skip]
+    skip = (
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+    )
+    return [
+        t.string
+        for t in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline)
+        if t.type not in skip
+    ]
 
 
 def test_generator_edits_are_what_they_claim():
@@ -80,4 +99,6 @@ def test_generator_edits_are_what_they_claim():
         before, after = _code_tokens(lines), _code_tokens(renamed)
         mapping = {a: b for a, b in zip(before, after) if a != b}
         assert mapping and all(after[i] == mapping.get(t, t) for i, t in enumerate(before))
-        assert set(mapping) <= {"scale", "values", "factor", "out", "v"} and len(set(mapping.values())) == len(mapping)
+        assert set(mapping) <= {"scale", "values", "factor", "out", "v"} and len(
+            set(mapping.values())
+        ) == len(mapping)

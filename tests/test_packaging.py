@@ -64,12 +64,20 @@ def installed(tmp_path_factory):
     for name in ("codeaudit", "generators", "rules"):
         shutil.copytree(ROOT / name, src / name, ignore=ignore)
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", "--no-input"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(src)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(src)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = (work / "dist").glob("codeaudit-*.whl")
     target = work / "target"
-    subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return wheel, target
 
 
@@ -77,8 +85,14 @@ def run_installed(target: Path, code: str) -> str:
     # The installed copy comes first on the path, ahead of the editable checkout; the venv's
     # site-packages still provide the dependencies.
     env = {**os.environ, "PYTHONPATH": str(target)}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env=env, cwd=target.parent, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=target.parent,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -92,8 +106,12 @@ def test_wheel_holds_only_the_codeaudit_package(installed):
 
 def test_installed_wheel_finds_generators_rules_and_schemas(installed):
     _, target = installed
-    source_yaml = sorted(p.relative_to(ROOT / "rules").as_posix() for p in (ROOT / "rules").rglob("*.yaml"))
-    out = run_installed(target, f"""
+    source_yaml = sorted(
+        p.relative_to(ROOT / "rules").as_posix() for p in (ROOT / "rules").rglob("*.yaml")
+    )
+    out = run_installed(
+        target,
+        f"""
         import json, pathlib
         from importlib.resources import files
         import codeaudit, codeaudit.generators, codeaudit.rules
@@ -109,7 +127,8 @@ def test_installed_wheel_finds_generators_rules_and_schemas(installed):
         names = {{ep.name for ep in entry_points(group="codeaudit.auditors")}}
         assert {{"privacy", "security", "memorization", "tests"}} <= names, names
         print("ok", len(found))
-    """)
+    """,
+    )
     assert out.startswith("ok")
 
 
@@ -117,14 +136,17 @@ def test_installed_wheel_runs_an_audit(installed, tmp_path):
     _, target = installed
     batch = tmp_path / "b.jsonl"
     batch.write_text('{"id": "a", "completion": "p = \\"/home/hkraus/x\\"\\n"}\n')
-    out = run_installed(target, f"""
+    out = run_installed(
+        target,
+        f"""
         import pathlib, sys
         from codeaudit.cli import main
         import codeaudit
         assert pathlib.Path({str(target)!r}) in pathlib.Path(codeaudit.__file__).parents
         code = main(["audit", {str(batch)!r}, "--auditors", "privacy", "--format", "sarif", "-o", {str(tmp_path / "r.sarif")!r}])
         print(code)
-    """)
+    """,
+    )
     assert out.strip() == "1"
     assert "hkraus" in (tmp_path / "r.sarif").read_text()
 
@@ -140,6 +162,8 @@ def test_audit_path_never_imports_the_generation_libraries(tmp_path):
         heavy = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
         print(code, heavy)
     """
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "1 []", proc.stdout

@@ -16,12 +16,21 @@ GOOD = "def double(x):\n    return x * 2\n"
 
 
 def _s(id, completion, **kw):
-    return {"id": id, "completion": completion, "tests": CHECK, "entry_point": "double", "language": "python", **kw}
+    return {
+        "id": id,
+        "completion": completion,
+        "tests": CHECK,
+        "entry_point": "double",
+        "language": "python",
+        **kw,
+    }
 
 
 @pytest.fixture(scope="module")
 def auditor():
-    a = TestsAuditor(config_from_mapping({"tests": {"timeout": 2.0, "memory_mb": 256, "workers": 2}}))
+    a = TestsAuditor(
+        config_from_mapping({"tests": {"timeout": 2.0, "memory_mb": 256, "workers": 2}})
+    )
     yield a
     a.close()
 
@@ -33,15 +42,23 @@ def test_one_finding_per_non_pass_with_the_outcome_in_evidence(auditor):
         _s("error", "# helper first\ndef double(x):\n    return x / 0\n"),
         _s("timeout", "def double(x):\n    while True:\n        pass\n"),
         _s("oom", "def double(x):\n    return [0] * 10 ** 10\n"),
-        _s("killed", "import os, signal\ndef double(x):\n    os.kill(os.getpid(), signal.SIGABRT)\n"),
+        _s(
+            "killed",
+            "import os, signal\ndef double(x):\n    os.kill(os.getpid(), signal.SIGABRT)\n",
+        ),
         {"id": "no-tests", "completion": GOOD, "language": "python"},
     ]
     report = audit(batch, auditors=[auditor])
     by_id = {r.id: r for r in report.results}
     assert by_id["pass"].findings == () and by_id["pass"].data["tests"]["outcome"] == "passed"
     assert by_id["no-tests"].findings == () and "tests" not in by_id["no-tests"].data
-    expected = {"fail": ("CA501", "failed"), "error": ("CA502", "error"), "timeout": ("CA503", "timeout"),
-                "oom": ("CA504", "oom"), "killed": ("CA505", "killed")}
+    expected = {
+        "fail": ("CA501", "failed"),
+        "error": ("CA502", "error"),
+        "timeout": ("CA503", "timeout"),
+        "oom": ("CA504", "oom"),
+        "killed": ("CA505", "killed"),
+    }
     for sid, (rule_id, outcome) in expected.items():
         (f,) = by_id[sid].findings
         assert (f.rule_id, f.auditor, f.evidence["outcome"]) == (rule_id, "tests", outcome), sid
@@ -52,33 +69,59 @@ def test_one_finding_per_non_pass_with_the_outcome_in_evidence(auditor):
     summary = report.summary()["auditors"]["tests"]
     assert summary["with_tests"] == 6 and summary["passed"] == 1
     assert summary["pass_rate"] == pytest.approx(1 / 6)
-    assert summary["outcomes"] == {"error": 1, "failed": 1, "killed": 1, "oom": 1, "passed": 1, "timeout": 1}
+    assert summary["outcomes"] == {
+        "error": 1,
+        "failed": 1,
+        "killed": 1,
+        "oom": 1,
+        "passed": 1,
+        "timeout": 1,
+    }
     json.dumps(report.to_dict())  # serialisable
 
 
 def test_pass_at_k_over_suggestions_sharing_a_task_id(auditor):
-    batch = [_s(f"a{i}", GOOD if i < 3 else "def double(x):\n    return x\n", task_id="A") for i in range(12)]
+    batch = [
+        _s(f"a{i}", GOOD if i < 3 else "def double(x):\n    return x\n", task_id="A")
+        for i in range(12)
+    ]
     batch += [_s(f"b{i}", GOOD, task_id="B") for i in range(12)]
     summary = audit(batch, auditors=[auditor]).summary()["auditors"]["tests"]
     assert summary["tasks"] == 2
     # A: n=12, c=3; B: n=12, c=12; pass@100 needs 100 attempts per task and is left out.
     assert set(summary["pass_at_k"]) == {"pass@1", "pass@10"}
     assert summary["pass_at_k"]["pass@1"] == pytest.approx((3 / 12 + 1) / 2)
-    assert summary["pass_at_k"]["pass@10"] == pytest.approx((1 - 0 + 1) / 2)  # C(9,10)=0: A certainly passes
+    assert summary["pass_at_k"]["pass@10"] == pytest.approx(
+        (1 - 0 + 1) / 2
+    )  # C(9,10)=0: A certainly passes
 
 
 def test_prompt_lines_shift_to_completion_lines(auditor):
-    s = {"id": "p", "prompt": "import math\n\n", "completion": "def double(x):\n    return math.nope(x)\n",
-         "tests": CHECK, "entry_point": "double", "language": "python"}
+    s = {
+        "id": "p",
+        "prompt": "import math\n\n",
+        "completion": "def double(x):\n    return math.nope(x)\n",
+        "tests": CHECK,
+        "entry_point": "double",
+        "language": "python",
+    }
     (f,) = audit([s], auditors=[auditor]).results[0].findings
     assert f.line == 2 and f.evidence["error_type"] == "AttributeError"
 
 
 def test_other_languages_and_bad_entry_points_are_errors_not_findings(auditor):
-    report = audit([
-        {"id": "js", "completion": "function f() {}", "tests": "assert(f())", "language": "javascript"},
-        _s("bad-entry", GOOD, entry_point="double; import os"),
-    ], auditors=[auditor])
+    report = audit(
+        [
+            {
+                "id": "js",
+                "completion": "function f() {}",
+                "tests": "assert(f())",
+                "language": "javascript",
+            },
+            _s("bad-entry", GOOD, entry_point="double; import os"),
+        ],
+        auditors=[auditor],
+    )
     for r in report.results:
         assert r.findings == ()
         assert [e.code for e in r.errors] in (["unsupported-language"], ["bad-entry-point"])

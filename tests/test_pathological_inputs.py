@@ -32,7 +32,8 @@ CASES = {
     "many-emails": " ".join(f"a{i}@b{i}.example.org" for i in range(5000)),
     "at-signs": "@" * 100000,
     "long-identifier": "a" * 200000,
-    "controls": "x = 1\x01\x02\x1b[31m\ufeff\u202e\n" * 2000,  # (NUL makes it binary: skipped, see test_pipeline)
+    "controls": "x = 1\x01\x02\x1b[31m\ufeff\u202e\n"
+    * 2000,  # (NUL makes it binary: skipped, see test_pipeline)
     "crlf-mixed": "import os\r\nos.system(x)\r" * 3000,
     "many-lines": "y = 1\n" * 100000,
     "surrogate-like": "s = '\\ud800\\udfff'\n" * 5000,
@@ -50,19 +51,43 @@ def corpus(tmp_path_factory):
 def test_static_auditors_finish_on_pathological_input(corpus, tmp_path, language):
     batch = tmp_path / "batch.jsonl"
     batch.write_text(
-        "".join(json.dumps({"id": name, "language": language, "completion": text}) + "\n" for name, text in CASES.items()),
+        "".join(
+            json.dumps({"id": name, "language": language, "completion": text}) + "\n"
+            for name, text in CASES.items()
+        ),
         encoding="utf-8",
     )
     out = tmp_path / "report.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "codeaudit", "audit", str(batch), "--format", "json", "-o", str(out),
-         "--auditors", "privacy,security,memorization", "--corpus", str(corpus), "--fail-on", "critical"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "codeaudit",
+            "audit",
+            str(batch),
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--auditors",
+            "privacy,security,memorization",
+            "--corpus",
+            str(corpus),
+            "--fail-on",
+            "critical",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode in (0, 1), proc.stderr
     report = json.loads(out.read_text(encoding="utf-8"))
     assert [r["id"] for r in report["results"]] == list(CASES)
-    crashed = {r["id"]: r["errors"] for r in report["results"] if any(e.get("code") == "internal-error" for e in r["errors"])}
+    crashed = {
+        r["id"]: r["errors"]
+        for r in report["results"]
+        if any(e.get("code") == "internal-error" for e in r["errors"])
+    }
     assert not crashed
 
 
@@ -70,12 +95,29 @@ def test_static_auditors_finish_on_pathological_input(corpus, tmp_path, language
 def test_every_report_format_renders_thousands_of_findings_in_time(tmp_path, fmt):
     # Thousands of findings on one minified line once made SARIF quadratic (a masker rebuilt per finding).
     batch = tmp_path / "batch.jsonl"
-    rows = [{"id": k, "language": "python", "completion": CASES[k]} for k in ("one-long-line", "many-urls")]
+    rows = [
+        {"id": k, "language": "python", "completion": CASES[k]}
+        for k in ("one-long-line", "many-urls")
+    ]
     batch.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out = tmp_path / f"report.{fmt}"
     proc = subprocess.run(
-        [sys.executable, "-m", "codeaudit", "audit", str(batch), "--format", fmt, "-o", str(out), "--auditors", "privacy"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "codeaudit",
+            "audit",
+            str(batch),
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+            "--auditors",
+            "privacy",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 1, proc.stderr
     text = out.read_text(encoding="utf-8")

@@ -18,8 +18,17 @@ class WordAuditor(Auditor):
     @classmethod
     def rules(cls):
         return [
-            Rule(id="CA900", name="risky-word", auditor="security", title="the word danger",
-                 severity=Severity.HIGH, confidence=Confidence.HIGH, cwe=78, description="d", fix="f"),
+            Rule(
+                id="CA900",
+                name="risky-word",
+                auditor="security",
+                title="the word danger",
+                severity=Severity.HIGH,
+                confidence=Confidence.HIGH,
+                cwe=78,
+                description="d",
+                fix="f",
+            ),
         ]
 
     def audit_batch(self, batch, progress=None):
@@ -47,7 +56,9 @@ class CrashingAuditor(WordAuditor):
 
 
 def test_only_completion_lines_are_reported():
-    s = Suggestion(id="a", prompt="danger = 1\nx = ", completion="danger()\nok()\n", language="python")
+    s = Suggestion(
+        id="a", prompt="danger = 1\nx = ", completion="danger()\nok()\n", language="python"
+    )
     report = audit([s], auditors=[WordAuditor()])
     (result,) = report.results
     assert [(f.line, f.column) for f in result.findings] == [(1, 1)]
@@ -69,7 +80,9 @@ def test_severity_override_disable_and_allowlist():
     assert off.results[0].findings == ()
     import re
 
-    allowed = audit([s], Config(allowlist=Allowlist(patterns=(re.compile("dang"),))), auditors=[WordAuditor()])
+    allowed = audit(
+        [s], Config(allowlist=Allowlist(patterns=(re.compile("dang"),))), auditors=[WordAuditor()]
+    )
     assert allowed.results[0].findings[0].suppressed == "allowlist"
     assert allowed.results[0].verdict is Verdict.PASS
 
@@ -83,9 +96,16 @@ def test_inline_suppressions_used_unused_and_bare():
         "danger  # codeaudit: ignore\n"
         "s = 'codeaudit: ignore'; danger\n"
     )
-    report = audit([Suggestion(id="a", completion=code, language="python")], auditors=[WordAuditor()])
+    report = audit(
+        [Suggestion(id="a", completion=code, language="python")], auditors=[WordAuditor()]
+    )
     r = report.results[0]
-    assert [(f.line, f.suppressed) for f in r.findings] == [(1, "inline"), (3, "inline"), (5, "inline"), (6, None)]
+    assert [(f.line, f.suppressed) for f in r.findings] == [
+        (1, "inline"),
+        (3, "inline"),
+        (5, "inline"),
+        (6, None),
+    ]
     summary = report.summary()
     assert summary["bare_suppressions"] == 1
     assert summary["unused_suppressions"] == 1  # the B101 one
@@ -95,7 +115,9 @@ def test_inline_suppressions_used_unused_and_bare():
 def test_suppression_uses_language_comment_syntax():
     code = "danger; // codeaudit: ignore[CA900]\n"
     py = audit([Suggestion(id="a", completion=code, language="python")], auditors=[WordAuditor()])
-    js = audit([Suggestion(id="a", completion=code, language="javascript")], auditors=[WordAuditor()])
+    js = audit(
+        [Suggestion(id="a", completion=code, language="javascript")], auditors=[WordAuditor()]
+    )
     assert py.results[0].findings[0].suppressed is None
     assert js.results[0].findings[0].suppressed == "inline"
 
@@ -109,24 +131,39 @@ def test_crashing_auditor_costs_only_its_findings():
 
 def test_bad_items_are_reported_not_fatal():
     big = "x" * 2_000_000
-    report = audit([{"completion": 3}, {"id": "b", "completion": big}, {"id": "c", "completion": "a\x00b"}, "ok\n"],
-                   auditors=[WordAuditor()])
+    report = audit(
+        [
+            {"completion": 3},
+            {"id": "b", "completion": big},
+            {"id": "c", "completion": "a\x00b"},
+            "ok\n",
+        ],
+        auditors=[WordAuditor()],
+    )
     assert [r.id for r in report.results] == ["item-4"]
     messages = " | ".join(str(i) for i in report.input_errors)
     assert "must be a string" in messages and "byte limit" in messages and "NUL" in messages
 
 
 def test_duplicate_ids_are_renamed():
-    report = audit([{"id": "x", "completion": "a"}, {"id": "x", "completion": "b"}], auditors=[WordAuditor()])
+    report = audit(
+        [{"id": "x", "completion": "a"}, {"id": "x", "completion": "b"}], auditors=[WordAuditor()]
+    )
     assert [r.id for r in report.results] == ["x", "x#2"]
 
 
 def test_language_inferred_from_path_then_content():
-    report = audit([
-        {"id": "p", "completion": "x", "path": "src/Main.java"},
-        {"id": "c", "completion": "#include <stdio.h>\nint main(void) { printf(\"hi\\n\"); return 0; }\n"},
-        {"id": "g", "completion": "package main\n\nfunc main() {\n\tif err != nil {\n\t}\n}\n"},
-    ], auditors=[WordAuditor()])
+    report = audit(
+        [
+            {"id": "p", "completion": "x", "path": "src/Main.java"},
+            {
+                "id": "c",
+                "completion": '#include <stdio.h>\nint main(void) { printf("hi\\n"); return 0; }\n',
+            },
+            {"id": "g", "completion": "package main\n\nfunc main() {\n\tif err != nil {\n\t}\n}\n"},
+        ],
+        auditors=[WordAuditor()],
+    )
     assert [r.language for r in report.results] == ["java", "c", "go"]
 
 
@@ -136,7 +173,9 @@ def test_report_json_is_valid_against_schema():
     from importlib.resources import files
 
     schema = json.loads(files("codeaudit").joinpath("schemas/report.schema.json").read_text())
-    report = audit([Suggestion(id="a", completion="danger\n", meta={"k": [1]})], auditors=[WordAuditor()])
+    report = audit(
+        [Suggestion(id="a", completion="danger\n", meta={"k": [1]})], auditors=[WordAuditor()]
+    )
     jsonschema.validate(report.to_dict(), schema)
     assert report.to_dict()["results"][0]["meta"] == {"k": [1]}
     assert report.to_dict()["results"][0]["findings"][0]["cwe"] == "CWE-78"
@@ -186,5 +225,7 @@ def test_default_audit_batch_charges_a_failure_to_its_suggestion_only():
     report = audit(["danger\n", "explode\n", "nest\n"], auditors=[OneAtATimeAuditor()])
     first, second, third = report.results
     assert [f.rule_id for f in first.findings] == ["CA900"] and not first.errors
-    assert second.errors[0].code == "internal-error" and "parser exploded" in second.errors[0].message
+    assert (
+        second.errors[0].code == "internal-error" and "parser exploded" in second.errors[0].message
+    )
     assert third.errors[0].code == "too-complex"

@@ -25,7 +25,10 @@ from codeaudit.model import Suggestion  # noqa: E402
 from codeaudit.registry import check_unique  # noqa: E402
 
 DOCS = ROOT / "docs" / "privacy.md"
-BEGIN, END = "<!-- rules:begin (generated from the rules; see tests/test_privacy.py) -->", "<!-- rules:end -->"
+BEGIN, END = (
+    "<!-- rules:begin (generated from the rules; see tests/test_privacy.py) -->",
+    "<!-- rules:end -->",
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -43,13 +46,19 @@ def auditor():
 
 
 def run(auditor, completion: str, language: str | None = "python", **fields):
-    (outcome,) = auditor.audit_batch([Suggestion(id="t", completion=completion, language=language, **fields)])
+    (outcome,) = auditor.audit_batch(
+        [Suggestion(id="t", completion=completion, language=language, **fields)]
+    )
     assert not outcome.errors, outcome.errors
     return outcome.findings
 
 
 def named(findings, rule: str | None = None):
-    return [(f.evidence.get("username"), f.line) for f in findings if rule is None or f.rule_name == rule]
+    return [
+        (f.evidence.get("username"), f.line)
+        for f in findings
+        if rule is None or f.rule_name == rule
+    ]
 
 
 # --- rules are data, documented, with their proof beside them -------------------------------------
@@ -62,12 +71,18 @@ def test_rules_are_complete_and_unique():
     for r in rules:
         assert r.auditor == "privacy" and re.fullmatch(r"CA[12]\d\d", r.id)
         assert r.cwe and r.description.strip() and r.fix.strip(), r.id
-        assert r.bad_example.strip() and r.good_example.strip(), f"{r.id} needs a bad and a good example"
-        assert any("cwe.mitre.org" in ref for ref in r.references), f"{r.id} needs its CWE reference"
+        assert r.bad_example.strip() and r.good_example.strip(), (
+            f"{r.id} needs a bad and a good example"
+        )
+        assert any("cwe.mitre.org" in ref for ref in r.references), (
+            f"{r.id} needs its CWE reference"
+        )
     assert set(SECRET_RULES.values()) <= {r.id for r in rules}
 
 
-@pytest.mark.parametrize("rule", [r for r in PrivacyAuditor.rules() if r.examples], ids=lambda r: r.id)
+@pytest.mark.parametrize(
+    "rule", [r for r in PrivacyAuditor.rules() if r.examples], ids=lambda r: r.id
+)
 def test_rule_examples(auditor, rule):
     """Each rule's own ``bad`` lines fire it and its ``good`` lines do not."""
     from codeaudit.languages import detect
@@ -98,7 +113,9 @@ def test_readme_section_reports_the_measured_figures():
     section = re.search(r"^## Privacy auditor\n(.*?)(?=^## )", readme, re.S | re.M).group(1)
     assert re.search(r"recall\D+\d", section) and re.search(r"false.positive", section)
     for r in PrivacyAuditor.rules():
-        assert r.id in section or f"`{r.name}`" in section, f"README's privacy section does not list {r.id}"
+        assert r.id in section or f"`{r.name}`" in section, (
+            f"README's privacy section does not list {r.id}"
+        )
 
 
 # --- user names in paths ------------------------------------------------------------------------------
@@ -116,11 +133,31 @@ POSITIVE = [
     ("C:\\Users", "python", "p = r'C:\\Users\\kpatel\\Documents\\a.txt'\n", "kpatel"),
     ("C:/Users", "r", "setwd('C:/Users/Maria/Documents')\n", "Maria"),
     ("escaped", "csharp", 'var p = "C:\\\\Users\\\\tnguyen\\\\AppData\\\\x.db";\n', "tnguyen"),
-    ("JSON-in-notebook", "notebook", '"source": ["img = open(\'C:\\\\\\\\Users\\\\\\\\hcohen\\\\\\\\cat.jpg\')"]\n', "hcohen"),
-    ("space in name", "csharp", 'var p = @"C:\\Users\\John Smith\\Desktop\\a.txt";\n', "John Smith"),
+    (
+        "JSON-in-notebook",
+        "notebook",
+        '"source": ["img = open(\'C:\\\\\\\\Users\\\\\\\\hcohen\\\\\\\\cat.jpg\')"]\n',
+        "hcohen",
+    ),
+    (
+        "space in name",
+        "csharp",
+        'var p = @"C:\\Users\\John Smith\\Desktop\\a.txt";\n',
+        "John Smith",
+    ),
     ("lower-case drive", "python", "p = 'c:\\\\users\\\\wkim\\\\x'\n", "wkim"),
-    ("Documents and Settings", "batch", 'copy "C:\\Documents and Settings\\fbianchi\\My Documents\\a.doc" .\n', "fbianchi"),
-    ("UNC home share", "powershell", "Copy-Item x \\\\fs01\\home$\\rhernandez\\backup\n", "rhernandez"),
+    (
+        "Documents and Settings",
+        "batch",
+        'copy "C:\\Documents and Settings\\fbianchi\\My Documents\\a.doc" .\n',
+        "fbianchi",
+    ),
+    (
+        "UNC home share",
+        "powershell",
+        "Copy-Item x \\\\fs01\\home$\\rhernandez\\backup\n",
+        "rhernandez",
+    ),
     ("UNC users share", "powershell", "dir \\\\nas\\users\\syamamoto\\docs\n", "syamamoto"),
     ("UNC admin share", "powershell", "dir \\\\pc42\\c$\\Users\\elena\\Desktop\n", "elena"),
     ("WSL UNC", "powershell", "cd \\\\wsl$\\Ubuntu\\home\\ivan\\src\n", "ivan"),
@@ -139,7 +176,12 @@ POSITIVE = [
     ("file URL", "python", "u = 'file:///Users/lnowak/index.html'\n", "lnowak"),
     ("PATH list", "shell", "export PATH=$PATH:/home/ccarter/bin\n", "ccarter"),
     ("compiler flag", "makefile", "CFLAGS += -I/home/bogdan/include\n", "bogdan"),
-    ("ANSI traceback", "notebook", '"File \\u001b[0;32m/home/vkumar/x.py\\u001b[0m, line 3"\n', "vkumar"),
+    (
+        "ANSI traceback",
+        "notebook",
+        '"File \\u001b[0;32m/home/vkumar/x.py\\u001b[0m, line 3"\n',
+        "vkumar",
+    ),
     ("JSON escaped slashes", "json", '{"p": "\\/Users\\/zoe\\/a.json"}\n', "zoe"),
     ("properties escape", "ini", "dir=C\\:\\\\Users\\\\arturo\\\\proj\n", "arturo"),
     ("joined", "python", "p = os.path.join('/home', 'ingrid', 'x')\n", "ingrid"),
@@ -151,12 +193,18 @@ POSITIVE = [
 ]
 
 
-@pytest.mark.parametrize(("style", "language", "code", "user"), POSITIVE, ids=[p[0] for p in POSITIVE])
+@pytest.mark.parametrize(
+    ("style", "language", "code", "user"), POSITIVE, ids=[p[0] for p in POSITIVE]
+)
 def test_username_in_path(auditor, style, language, code, user):
     found = run(auditor, code, language)
     assert (user, 1) in named(found, "username-in-path"), found
     (f,) = [f for f in found if f.rule_name == "username-in-path"]
-    assert user in f.evidence["path"].replace("\\/", "/") or style.startswith("joined") or style == "pathlib joined"
+    assert (
+        user in f.evidence["path"].replace("\\/", "/")
+        or style.startswith("joined")
+        or style == "pathlib joined"
+    )
     # The location is the user name itself (the snippet shows the line).
     line = code.splitlines()[0]
     assert line[f.column - 1 : f.column - 1 + len(user)] == user or style == "JSON escaped slashes"
@@ -219,14 +267,20 @@ def test_not_a_person(auditor, kind, language, code):
 
 def test_prompt_is_context_only(auditor):
     # The root is in the prompt, the name in the completion: found, on completion line 1.
-    (outcome,) = auditor.audit_batch([Suggestion(id="a", prompt="import os\np = '/home/", completion="mkowalski/x.csv'\n")])
+    (outcome,) = auditor.audit_batch(
+        [Suggestion(id="a", prompt="import os\np = '/home/", completion="mkowalski/x.csv'\n")]
+    )
     (f,) = outcome.findings
     assert (f.evidence["username"], f.line, f.column) == ("mkowalski", 1, 1)
     # A name only in the prompt is not reported.
-    (outcome,) = auditor.audit_batch([Suggestion(id="b", prompt="p = '/home/olga/x'\n", completion="q = p\n")])
+    (outcome,) = auditor.audit_batch(
+        [Suggestion(id="b", prompt="p = '/home/olga/x'\n", completion="q = p\n")]
+    )
     assert outcome.findings == []
     # The suffix completes the last line without being reported.
-    (outcome,) = auditor.audit_batch([Suggestion(id="c", completion="p = 'C:\\\\Users\\\\", suffix="bob\\\\x'\nrest\n")])
+    (outcome,) = auditor.audit_batch(
+        [Suggestion(id="c", completion="p = 'C:\\\\Users\\\\", suffix="bob\\\\x'\nrest\n")]
+    )
     assert outcome.findings == []
 
 
@@ -253,61 +307,110 @@ def test_fingerprint_survives_line_shift_and_differs_by_user(auditor):
 # --- other personal data ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "rule", "user"), [
-    ("git clone ssh://priya@git.acme.io/t.git\n", "username-in-remote", "priya"),
-    ("scp a.tar mkowalski@build01.corp:/srv/\n", "username-in-remote", "mkowalski"),
-    ("ssh -i key dana.k@bastion.acme.io\n", "username-in-remote", "dana.k"),
-    ("ssh -l olga bastion.acme.io\n", "username-in-remote", "olga"),
-    ("git remote add o https://jsmith@bitbucket.org/team/r.git\n", "username-in-remote", "jsmith"),
-    ("Host build\n  HostName build01.acme.io\n  User anguyen\n", "username-in-remote", "anguyen"),
-    ("db = 'postgres://lmartin:Xk29fjq1zzPq@db.acme.io/app'\n", "credentials-in-url", "lmartin"),
-    ("e = '41898282+octocat@users.noreply.github.com'\n", "email-address", "octocat"),
-])
+@pytest.mark.parametrize(
+    ("code", "rule", "user"),
+    [
+        ("git clone ssh://priya@git.acme.io/t.git\n", "username-in-remote", "priya"),
+        ("scp a.tar mkowalski@build01.corp:/srv/\n", "username-in-remote", "mkowalski"),
+        ("ssh -i key dana.k@bastion.acme.io\n", "username-in-remote", "dana.k"),
+        ("ssh -l olga bastion.acme.io\n", "username-in-remote", "olga"),
+        (
+            "git remote add o https://jsmith@bitbucket.org/team/r.git\n",
+            "username-in-remote",
+            "jsmith",
+        ),
+        (
+            "Host build\n  HostName build01.acme.io\n  User anguyen\n",
+            "username-in-remote",
+            "anguyen",
+        ),
+        (
+            "db = 'postgres://lmartin:Xk29fjq1zzPq@db.acme.io/app'\n",
+            "credentials-in-url",
+            "lmartin",
+        ),
+        ("e = '41898282+octocat@users.noreply.github.com'\n", "email-address", "octocat"),
+    ],
+)
 def test_every_account_name_is_in_the_evidence(auditor, code, rule, user):
     found = run(auditor, code, language="shell")
     assert (user, 3 if code.startswith("Host") else 1) in named(found, rule), found
 
 
-@pytest.mark.parametrize("code", [
-    "git clone git@github.com:acme/tools.git\n",
-    "ssh ubuntu@10.0.0.5\n",
-    "scp a root@host:/tmp/\n",
-    "email = 'someone@example.com'\n",
-    "img = 'logo@2x.png'\n",
-    "author = 'noreply@acme.io'\n",
-    "e = 'user@domain.com'\n",
-    "dep = 'lodash@4.17.21'\n",
-    "db = 'postgres://app:${DB_PASSWORD}@db:5432/app'\n",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "git clone git@github.com:acme/tools.git\n",
+        "ssh ubuntu@10.0.0.5\n",
+        "scp a root@host:/tmp/\n",
+        "email = 'someone@example.com'\n",
+        "img = 'logo@2x.png'\n",
+        "author = 'noreply@acme.io'\n",
+        "e = 'user@domain.com'\n",
+        "dep = 'lodash@4.17.21'\n",
+        "db = 'postgres://app:${DB_PASSWORD}@db:5432/app'\n",
+    ],
+)
 def test_no_account_or_address_reported(auditor, code):
     found = run(auditor, code, language="shell")
-    assert [f for f in found if f.rule_name in ("username-in-remote", "email-address", "credentials-in-url")] == [], found
+    assert [
+        f
+        for f in found
+        if f.rule_name in ("username-in-remote", "email-address", "credentials-in-url")
+    ] == [], found
 
 
 def test_email_role_and_personal(auditor):
     found = run(auditor, "a = 'jane.roe@university.edu'\nb = 'support@acme-corp.io'\n")
-    assert [(f.rule_id, f.line, f.severity.label) for f in found] == [("CA104", 1, "medium"), ("CA104", 2, "low")]
+    assert [(f.rule_id, f.line, f.severity.label) for f in found] == [
+        ("CA104", 1, "medium"),
+        ("CA104", 2, "low"),
+    ]
     assert found[0].evidence["email"] == "jane.roe@university.edu"
 
 
-@pytest.mark.parametrize(("code", "rule", "ip"), [
-    ("API = '52.14.7.201'\n", "CA105", "52.14.7.201"),
-    ("p = '2a03:2880:f10c:83:face:b00c:0:25de'\n", "CA105", "2a03:2880:f10c:83:face:b00c:0:25de"),
-    ("REDIS = '10.20.30.40:6379'\n", "CA106", "10.20.30.40"),
-    ("peer = 'fd12:3456:789a:1::42'\n", "CA106", "fd12:3456:789a:1::42"),
-])
+@pytest.mark.parametrize(
+    ("code", "rule", "ip"),
+    [
+        ("API = '52.14.7.201'\n", "CA105", "52.14.7.201"),
+        (
+            "p = '2a03:2880:f10c:83:face:b00c:0:25de'\n",
+            "CA105",
+            "2a03:2880:f10c:83:face:b00c:0:25de",
+        ),
+        ("REDIS = '10.20.30.40:6379'\n", "CA106", "10.20.30.40"),
+        ("peer = 'fd12:3456:789a:1::42'\n", "CA106", "fd12:3456:789a:1::42"),
+    ],
+)
 def test_real_network_addresses(auditor, code, rule, ip):
     found = [f for f in run(auditor, code) if f.rule_id in ("CA105", "CA106")]
     assert [(f.rule_id, f.evidence["ip"]) for f in found] == [(rule, ip)]
 
 
-@pytest.mark.parametrize("code", [
-    "host = '127.0.0.1'\n", "bind = '0.0.0.0'\n", "h = '::1'\n", "doc = '192.0.2.10'\n", "doc = '198.51.100.7'\n",
-    "doc = '203.0.113.9'\n", "doc6 = '2001:db8::1'\n", "mask = '255.255.255.0'\n", "ll = '169.254.169.254'\n",
-    "__version__ = '1.2.3.4'\n", "pkg==1.2.3.4\n", "[assembly: AssemblyVersion(\"1.0.0.1\")]\n", "VERSION = (2, 4, 1)\n",
-    "net = IPv4Network('10.0.0.0/8')\n", "# see RFC 9110 section 8.4.1.3\n", "oid = '1.3.6.1.4.1.311'\n",
-    "dns = '8.8.8.8'\n", "mcast = '224.0.0.251'\n", "std::vector<int> A::B;\n",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "host = '127.0.0.1'\n",
+        "bind = '0.0.0.0'\n",
+        "h = '::1'\n",
+        "doc = '192.0.2.10'\n",
+        "doc = '198.51.100.7'\n",
+        "doc = '203.0.113.9'\n",
+        "doc6 = '2001:db8::1'\n",
+        "mask = '255.255.255.0'\n",
+        "ll = '169.254.169.254'\n",
+        "__version__ = '1.2.3.4'\n",
+        "pkg==1.2.3.4\n",
+        '[assembly: AssemblyVersion("1.0.0.1")]\n',
+        "VERSION = (2, 4, 1)\n",
+        "net = IPv4Network('10.0.0.0/8')\n",
+        "# see RFC 9110 section 8.4.1.3\n",
+        "oid = '1.3.6.1.4.1.311'\n",
+        "dns = '8.8.8.8'\n",
+        "mcast = '224.0.0.251'\n",
+        "std::vector<int> A::B;\n",
+    ],
+)
 def test_not_a_network_address(auditor, code):
     assert [f for f in run(auditor, code) if f.rule_id in ("CA105", "CA106")] == []
 
@@ -315,7 +418,9 @@ def test_not_a_network_address(auditor, code):
 def test_internal_hosts(auditor):
     code = "J = 'https://jira.corp.acme-corp.com/rest'\nlock = threading.local()\nh = 'host.docker.internal'\n"
     found = run(auditor, code)
-    assert [(f.rule_id, f.line, f.evidence["host"]) for f in found] == [("CA107", 1, "jira.corp.acme-corp.com")]
+    assert [(f.rule_id, f.line, f.evidence["host"]) for f in found] == [
+        ("CA107", 1, "jira.corp.acme-corp.com")
+    ]
 
 
 # --- secrets never leave the auditor ----------------------------------------------------------------------
@@ -330,7 +435,9 @@ def test_secret_is_masked_everywhere_and_typed(auditor):
     assert TOKEN not in text and TOKEN[4:] not in text and TOKEN[4:20] not in text
     findings = {f.rule_id: f for _, f in report.findings()}
     token = findings["CA203"]
-    assert token.evidence["secret_type"] == "GitHub Token" and token.snippet.startswith('TOKEN = "[REDACTED:')
+    assert token.evidence["secret_type"] == "GitHub Token" and token.snippet.startswith(
+        'TOKEN = "[REDACTED:'
+    )
     assert token.column == 10 and token.end_column == 9 + len(TOKEN)
     creds = findings["CA102"]
     assert creds.evidence["username"] == "dana" and "[REDACTED:" in creds.snippet
@@ -369,12 +476,21 @@ def test_bad_option_is_a_config_error():
 
 def test_allowlist_and_suppression_apply():
     cfg = config_from_mapping({"allowlist": {"usernames": ["build*"]}})
-    report = audit([
-        {"id": "a", "completion": "p = '/home/buildbox/x'\n"},
-        {"id": "b", "completion": "p = '/home/alice/x'  # codeaudit: ignore[username-in-path]\n", "language": "python"},
-    ], cfg, auditors=["privacy"])
-    assert [(f.suppressed, f.evidence["username"]) for _, f in report.findings(include_suppressed=True)] == [
-        ("allowlist", "buildbox"), ("inline", "alice")]
+    report = audit(
+        [
+            {"id": "a", "completion": "p = '/home/buildbox/x'\n"},
+            {
+                "id": "b",
+                "completion": "p = '/home/alice/x'  # codeaudit: ignore[username-in-path]\n",
+                "language": "python",
+            },
+        ],
+        cfg,
+        auditors=["privacy"],
+    )
+    assert [
+        (f.suppressed, f.evidence["username"]) for _, f in report.findings(include_suppressed=True)
+    ] == [("allowlist", "buildbox"), ("inline", "alice")]
     assert not report.failed
 
 
@@ -386,14 +502,23 @@ def test_unknown_language_and_odd_input_are_audited(auditor):
 
 
 def test_report_json_shape(auditor):
-    report = audit([{"id": "a", "completion": "p = '/home/alice/x'\n"}], Config(), auditors=[auditor])
+    report = audit(
+        [{"id": "a", "completion": "p = '/home/alice/x'\n"}], Config(), auditors=[auditor]
+    )
     (finding,) = json.loads(report.to_json())["results"][0]["findings"]
     assert finding["auditor"] == "privacy" and finding["cwe"] == "CWE-359"
     assert finding["evidence"] == {"username": "alice", "path": "/home/alice/x", "style": "posix"}
 
 
-@pytest.mark.parametrize("module", ["codeaudit.auditors.privacy", "codeaudit.auditors.leakage", "codeaudit.auditors.secrets",
-                                    "codeaudit.redact"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "codeaudit.auditors.privacy",
+        "codeaudit.auditors.leakage",
+        "codeaudit.auditors.secrets",
+        "codeaudit.redact",
+    ],
+)
 def test_module_docstring_examples(module):
     import doctest
     import importlib
@@ -432,7 +557,9 @@ if __name__ == "__main__" and "--write-docs" in sys.argv:
 )
 def test_path_shapes_found_on_real_code(code, expected):
     report = audit([{"id": "a", "language": "python", "completion": code}], auditors=["privacy"])
-    assert [f.evidence["username"] for _, f in report.findings() if f.rule_id == "CA101"] == expected
+    assert [
+        f.evidence["username"] for _, f in report.findings() if f.rule_id == "CA101"
+    ] == expected
 
 
 def test_a_long_literal_full_of_escapes_does_not_backtrack():

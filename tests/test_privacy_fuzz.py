@@ -22,15 +22,65 @@ from codeaudit.context import line_starts  # noqa: E402
 from codeaudit.model import Suggestion  # noqa: E402
 
 #: ``CODEAUDIT_FUZZ_EXAMPLES=5000`` runs a longer search locally.
-SETTINGS = settings(max_examples=int(os.environ.get("CODEAUDIT_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("CODEAUDIT_FUZZ_EXAMPLES", "250")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 #: Text that is mostly code-like: fragments that exercise the detectors, glued with noise.
-FRAGMENTS = st.sampled_from([
-    "/home/", "/Users/", "C:\\Users\\", "C:\\\\Users\\\\", "\\\\srv\\home$\\", "~", "/", "\\", "@", ":", "://", "'", '"',
-    "alice", "bob.k", "${USER}", "{user}", "%USERNAME%", "runner", "\n", "\r\n", "\r", "\t", " ", "=", "password", "secret",
-    "ghp_", "AKIA", "xoxb-", "-----BEGIN RSA PRIVATE KEY-----", "10.0.0.1", "52.14.7.201", "::", "fe80::1", ".corp",
-    ".local", "ssh ", "scp ", "git@", "version", "\x1b[0;32m", "\\u001b[0m", "é", "中", "\u2028", "\x0c", "\x00",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        "/home/",
+        "/Users/",
+        "C:\\Users\\",
+        "C:\\\\Users\\\\",
+        "\\\\srv\\home$\\",
+        "~",
+        "/",
+        "\\",
+        "@",
+        ":",
+        "://",
+        "'",
+        '"',
+        "alice",
+        "bob.k",
+        "${USER}",
+        "{user}",
+        "%USERNAME%",
+        "runner",
+        "\n",
+        "\r\n",
+        "\r",
+        "\t",
+        " ",
+        "=",
+        "password",
+        "secret",
+        "ghp_",
+        "AKIA",
+        "xoxb-",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "10.0.0.1",
+        "52.14.7.201",
+        "::",
+        "fe80::1",
+        ".corp",
+        ".local",
+        "ssh ",
+        "scp ",
+        "git@",
+        "version",
+        "\x1b[0;32m",
+        "\\u001b[0m",
+        "é",
+        "中",
+        "\u2028",
+        "\x0c",
+        "\x00",
+    ]
+)
 TEXT = st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=40).map("".join)
 
 
@@ -47,9 +97,18 @@ def completion_lines(text: str) -> int:
 
 
 @SETTINGS
-@given(prompt=TEXT, completion=TEXT, suffix=TEXT, language=st.sampled_from([None, "python", "shell", "json", "csharp", "yaml", "cobol"]))
-def test_no_crash_and_locations_inside_the_completion(auditor, prompt, completion, suffix, language):
-    (outcome,) = auditor.audit_batch([Suggestion(id="f", prompt=prompt, completion=completion, suffix=suffix, language=language)])
+@given(
+    prompt=TEXT,
+    completion=TEXT,
+    suffix=TEXT,
+    language=st.sampled_from([None, "python", "shell", "json", "csharp", "yaml", "cobol"]),
+)
+def test_no_crash_and_locations_inside_the_completion(
+    auditor, prompt, completion, suffix, language
+):
+    (outcome,) = auditor.audit_batch(
+        [Suggestion(id="f", prompt=prompt, completion=completion, suffix=suffix, language=language)]
+    )
     assert outcome.errors == []
     lines = completion.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for f in outcome.findings:
@@ -58,7 +117,11 @@ def test_no_crash_and_locations_inside_the_completion(auditor, prompt, completio
         if f.rule_name == "username-in-path":
             # The name may run on into the prompt's or the suffix's part of the line (the cursor).
             whole = (prompt + completion + suffix).replace("\r\n", "\n").replace("\r", "\n")
-            assert f.evidence["username"] in whole or "\\/" in whole or "[REDACTED:" in f.evidence["username"]
+            assert (
+                f.evidence["username"] in whole
+                or "\\/" in whole
+                or "[REDACTED:" in f.evidence["username"]
+            )
 
 
 def _with_secrets(seed: int, noise: str, count: int) -> str:
@@ -71,20 +134,34 @@ def _with_secrets(seed: int, noise: str, count: int) -> str:
         parts.append(noise)
     rng.shuffle(parts)
     # Sometimes put a leak and a secret on one line, so a non-secret finding's snippet holds a secret.
-    return "\n".join(p if rng.random() < 0.7 else p + "  # " + rng.choice(LEAK_MAKERS)[1](rng) for p in parts) + "\n"
+    return (
+        "\n".join(
+            p if rng.random() < 0.7 else p + "  # " + rng.choice(LEAK_MAKERS)[1](rng) for p in parts
+        )
+        + "\n"
+    )
 
 
 @SETTINGS
-@given(seed=st.integers(0, 10**9), noise=TEXT, count=st.integers(1, 4), language=st.sampled_from(["python", "yaml", "shell", None]))
+@given(
+    seed=st.integers(0, 10**9),
+    noise=TEXT,
+    count=st.integers(1, 4),
+    language=st.sampled_from(["python", "yaml", "shell", None]),
+)
 def test_detected_secrets_never_appear_in_the_report(auditor, seed, noise, count, language):
     code = _with_secrets(seed, noise, count)
     report = audit([{"id": "s", "completion": code, "language": language}], auditors=[auditor])
     text = report.to_json()
     if not report.results:
-        assert report.input_errors  # NUL bytes: the pipeline refuses the input before any auditor runs
+        assert (
+            report.input_errors
+        )  # NUL bytes: the pipeline refuses the input before any auditor runs
         return
     # What the auditor scanned: the language the pipeline settled on decides detect-secrets' file type.
-    found = SecretScanner().scan(code, _filename(Suggestion(id="s", completion=code, language=report.results[0].language)))
+    found = SecretScanner().scan(
+        code, _filename(Suggestion(id="s", completion=code, language=report.results[0].language))
+    )
     for secret in found:
         for value in (secret.match, secret.value):
             if len(value) >= 6:

@@ -54,7 +54,9 @@ def detect_secrets_scan(tmp_path, items):
         collection = SecretsCollection()
         for path in paths:
             collection.scan_file(path)
-    return {paths[f]: {(s.line_number, s.type) for s in found} for f, found in collection.data.items()}
+    return {
+        paths[f]: {(s.line_number, s.type) for s in found} for f, found in collection.data.items()
+    }
 
 
 def one_of_each(seed: int) -> list[dict]:
@@ -62,9 +64,21 @@ def one_of_each(seed: int) -> list[dict]:
     rng = random.Random(seed)
     out = []
     for n, (kind, make) in enumerate(SECRET_MAKERS):
-        for ext, wrap in ((".py", "{}"), (".js", "const x = 1;\n{}\n"), (".yaml", "app:\n  k: v\n# {}\n"), (".sh", "set -e\n{}\n")):
+        for ext, wrap in (
+            (".py", "{}"),
+            (".js", "const x = 1;\n{}\n"),
+            (".yaml", "app:\n  k: v\n# {}\n"),
+            (".sh", "set -e\n{}\n"),
+        ):
             body = wrap.format(make(rng))
-            out.append({"id": f"k{n:02d}{ext[1:]}", "path": "x" + ext, "language": None, "completion": "x = 1\n" + body + "\n"})
+            out.append(
+                {
+                    "id": f"k{n:02d}{ext[1:]}",
+                    "path": "x" + ext,
+                    "language": None,
+                    "completion": "x = 1\n" + body + "\n",
+                }
+            )
     return out
 
 
@@ -82,7 +96,9 @@ def test_every_secret_detect_secrets_finds_we_find(tmp_path, seed):
     items = one_of_each(seed) + build_batch(60, seed=seed, leak_fraction=0.8)
     theirs = detect_secrets_scan(tmp_path, items)
     auditor = PrivacyAuditor()
-    outcomes = auditor.audit_batch([Suggestion(id=i["id"], completion=i["completion"], path=i["path"]) for i in items])
+    outcomes = auditor.audit_batch(
+        [Suggestion(id=i["id"], completion=i["completion"], path=i["path"]) for i in items]
+    )
     assert compare(items, outcomes, theirs) == []
     kinds = {t for found in theirs.values() for _, t in found}
     assert len(kinds) >= 20, kinds  # the comparison covers most plug-ins
@@ -96,7 +112,9 @@ def test_ip_reports_left_out_are_listed_with_a_reason(tmp_path):
     assert [(f.rule_id, f.line) for f in outcome.findings] == [("CA105", 3)]
     left_out = {(e["line"], e["ip"]): e["reason"] for e in outcome.data.get("excluded_reports", [])}
     assert all(line < 3 for line, _ in left_out) and all(left_out.values())
-    assert {(line, t) for line, t in theirs.get("v", ()) if line < 3} == {(line, "Public IP (ipv4)") for line, _ in left_out}
+    assert {(line, t) for line, t in theirs.get("v", ()) if line < 3} == {
+        (line, "Public IP (ipv4)") for line, _ in left_out
+    }
     assert compare(items, [outcome], theirs) == []
 
 
@@ -106,7 +124,9 @@ def test_ip_reports_left_out_are_listed_with_a_reason(tmp_path):
 def test_required_literals():
     needs, ci = S.required_literals(re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}"))
     # sre factors the common "A" out of the alternatives; the gate keeps both requirements.
-    assert not ci and {"BIA", "CCA", "KIA", "SIA"} <= set().union(*needs) and frozenset({"A"}) in needs
+    assert (
+        not ci and {"BIA", "CCA", "KIA", "SIA"} <= set().union(*needs) and frozenset({"A"}) in needs
+    )
     needs, ci = S.required_literals(re.compile(r"(?i)password\s*=\s*(['\"])(\w+)\1"))
     assert ci and frozenset({"password"}) in needs
     assert S.required_literals(re.compile(r"[a-z]+\d*")) == ((), False)
@@ -123,8 +143,15 @@ def test_whole_text_safety():
 
 LINES = st.one_of(
     st.text(max_size=120),
-    st.builds(lambda k, r, cut, junk: _mutate(SECRET_MAKERS[k % len(SECRET_MAKERS)][1](random.Random(r)), cut, junk),
-              st.integers(0, 10_000), st.integers(0, 10_000), st.integers(0, 200), st.text(max_size=6)),
+    st.builds(
+        lambda k, r, cut, junk: _mutate(
+            SECRET_MAKERS[k % len(SECRET_MAKERS)][1](random.Random(r)), cut, junk
+        ),
+        st.integers(0, 10_000),
+        st.integers(0, 10_000),
+        st.integers(0, 200),
+        st.text(max_size=6),
+    ),
 )
 
 
@@ -134,8 +161,10 @@ def _mutate(line: str, cut: int, junk: str) -> str:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lines=st.lists(LINES, min_size=1, max_size=4),
-       filename=st.sampled_from(["x.py", "x.go", "x.yaml", "x.c", "x.txt", "x.ini", "x.cs", "x"]))
+@given(
+    lines=st.lists(LINES, min_size=1, max_size=4),
+    filename=st.sampled_from(["x.py", "x.go", "x.yaml", "x.c", "x.txt", "x.ini", "x.cs", "x"]),
+)
 def test_a_gate_never_closes_on_a_line_its_plugin_matches(scanner, lines, filename):
     lines = [line.replace("\n", " ").replace("\r", " ").rstrip() for line in lines]
     text = S._Text(lines)
@@ -147,9 +176,35 @@ def test_a_gate_never_closes_on_a_line_its_plugin_matches(scanner, lines, filena
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(["[s]", "[global]", "a = 1", "b: 2", "  cont", "# c", "; c", "", "word", "x=", "=y",
-                                           ":z", "[x", "k = v = w", "\t", "[ ]"]), st.text(max_size=12)), max_size=8),
-       st.booleans())
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "[s]",
+                    "[global]",
+                    "a = 1",
+                    "b: 2",
+                    "  cont",
+                    "# c",
+                    "; c",
+                    "",
+                    "word",
+                    "x=",
+                    "=y",
+                    ":z",
+                    "[x",
+                    "k = v = w",
+                    "\t",
+                    "[ ]",
+                ]
+            ),
+            st.text(max_size=12),
+        ),
+        max_size=8,
+    ),
+    st.booleans(),
+)
 def test_ini_precheck_only_claims_failures_configparser_confirms(lines, with_header):
     raw = [line.replace("\n", "") + "\n" for line in lines]
     if not S._ini_must_fail(raw, with_header):
@@ -160,7 +215,10 @@ def test_ini_precheck_only_claims_failures_configparser_confirms(lines, with_hea
         parser.read_string(content)
     except configparser.Error:
         return
-    assert not with_header and not parser.sections(), (raw, with_header)  # parsed, but had no section: still rejected
+    assert not with_header and not parser.sections(), (
+        raw,
+        with_header,
+    )  # parsed, but had no section: still rejected
 
 
 def test_gates_are_cached_on_disk_and_a_bad_cache_is_ignored(tmp_path, monkeypatch):
@@ -181,8 +239,9 @@ def test_gates_are_cached_on_disk_and_a_bad_cache_is_ignored(tmp_path, monkeypat
 def test_scanner_reports_every_occurrence_and_the_whole_token(scanner):
     token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
     found = scanner.scan(f"a = '{token}'\nb = '{token}'\n", "x.py")
-    assert [(s.line, s.secret_type, s.value, s.match) for s in found if s.secret_type == "GitHub Token"] == [
-        (1, "GitHub Token", "ghp", token), (2, "GitHub Token", "ghp", token)]
+    assert [
+        (s.line, s.secret_type, s.value, s.match) for s in found if s.secret_type == "GitHub Token"
+    ] == [(1, "GitHub Token", "ghp", token), (2, "GitHub Token", "ghp", token)]
 
 
 def test_detect_secrets_is_imported_only_when_needed():

@@ -38,7 +38,12 @@ def test_same_line_and_block_markers_in_the_files_comment_syntax():
         "s = 'codeaudit: ai-generated'",  # in a string, not a comment
     ]
     assert marked_lines(py, "python") == {2, 4, 5}
-    js = ["let a = 1; // codeaudit: ai-generated", "/* codeaudit: ai-generated-begin */", "x();", "// CODEAUDIT: AI-GENERATED-END"]
+    js = [
+        "let a = 1; // codeaudit: ai-generated",
+        "/* codeaudit: ai-generated-begin */",
+        "x();",
+        "// CODEAUDIT: AI-GENERATED-END",
+    ]
     assert marked_lines(js, "javascript") == {1, 3}
 
 
@@ -73,13 +78,17 @@ def test_short_lines_need_a_matching_neighbour():
 
 
 def test_blank_lines_inside_an_ai_block_belong_to_it():
-    prov = Provenance.from_records([{"completion": "first_value = compute_something()\n\nsecond_value = compute_other()\n"}])
+    prov = Provenance.from_records(
+        [{"completion": "first_value = compute_something()\n\nsecond_value = compute_other()\n"}]
+    )
     lines = ["first_value = compute_something()", "", "second_value = compute_other()", ""]
     assert prov.ai_lines("a.py", lines, added={1, 2, 3, 4}, language="python") == {1, 2, 3}
 
 
 def test_record_path_limits_the_match_to_that_file():
-    prov = Provenance.from_records([{"completion": GENERATED, "path": "/home/dev/project/app/db.py"}])
+    prov = Provenance.from_records(
+        [{"completion": GENERATED, "path": "/home/dev/project/app/db.py"}]
+    )
     lines = GENERATED.splitlines()
     added = set(range(1, len(lines) + 1))
     assert prov.ai_lines("app/db.py", lines, added=added, language="python") == added
@@ -90,17 +99,27 @@ def test_only_added_lines_are_ever_marked():
     prov = Provenance.from_records([{"completion": GENERATED}])
     lines = GENERATED.splitlines()
     assert prov.ai_lines("a.py", lines, added={2}, language="python") == {2}
-    assert prov.ai_lines("a.py", ["# codeaudit: ai-generated-begin", *lines], added={3}, language="python") == {3}
+    assert prov.ai_lines(
+        "a.py", ["# codeaudit: ai-generated-begin", *lines], added={3}, language="python"
+    ) == {3}
 
 
 def test_markers_can_be_turned_off():
     prov = Provenance(markers=False)
-    assert prov.ai_lines("a.py", ["x = 1  # codeaudit: ai-generated"], added={1}, language="python") == set()
+    assert (
+        prov.ai_lines("a.py", ["x = 1  # codeaudit: ai-generated"], added={1}, language="python")
+        == set()
+    )
 
 
 def test_logs_from_files_bad_lines_become_issues(tmp_path):
     log = tmp_path / "accepted.jsonl"
-    log.write_text(json.dumps({"id": "s1", "completion": GENERATED}) + "\n{not json\n" + json.dumps({"id": "s2"}) + "\n")
+    log.write_text(
+        json.dumps({"id": "s1", "completion": GENERATED})
+        + "\n{not json\n"
+        + json.dumps({"id": "s2"})
+        + "\n"
+    )
     prov = Provenance.from_logs([log])
     assert prov.has_log
     assert [i.line for i in prov.issues] == [2, 3]
@@ -114,11 +133,15 @@ def test_missing_log_is_an_input_error(tmp_path):
 
 
 def test_wanted_restricts_the_index():
-    prov = Provenance.from_records([{"completion": GENERATED}], wanted={normalize("rows = cursor.fetchall()")})
+    prov = Provenance.from_records(
+        [{"completion": GENERATED}], wanted={normalize("rows = cursor.fetchall()")}
+    )
     assert list(prov.index) == ["rows = cursor.fetchall()"]
 
 
-@given(st.lists(st.text(alphabet=" \tab#x=\n", max_size=12), max_size=12), st.sets(st.integers(1, 14)))
+@given(
+    st.lists(st.text(alphabet=" \tab#x=\n", max_size=12), max_size=12), st.sets(st.integers(1, 14))
+)
 def test_ai_lines_is_a_subset_of_added(lines, added):
     prov = Provenance.from_records([{"completion": "\n".join(lines[::2])}])
     assert prov.ai_lines("f.py", lines, added=added, language="python") <= added

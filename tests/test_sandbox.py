@@ -12,7 +12,15 @@ import time
 
 import pytest
 
-from codeaudit.sandbox import Job, Limits, RunResult, Sandbox, SandboxConfig, SandboxUnavailable, detect_mode
+from codeaudit.sandbox import (
+    Job,
+    Limits,
+    RunResult,
+    Sandbox,
+    SandboxConfig,
+    SandboxUnavailable,
+    detect_mode,
+)
 
 LIMITS = Limits(timeout_s=2.0, memory_mb=256)
 CHECK = "def check(f):\n    assert f(2, 3) == 5\n"
@@ -41,10 +49,25 @@ def test_bubblewrap_is_the_mode_here():
         ("def add(a, b):\n    return add(a, b)\n", "error", "RecursionError"),
         ("def add(a, b):\n    return [0] * (10 ** 10)\n", "oom", "MemoryError"),
         ("def add(a, b):\n    while True:\n        pass\n", "timeout", "Timeout"),
-        ("import os, signal\ndef add(a, b):\n    os.kill(os.getpid(), signal.SIGSEGV)\n", "killed", "SIGSEGV"),
+        (
+            "import os, signal\ndef add(a, b):\n    os.kill(os.getpid(), signal.SIGSEGV)\n",
+            "killed",
+            "SIGSEGV",
+        ),
         ("import os\ndef add(a, b):\n    os._exit(0)\n", "error", "Exit"),
     ],
-    ids=["pass", "assertion", "exception", "syntax", "name", "recursion", "memory", "loop", "segfault", "exit0"],
+    ids=[
+        "pass",
+        "assertion",
+        "exception",
+        "syntax",
+        "name",
+        "recursion",
+        "memory",
+        "loop",
+        "segfault",
+        "exit0",
+    ],
 )
 def test_outcomes(sandbox, setup, outcome, error_type):
     result = sandbox.run(Job(setup=setup, tests=CHECK, call="add"))
@@ -54,21 +77,34 @@ def test_outcomes(sandbox, setup, outcome, error_type):
     assert 0 < result.duration_s < 10
 
 
-@pytest.mark.parametrize("setup", ["x = '\ud800'\n", "x = 1\x00\n", "x = 'caf\u00e9 \u2603'\ndef add(a, b):\n    return 'ok'\n"])
+@pytest.mark.parametrize(
+    "setup",
+    ["x = '\ud800'\n", "x = 1\x00\n", "x = 'caf\u00e9 \u2603'\ndef add(a, b):\n    return 'ok'\n"],
+)
 def test_odd_characters_reach_the_sandbox_and_fail_there(sandbox, setup):
     result = sandbox.run(Job(setup=setup, tests=CHECK, call="add"))
     assert result.outcome in ("error", "failed") and result.outcome != "sandbox-error", result
 
 
 def test_error_record_names_lines(sandbox):
-    result = sandbox.run(Job(setup="# header\ndef add(a, b):\n    return a / 0\n", tests=CHECK, call="add"))
-    assert (result.sample_line, result.tests_line, result.tests_source) == (3, 2, "assert f(2, 3) == 5")
-    assert result.detail == "ZeroDivisionError: division by zero (tests line 2: assert f(2, 3) == 5)"
+    result = sandbox.run(
+        Job(setup="# header\ndef add(a, b):\n    return a / 0\n", tests=CHECK, call="add")
+    )
+    assert (result.sample_line, result.tests_line, result.tests_source) == (
+        3,
+        2,
+        "assert f(2, 3) == 5",
+    )
+    assert (
+        result.detail == "ZeroDivisionError: division by zero (tests line 2: assert f(2, 3) == 5)"
+    )
     assert result.to_dict()["outcome"] == "error"
 
 
 def test_tests_without_entry_point_run_top_level_asserts(sandbox):
-    ok = sandbox.run(Job(setup="def add(a, b):\n    return a + b\n", tests="assert add(1, 1) == 2\n"))
+    ok = sandbox.run(
+        Job(setup="def add(a, b):\n    return a + b\n", tests="assert add(1, 1) == 2\n")
+    )
     bad = sandbox.run(Job(setup="def add(a, b):\n    return 0\n", tests="assert add(1, 1) == 2\n"))
     assert (ok.outcome, bad.outcome) == ("passed", "failed")
 
@@ -101,7 +137,8 @@ def test_attempts_do_not_see_each_other():
     writer = Job(
         setup="import builtins, os\nopen('left-behind.txt', 'w').write('x')\nbuiltins.sorted = lambda x: ['patched']\n"
         "os.environ['LEFT'] = '1'\ndef f():\n    return 1\n",
-        tests="def check(f):\n    assert f() == 1\n", call="f",
+        tests="def check(f):\n    assert f() == 1\n",
+        call="f",
     )
     reader = Job(
         setup="import os\ndef f():\n    return (sorted(os.listdir('.')), len([1]), os.environ.get('LEFT'), os.getcwd())\n",
@@ -120,7 +157,9 @@ def test_missing_bubblewrap_warns_once_and_runs_the_weaker_mode(tmp_path, capfd)
     assert info.mode == "rlimit" and info.degraded
     assert "bubblewrap not found" in info.reason
     with Sandbox(config) as first, Sandbox(config) as second:
-        assert first.run(Job(setup="def add(a, b):\n    return a + b\n", tests=CHECK, call="add")).passed
+        assert first.run(
+            Job(setup="def add(a, b):\n    return a + b\n", tests=CHECK, call="add")
+        ).passed
         assert second.mode == "rlimit"
     err = capfd.readouterr().err
     assert err.count("warning: sandbox:") == 1, err
@@ -134,7 +173,9 @@ def test_bwrap_mode_fails_clearly_without_bubblewrap(tmp_path):
 
 def test_broken_bubblewrap_falls_back(tmp_path):
     fake = tmp_path / "bwrap"
-    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
+    fake.write_text(
+        "#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n"
+    )
     fake.chmod(0o755)
     info = detect_mode(SandboxConfig(bwrap=str(fake)))
     assert info.mode == "rlimit" and "No permissions" in info.reason
@@ -156,7 +197,10 @@ def test_a_killed_worker_costs_one_attempt(mode):
 
 
 def test_batch_uses_all_workers_and_keeps_order(sandbox):
-    jobs = [Job(setup=f"def add(a, b):\n    return a + b + {i % 2}\n", tests=CHECK, call="add") for i in range(20)]
+    jobs = [
+        Job(setup=f"def add(a, b):\n    return a + b + {i % 2}\n", tests=CHECK, call="add")
+        for i in range(20)
+    ]
     started = time.monotonic()
     results = sandbox.run_all(jobs)
     assert time.monotonic() - started < 30
@@ -190,9 +234,15 @@ def test_doctor_reports_the_active_mode(run_cli, tmp_path):
 
     weak = run_cli("doctor", "--bwrap", str(tmp_path / "gone"))
     text = weak.stdout.decode()
-    assert weak.returncode == 0 and "rlimit (fallback: weaker)" in text and "bubblewrap not found" in text
+    assert (
+        weak.returncode == 0
+        and "rlimit (fallback: weaker)" in text
+        and "bubblewrap not found" in text
+    )
 
-    (tmp_path / ".codeaudit.toml").write_text('[tests]\nsandbox = "bwrap"\nbwrap = "/nonexistent/bwrap"\n')
+    (tmp_path / ".codeaudit.toml").write_text(
+        '[tests]\nsandbox = "bwrap"\nbwrap = "/nonexistent/bwrap"\n'
+    )
     strict = run_cli("doctor", cwd=tmp_path)
     assert strict.returncode == 2 and "UNAVAILABLE" in strict.stdout.decode()
 
@@ -204,8 +254,12 @@ def test_an_interpreter_under_tmp_is_not_hidden_by_the_private_tmp(tmp_path):
 
     assert str(tmp_path).startswith("/tmp/")
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    config = SandboxConfig(mode="bwrap", workers=1, limits=LIMITS, python=str(venv / "bin" / "python"))
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
+    config = SandboxConfig(
+        mode="bwrap", workers=1, limits=LIMITS, python=str(venv / "bin" / "python")
+    )
     with Sandbox(config) as sb:
         result = sb.run(Job(setup="def add(a, b):\n    return a + b\n", tests=CHECK, call="add"))
     assert result.outcome == "passed", result.detail

@@ -25,10 +25,15 @@ from codeaudit.sandbox import Job, Limits, Sandbox, SandboxConfig, detect_mode
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 CASES = tomllib.loads((HOSTILE / "cases.toml").read_text())
-LIMITS = Limits(timeout_s=2.0, memory_mb=256, max_procs=16, max_files=64, max_output_bytes=256 * 1024)
+LIMITS = Limits(
+    timeout_s=2.0, memory_mb=256, max_procs=16, max_files=64, max_output_bytes=256 * 1024
+)
 SECRET_ENV = "CODEAUDIT_HOSTILE_SECRET"
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the hostile suite's process and file checks assume root (the CI runs as root)")
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="the hostile suite's process and file checks assume root (the CI runs as root)",
+)
 pytestmark = [needs_root, pytest.mark.slow]
 
 
@@ -63,7 +68,9 @@ class LoopbackServer:
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def _uid_processes(uids: set[int]) -> list[int]:
@@ -110,12 +117,20 @@ def _run_suite(mode: str, tmp: Path) -> dict:
     host_tmp_file = Path(f"/tmp/codeaudit-hostile-{uuid.uuid4().hex}.txt")
     server = LoopbackServer()
     values = {
-        "CANARY_DIR": str(canary_dir), "CANARY_FILE": str(canary_file), "SSH_KEY": str(key),
-        "FAKE_HOME": str(home), "PORT": str(server.port), "HOST_TMP_FILE": str(host_tmp_file),
+        "CANARY_DIR": str(canary_dir),
+        "CANARY_FILE": str(canary_file),
+        "SSH_KEY": str(key),
+        "FAKE_HOME": str(home),
+        "PORT": str(server.port),
+        "HOST_TMP_FILE": str(host_tmp_file),
     }
     names = list(CASES)
     jobs = [
-        Job(setup=string.Template((HOSTILE / f"{n}.py").read_text()).substitute(values), tests=CASES[n]["tests"], call=CASES[n].get("call"))
+        Job(
+            setup=string.Template((HOSTILE / f"{n}.py").read_text()).substitute(values),
+            tests=CASES[n]["tests"],
+            call=CASES[n].get("call"),
+        )
         for n in names
     ]
     before = _snapshot(tmp)
@@ -130,15 +145,29 @@ def _run_suite(mode: str, tmp: Path) -> dict:
         leftovers = _uid_processes(uids)
         worker_children = {w.proc.pid: _descendants(w.proc.pid) for w in sandbox._workers}
         # One more ordinary attempt: the workers survived the suite.
-        after = sandbox.run(Job(setup="def f():\n    return 1\n", tests="def check(f):\n    assert f() == 1\n", call="f"))
+        after = sandbox.run(
+            Job(
+                setup="def f():\n    return 1\n",
+                tests="def check(f):\n    assert f() == 1\n",
+                call="f",
+            )
+        )
         sandbox.close()
     finally:
         os.environ.pop(SECRET_ENV, None)
         server.close()
     return {
-        "results": dict(zip(names, results)), "elapsed": elapsed, "before": before, "after_files": _snapshot(tmp),
-        "tmp": tmp, "server": server, "leftovers": leftovers, "worker_children": worker_children,
-        "host_tmp_file": host_tmp_file, "after": after, "uids": uids,
+        "results": dict(zip(names, results)),
+        "elapsed": elapsed,
+        "before": before,
+        "after_files": _snapshot(tmp),
+        "tmp": tmp,
+        "server": server,
+        "leftovers": leftovers,
+        "worker_children": worker_children,
+        "host_tmp_file": host_tmp_file,
+        "after": after,
+        "uids": uids,
     }
 
 
@@ -146,7 +175,9 @@ def _run_suite(mode: str, tmp: Path) -> dict:
 def suite(request, tmp_path_factory):
     mode = request.param
     if mode == "bwrap" and detect_mode(SandboxConfig()).mode != "bwrap":
-        pytest.fail("bubblewrap is required for the full sandbox tests (apt-get install bubblewrap)")
+        pytest.fail(
+            "bubblewrap is required for the full sandbox tests (apt-get install bubblewrap)"
+        )
     out = _run_suite(mode, tmp_path_factory.mktemp(f"hostile-{mode}"))
     out["mode"] = mode
     yield out
@@ -158,7 +189,9 @@ def test_each_hostile_sample_is_contained_with_the_right_outcome(suite, case):
     spec = CASES[case]
     result = suite["results"][case]
     if suite["mode"] in spec.get("known_gap", ()):
-        assert result.passed, f"{case} no longer works in {suite['mode']} mode: update docs/sandbox.md ({result})"
+        assert result.passed, (
+            f"{case} no longer works in {suite['mode']} mode: update docs/sandbox.md ({result})"
+        )
         return
     assert not result.passed, f"{case}: the attack passed its tests ({result})"
     assert result.outcome == spec["expect"], f"{case} in {suite['mode']}: {result}"
@@ -176,15 +209,22 @@ def test_no_file_outside_the_sandbox_changed(suite):
 
 def test_loopback_server_saw_no_connection(suite):
     assert suite["server"].accepted == 0
-    assert "ConnectionRefusedError" in suite["results"]["loopback_socket"].error_type or "unreachable" in suite["results"]["loopback_socket"].message
+    assert (
+        "ConnectionRefusedError" in suite["results"]["loopback_socket"].error_type
+        or "unreachable" in suite["results"]["loopback_socket"].message
+    )
 
 
 def test_no_process_is_left_behind(suite):
-    assert suite["leftovers"] == [], f"processes of the attempts' uids still running: {suite['leftovers']}"
+    assert suite["leftovers"] == [], (
+        f"processes of the attempts' uids still running: {suite['leftovers']}"
+    )
     for pid, children in suite["worker_children"].items():
         # bwrap: the namespace's init and the zygote; rlimit: the zygote is the worker itself.
         expected = 2 if suite["mode"] == "bwrap" else 0
-        assert len(children) == expected, f"worker {pid} has {len(children)} descendants: {children}"
+        assert len(children) == expected, (
+            f"worker {pid} has {len(children)} descendants: {children}"
+        )
 
 
 def test_the_batch_finishes_and_the_workers_survive(suite):
@@ -197,8 +237,12 @@ def test_rlimit_mode_gaps(tmp_path):
     """What the weaker mode cannot contain, proven so the documentation stays honest: world-writable
     folders are writable and world-readable files are readable (bubblewrap hides both)."""
     target = Path(f"/tmp/codeaudit-gap-{uuid.uuid4().hex}.txt")
-    job = Job(setup=f"open({str(target)!r}, 'w').write('x')\n" "def f():\n    return open('/etc/os-release').read()\n",
-              tests="def check(f):\n    assert 'NAME=' in f()\n", call="f")
+    job = Job(
+        setup=f"open({str(target)!r}, 'w').write('x')\n"
+        "def f():\n    return open('/etc/os-release').read()\n",
+        tests="def check(f):\n    assert 'NAME=' in f()\n",
+        call="f",
+    )
     try:
         with Sandbox(SandboxConfig(mode="rlimit", workers=1, limits=LIMITS)) as weak:
             assert weak.run(job).outcome == "passed"

@@ -22,7 +22,9 @@ def auditor():
 
 
 def one(auditor, completion, language, **kw):
-    (outcome,) = auditor.audit_batch([Suggestion(id="s", completion=completion, language=language, **kw)])
+    (outcome,) = auditor.audit_batch(
+        [Suggestion(id="s", completion=completion, language=language, **kw)]
+    )
     return outcome
 
 
@@ -30,10 +32,20 @@ def one(auditor, completion, language, **kw):
 
 
 def test_bandit_result_becomes_a_finding_with_its_id_severity_confidence_and_cwe(auditor):
-    out = one(auditor, "import subprocess\n\ndef run(cmd):\n    subprocess.Popen(cmd, shell=True)\n", "python")
+    out = one(
+        auditor,
+        "import subprocess\n\ndef run(cmd):\n    subprocess.Popen(cmd, shell=True)\n",
+        "python",
+    )
     (f,) = [f for f in out.findings if f.rule_id == "B602"]
     assert f.rule_name == "subprocess-popen-with-shell-equals-true"
-    assert (f.severity, f.confidence, f.cwe, f.line, f.column) == (Severity.HIGH, Confidence.HIGH, 78, 4, 5)
+    assert (f.severity, f.confidence, f.cwe, f.line, f.column) == (
+        Severity.HIGH,
+        Confidence.HIGH,
+        78,
+        4,
+        5,
+    )
     assert f.auditor == "security" and "shell" in f.message.lower()
     assert f.snippet.strip() == "subprocess.Popen(cmd, shell=True)"
 
@@ -44,7 +56,10 @@ def test_rule_lookup_works_although_rules_load_lazily(auditor):
 
 
 def test_a_whole_batch_runs_through_one_bandit_test_set(auditor):
-    batch = [Suggestion(id=str(i), completion=f"x{i} = eval(data)\n", language="python") for i in range(20)]
+    batch = [
+        Suggestion(id=str(i), completion=f"x{i} = eval(data)\n", language="python")
+        for i in range(20)
+    ]
     outcomes = auditor.audit_batch(batch)
     assert all([f.rule_id for f in o.findings] == ["B307"] for o in outcomes)
     assert auditor._bandit is not None  # created once, reused for every suggestion
@@ -63,17 +78,27 @@ def test_findings_are_reported_only_inside_the_completion(auditor):
 
 def test_prompt_context_resolves_names_for_bandit(auditor):
     """``from subprocess import call as run`` lives in the prompt; the completion only calls run."""
-    out = one(auditor, "run(cmd, shell=True)\n", "python", prompt="from subprocess import call as run\n")
-    assert [f.rule_id for f in out.findings] == ["B604"] or "B602" in [f.rule_id for f in out.findings]
+    out = one(
+        auditor, "run(cmd, shell=True)\n", "python", prompt="from subprocess import call as run\n"
+    )
+    assert [f.rule_id for f in out.findings] == ["B604"] or "B602" in [
+        f.rule_id for f in out.findings
+    ]
 
 
 def test_statement_started_in_the_prompt_is_reported_on_the_completion_line(auditor):
-    out = one(auditor, "cmd, shell=True)\n", "python", prompt="import subprocess\nsubprocess.Popen(\n    ")
+    out = one(
+        auditor, "cmd, shell=True)\n", "python", prompt="import subprocess\nsubprocess.Popen(\n    "
+    )
     assert [(f.rule_id, f.line) for f in out.findings] == [("B602", 1)]
 
 
 def test_indented_body_without_its_function_still_goes_through_bandit(auditor):
-    out = one(auditor, "        data = pickle.loads(raw)\n        return data\n    return None\n", "python")
+    out = one(
+        auditor,
+        "        data = pickle.loads(raw)\n        return data\n    return None\n",
+        "python",
+    )
     assert [f.rule_id for f in out.findings] == ["B301"]
     assert out.errors == []
 
@@ -87,7 +112,9 @@ def test_window_starting_inside_a_docstring_still_goes_through_bandit(auditor):
 def test_unparseable_tail_is_checked_by_stand_in_rules_with_a_parse_error(auditor):
     code = "import os\nos.system(cmd)\nresult = eval(expression,\n"
     out = one(auditor, code, "python")
-    assert ("B605", 2) in [(f.rule_id, f.line) for f in out.findings]  # bandit, on the parsed prefix
+    assert ("B605", 2) in [
+        (f.rule_id, f.line) for f in out.findings
+    ]  # bandit, on the parsed prefix
     assert ("CA4750", 3) in [(f.rule_id, f.line) for f in out.findings]  # stand-in for B307
     (err,) = out.errors
     assert err.code == "parse-error" and err.line == 3 and "line 3" in err.message
@@ -100,7 +127,9 @@ def test_code_that_never_parses_is_still_audited_by_pattern_rules(auditor):
 
 
 def test_pack_rules_complement_bandit(auditor):
-    out = one(auditor, "ctx = ssl.create_default_context()\nctx.verify_mode = ssl.CERT_NONE\n", "python")
+    out = one(
+        auditor, "ctx = ssl.create_default_context()\nctx.verify_mode = ssl.CERT_NONE\n", "python"
+    )
     assert [(f.rule_id, f.line) for f in out.findings] == [("CA4701", 2)]
 
 
@@ -123,8 +152,12 @@ def test_rules_that_read_strings_see_string_contents(auditor):
 
 
 def test_typescript_uses_the_javascript_pack_and_cpp_the_c_pack(auditor):
-    assert [f.rule_id for f in one(auditor, "el.innerHTML = `<b>${name}</b>`;\n", "typescript").findings] == ["CA4503"]
-    assert [f.rule_id for f in one(auditor, "std::strcpy(dst, src);\n", "cpp").findings] == ["CA4101"]
+    assert [
+        f.rule_id for f in one(auditor, "el.innerHTML = `<b>${name}</b>`;\n", "typescript").findings
+    ] == ["CA4503"]
+    assert [f.rule_id for f in one(auditor, "std::strcpy(dst, src);\n", "cpp").findings] == [
+        "CA4101"
+    ]
 
 
 def test_php_without_an_opening_tag_is_parsed_as_php(auditor):
@@ -139,7 +172,10 @@ def test_location_and_columns_inside_the_completion(auditor):
 
 
 def test_match_that_starts_in_the_prompt_is_not_reported(auditor):
-    assert one(auditor, "return 0;\n}\n", "c", prompt="void f(char *c) {\n  system(c);\n").findings == []
+    assert (
+        one(auditor, "return 0;\n}\n", "c", prompt="void f(char *c) {\n  system(c);\n").findings
+        == []
+    )
 
 
 def test_hard_coded_secrets_are_redacted_in_snippet_and_evidence(auditor):
@@ -188,8 +224,12 @@ def test_deeply_nested_python_is_an_error_for_that_suggestion_only(auditor):
         ]
     )
     (error,) = outcomes[0].errors
-    assert error.code == "parse-error" and error.line == 1  # the nesting is past Python's parser limit
-    assert [(f.rule_id, f.line) for f in outcomes[0].findings] == [("B307", 2)]  # the rest still went to bandit
+    assert (
+        error.code == "parse-error" and error.line == 1
+    )  # the nesting is past Python's parser limit
+    assert [(f.rule_id, f.line) for f in outcomes[0].findings] == [
+        ("B307", 2)
+    ]  # the rest still went to bandit
     assert [f.rule_id for f in outcomes[1].findings] == ["B605"]
 
 
@@ -204,7 +244,9 @@ def test_deeply_nested_blocks_in_c_and_javascript(auditor):
 def test_huge_line_is_audited_in_reasonable_time(auditor):
     import time
 
-    line = "var a = [" + ", ".join(f'"s{i}"' for i in range(60000)) + "]; el.innerHTML = a.join(x);\n"
+    line = (
+        "var a = [" + ", ".join(f'"s{i}"' for i in range(60000)) + "]; el.innerHTML = a.join(x);\n"
+    )
     started = time.perf_counter()
     out = one(auditor, line, "javascript")
     assert [f.rule_id for f in out.findings] == ["CA4503"]
@@ -214,10 +256,12 @@ def test_huge_line_is_audited_in_reasonable_time(auditor):
 def test_mixed_languages_in_one_completion(auditor):
     """C code labelled as Python: bandit cannot parse it, the Python pattern rules still run,
     and the C code is not silently passed: an error says what happened."""
-    code = '#include <stdlib.h>\nint main(int argc, char **argv) {\n    system(argv[1]);\n    os.system(argv[1]);\n}\n'
+    code = "#include <stdlib.h>\nint main(int argc, char **argv) {\n    system(argv[1]);\n    os.system(argv[1]);\n}\n"
     out = one(auditor, code, "python")
     assert [e.code for e in out.errors] == ["parse-error"]
-    assert [f.line for f in out.findings] == [4]  # os.system: bandit (B605) on the one line it could read
+    assert [f.line for f in out.findings] == [
+        4
+    ]  # os.system: bandit (B605) on the one line it could read
 
 
 def test_markdown_fenced_completion(auditor):
@@ -237,9 +281,15 @@ def test_a_crash_in_one_suggestion_does_not_cost_the_batch(monkeypatch):
 
     monkeypatch.setattr(auditor, "audit_one", flaky)
     outcomes = auditor.audit_batch(
-        [Suggestion(id="boom", completion="x", language="c"), Suggestion(id="ok", completion="gets(b);\n", language="c")]
+        [
+            Suggestion(id="boom", completion="x", language="c"),
+            Suggestion(id="ok", completion="gets(b);\n", language="c"),
+        ]
     )
-    assert outcomes[0].errors[0].code == "internal-error" and "parser exploded" in outcomes[0].errors[0].message
+    assert (
+        outcomes[0].errors[0].code == "internal-error"
+        and "parser exploded" in outcomes[0].errors[0].message
+    )
     assert [f.rule_id for f in outcomes[1].findings] == ["CA4104"]
 
 
@@ -253,13 +303,20 @@ _CODE_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",))
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    completion=st.text(_CODE_CHARS, max_size=400) | st.sampled_from(["{{{{", "))))", '"""', "/*", "<?php", "`${", "\x00", "\r\r\n"]),
+    completion=st.text(_CODE_CHARS, max_size=400)
+    | st.sampled_from(["{{{{", "))))", '"""', "/*", "<?php", "`${", "\x00", "\r\r\n"]),
     prompt=st.text(_CODE_CHARS, max_size=80),
-    language=st.sampled_from(["python", "c", "cpp", "csharp", "java", "javascript", "typescript", "php", "rust", "go"]),
+    language=st.sampled_from(
+        ["python", "c", "cpp", "csharp", "java", "javascript", "typescript", "php", "rust", "go"]
+    ),
 )
-def test_fuzz_any_text_gives_an_outcome_with_locations_inside_the_completion(completion, prompt, language):
+def test_fuzz_any_text_gives_an_outcome_with_locations_inside_the_completion(
+    completion, prompt, language
+):
     auditor = _FUZZ_AUDITOR
-    (out,) = auditor.audit_batch([Suggestion(id="f", completion=completion, prompt=prompt, language=language)])
+    (out,) = auditor.audit_batch(
+        [Suggestion(id="f", completion=completion, prompt=prompt, language=language)]
+    )
     n_lines = max(1, len(completion.splitlines()))
     assert all(e.code != "internal-error" for e in out.errors), out.errors
     for f in out.findings:
@@ -270,8 +327,22 @@ def test_fuzz_any_text_gives_an_outcome_with_locations_inside_the_completion(com
 @given(
     lines=st.lists(
         st.sampled_from(
-            ["def f(x):", "    return eval(x)", "        os.system(c)", "    pass", "class A:", "if a:",
-             "else:", "    except ValueError:", "x = (1,", ")", "    y = pickle.loads(b)", "", "  # comment", "print 'x'"]
+            [
+                "def f(x):",
+                "    return eval(x)",
+                "        os.system(c)",
+                "    pass",
+                "class A:",
+                "if a:",
+                "else:",
+                "    except ValueError:",
+                "x = (1,",
+                ")",
+                "    y = pickle.loads(b)",
+                "",
+                "  # comment",
+                "print 'x'",
+            ]
         ),
         max_size=25,
     )
@@ -295,15 +366,25 @@ _FUZZ_AUDITOR = SecurityAuditor()
 
 
 def test_pipeline_audit_reports_security_findings_with_cwe():
-    report = audit([{"id": "a", "completion": "char b[8];\ngets(b);\n", "language": "c"}], auditors=["security"])
+    report = audit(
+        [{"id": "a", "completion": "char b[8];\ngets(b);\n", "language": "c"}],
+        auditors=["security"],
+    )
     (result,) = report.results
     (finding,) = result.findings
     assert finding.to_dict()["cwe"] == "CWE-242" and result.verdict.value == "fail"
 
 
 def test_language_is_detected_when_absent():
-    report = audit([{"id": "a", "completion": "#include <stdio.h>\nint main(void) {\n  char b[8];\n  gets(b);\n}\n"}],
-                   auditors=["security"])
+    report = audit(
+        [
+            {
+                "id": "a",
+                "completion": "#include <stdio.h>\nint main(void) {\n  char b[8];\n  gets(b);\n}\n",
+            }
+        ],
+        auditors=["security"],
+    )
     assert report.results[0].language == "c"
     assert [f.rule_id for f in report.results[0].findings] == ["CA4104"]
 
@@ -316,7 +397,9 @@ def _imported_modules(code: str) -> set[str]:
         f"SecurityAuditor().audit_batch([Suggestion(id='a', completion={code!r}, language='c')])\n"
         "print('\\n'.join(sorted(sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
     return set(out.split())
 
 
@@ -341,6 +424,9 @@ def test_bandit_informational_results_are_withheld_by_default_and_counted():
     # an assert guarding an access decision is removed by `python -O`: always reported
     assert [(f.rule_id, f.line) for f in r.findings] == [("B101", 4)]
     assert r.data["security"]["bandit_informational_withheld"] == 4  # B404, B101, B603, B607
-    loud = audit([{"id": "a", "language": "python", "completion": code}],
-                 Config(options={"security": {"bandit_informational": True}}), auditors=["security"])
+    loud = audit(
+        [{"id": "a", "language": "python", "completion": code}],
+        Config(options={"security": {"bandit_informational": True}}),
+        auditors=["security"],
+    )
     assert {f.rule_id for f in loud.results[0].findings} == {"B101", "B404", "B603", "B607"}

@@ -31,7 +31,11 @@ def test_detection_on_labelled_fragments():
         per[s.language][_accepted(s.language, detect(s.completion))] += 1
     total = sum(c[True] for c in per.values()) / sum(sum(c.values()) for c in per.values())
     rates = {lang: c[True] / sum(c.values()) for lang, c in per.items()}
-    print("\n" + "  ".join(f"{lang} {rate:.0%}" for lang, rate in rates.items()) + f"  overall {total:.1%}")
+    print(
+        "\n"
+        + "  ".join(f"{lang} {rate:.0%}" for lang, rate in rates.items())
+        + f"  overall {total:.1%}"
+    )
     assert total >= 0.90, rates
     assert min(rates.values()) >= 0.80, rates
 
@@ -47,7 +51,11 @@ def _windows(paths: list[Path], size: int = 20, limit: int = 200) -> list[str]:
         for i in range(0, len(lines), size):
             chunk = "\n".join(lines[i : i + size])
             # windows that are mostly comments or blank say nothing about their language
-            code = [ln for ln in chunk.splitlines() if ln.strip() and not ln.lstrip().startswith(("#", "//", "*", "/*"))]
+            code = [
+                ln
+                for ln in chunk.splitlines()
+                if ln.strip() and not ln.lstrip().startswith(("#", "//", "*", "/*"))
+            ]
             if len(code) >= 8:
                 chunks.append(chunk)
     rng.shuffle(chunks)
@@ -80,10 +88,22 @@ def test_detection_on_real_cpp_from_installed_packages():
     ("text", "expected"),
     [
         ("$id = $_GET['id'];\n$row = $db->query(\"SELECT * FROM t WHERE id = $id\");\n", "php"),
-        ("export function f(a: number, b: string): boolean {\n  return a > 0 && b !== '';\n}\n", "typescript"),
-        ("public IActionResult Index()\n{\n    var items = _db.Items.ToList();\n    return View(items);\n}\n", "csharp"),
-        ("public List<String> names() throws IOException {\n    return Files.readAllLines(path);\n}\n", "java"),
-        ("fn main() {\n    let v: Vec<u32> = (0..10).collect();\n    println!(\"{:?}\", v);\n}\n", "rust"),
+        (
+            "export function f(a: number, b: string): boolean {\n  return a > 0 && b !== '';\n}\n",
+            "typescript",
+        ),
+        (
+            "public IActionResult Index()\n{\n    var items = _db.Items.ToList();\n    return View(items);\n}\n",
+            "csharp",
+        ),
+        (
+            "public List<String> names() throws IOException {\n    return Files.readAllLines(path);\n}\n",
+            "java",
+        ),
+        (
+            'fn main() {\n    let v: Vec<u32> = (0..10).collect();\n    println!("{:?}", v);\n}\n',
+            "rust",
+        ),
         ("func main() {\n\tif err := run(); err != nil {\n\t\tlog.Fatal(err)\n\t}\n}\n", "go"),
         ("#!/usr/bin/env python3\nprint('hi')\n", "python"),
     ],
@@ -97,4 +117,8 @@ def test_path_wins_over_content():
 
 
 def test_plain_prose_is_not_code():
-    assert detect("Thanks for the review, I will update the pull request tomorrow.") in (None, "text", "markdown")
+    assert detect("Thanks for the review, I will update the pull request tomorrow.") in (
+        None,
+        "text",
+        "markdown",
+    )

@@ -23,10 +23,15 @@ FPR_TARGET = 0.05
 
 def _score(samples):
     report = audit(
-        [Suggestion(id=s.id, prompt=s.prompt, completion=s.completion, language=s.language) for s in samples],
+        [
+            Suggestion(id=s.id, prompt=s.prompt, completion=s.completion, language=s.language)
+            for s in samples
+        ],
         auditors=["security"],
     )
-    stats: dict[str, dict[str, int]] = {lang: {"pos": 0, "hit": 0, "neg": 0, "fp": 0} for lang in LANGUAGES}
+    stats: dict[str, dict[str, int]] = {
+        lang: {"pos": 0, "hit": 0, "neg": 0, "fp": 0} for lang in LANGUAGES
+    }
     misses, false_positives = [], []
     for sample, result in zip(samples, report.results):
         findings = [f for f in result.findings if f.active]
@@ -36,16 +41,22 @@ def _score(samples):
             if any(abs(f.line - sample.line) <= 1 for f in findings):
                 row["hit"] += 1
             else:
-                misses.append(f"{sample.source} {sample.id}: {[(f.rule_id, f.line) for f in findings]}")
+                misses.append(
+                    f"{sample.source} {sample.id}: {[(f.rule_id, f.line) for f in findings]}"
+                )
         else:
             row["neg"] += 1
             if findings:
                 row["fp"] += 1
-                false_positives.append(f"{sample.source} {sample.id}: {[(f.rule_id, f.line) for f in findings]}")
+                false_positives.append(
+                    f"{sample.source} {sample.id}: {[(f.rule_id, f.line) for f in findings]}"
+                )
     print("\nlanguage     recall            false positives")
     for lang, row in stats.items():
         if row["pos"]:
-            print(f"{lang:11s}  {row['hit']:3d}/{row['pos']:<3d} {row['hit'] / row['pos']:6.1%}   {row['fp']:3d}/{row['neg']:<3d} {row['fp'] / row['neg']:6.1%}")
+            print(
+                f"{lang:11s}  {row['hit']:3d}/{row['pos']:<3d} {row['hit'] / row['pos']:6.1%}   {row['fp']:3d}/{row['neg']:<3d} {row['fp'] / row['neg']:6.1%}"
+            )
     return stats, misses, false_positives
 
 
@@ -65,7 +76,9 @@ def test_recall_on_insecure_samples(scored, language):
     row = stats[language]
     recall = row["hit"] / row["pos"]
     mine = [m for m in misses if f" {language}/" in m]
-    assert recall >= RECALL_TARGET, f"{language}: recall {recall:.1%} < {RECALL_TARGET:.0%}; missed:\n" + "\n".join(mine)
+    assert recall >= RECALL_TARGET, (
+        f"{language}: recall {recall:.1%} < {RECALL_TARGET:.0%}; missed:\n" + "\n".join(mine)
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -74,16 +87,25 @@ def test_false_positive_rate_on_clean_samples(scored, language):
     row = stats[language]
     rate = row["fp"] / row["neg"]
     mine = [m for m in false_positives if f" {language}/" in m]
-    assert rate <= FPR_TARGET, f"{language}: false-positive rate {rate:.1%} > {FPR_TARGET:.0%}:\n" + "\n".join(mine)
+    assert rate <= FPR_TARGET, (
+        f"{language}: false-positive rate {rate:.1%} > {FPR_TARGET:.0%}:\n" + "\n".join(mine)
+    )
 
 
 def test_findings_on_positives_carry_the_sample_cwe_family(scored):
     """Not a target, a sanity check: most hits name the CWE the sample was written for."""
     samples = [s for s in load_samples() if s.positive]
-    report = audit([Suggestion(id=s.id, prompt=s.prompt, completion=s.completion, language=s.language) for s in samples],
-                   auditors=["security"])
+    report = audit(
+        [
+            Suggestion(id=s.id, prompt=s.prompt, completion=s.completion, language=s.language)
+            for s in samples
+        ],
+        auditors=["security"],
+    )
     same = sum(any(f.cwe == s.cwe for f in r.findings) for s, r in zip(samples, report.results))
-    assert same / len(samples) >= 0.75, f"only {same}/{len(samples)} positives reported with their own CWE"
+    assert same / len(samples) >= 0.75, (
+        f"only {same}/{len(samples)} positives reported with their own CWE"
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES[:-1])
@@ -106,7 +128,11 @@ def test_real_clean_python_is_rarely_flagged():
     from codeaudit import audit
 
     std = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted(p for p in std.rglob("*.py") if not {"test", "tests", "idlelib", "site-packages"} & set(p.parts))
+    files = sorted(
+        p
+        for p in std.rglob("*.py")
+        if not {"test", "tests", "idlelib", "site-packages"} & set(p.parts)
+    )
     rng = random.Random(7)
     rng.shuffle(files)
     batch = []
@@ -115,9 +141,17 @@ def test_real_clean_python_is_rarely_flagged():
         if len(lines) < 40:
             continue
         start = rng.randrange(0, len(lines) - 30)
-        batch.append({"id": str(p), "language": "python", "prompt": "\n".join(lines[max(0, start - 50):start]) + "\n",
-                      "completion": "\n".join(lines[start:start + 30]) + "\n"})
+        batch.append(
+            {
+                "id": str(p),
+                "language": "python",
+                "prompt": "\n".join(lines[max(0, start - 50) : start]) + "\n",
+                "completion": "\n".join(lines[start : start + 30]) + "\n",
+            }
+        )
     report = audit(batch, auditors=["security"])
     flagged = [r for r in report.results if r.active_findings]
     assert len(batch) > 200
-    assert len(flagged) / len(batch) <= 0.05, [(r.id, [f.rule_id for f in r.active_findings]) for r in flagged]
+    assert len(flagged) / len(batch) <= 0.05, [
+        (r.id, [f.rule_id for f in r.active_findings]) for r in flagged
+    ]

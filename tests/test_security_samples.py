@@ -55,7 +55,9 @@ def parse_samples(text: str, language: str, source: str) -> list[Sample]:
             raise ValueError(f"{where}: the {MARK} mark must be in the completion")
         positive = header["pos"] is not None
         if positive and len(marked) != 1:
-            raise ValueError(f"{where}: a positive sample needs exactly one line ending in {MARK}, found {len(marked)}")
+            raise ValueError(
+                f"{where}: a positive sample needs exactly one line ending in {MARK}, found {len(marked)}"
+            )
         if not positive and marked:
             raise ValueError(f"{where}: a negative sample must not mark a line")
         clean = [re.sub(r"\s*" + MARK + r"\s*$", "", ln) for ln in lines]
@@ -102,7 +104,13 @@ def load_samples(languages: tuple[str, ...] = LANGUAGES, *, blind: bool = False)
         path = folder / f"{language}.txt"
         if blind and not path.exists():
             continue
-        out.extend(parse_samples(path.read_text(encoding="utf-8"), language, str(path.relative_to(DATA.parent.parent.parent))))
+        out.extend(
+            parse_samples(
+                path.read_text(encoding="utf-8"),
+                language,
+                str(path.relative_to(DATA.parent.parent.parent)),
+            )
+        )
     return out
 
 
@@ -118,7 +126,9 @@ def test_every_language_has_a_labelled_file_with_both_kinds():
 def test_blind_set_has_both_kinds_for_the_cyberseceval_languages():
     for language in LANGUAGES[:-1]:
         samples = load_samples((language,), blind=True)
-        assert sum(s.positive for s in samples) >= 8 and sum(not s.positive for s in samples) >= 6, language
+        assert (
+            sum(s.positive for s in samples) >= 8 and sum(not s.positive for s in samples) >= 6
+        ), language
 
 
 def test_sample_names_are_unique_per_language():
@@ -140,7 +150,11 @@ def test_reader_rejects_malformed_samples():
 
 
 def test_reader_splits_prompt_and_completion():
-    (s,) = parse_samples(f"@@@ pos 120 x\nvoid f() {{\n@@@ completion\n  char b[4];\n  gets(b); {MARK}\n}}\n", "c", "t")
+    (s,) = parse_samples(
+        f"@@@ pos 120 x\nvoid f() {{\n@@@ completion\n  char b[4];\n  gets(b); {MARK}\n}}\n",
+        "c",
+        "t",
+    )
     assert s.prompt == "void f() {\n"
     assert s.completion == "  char b[4];\n  gets(b);\n}\n"
     assert s.line == 2 and s.cwe == 120

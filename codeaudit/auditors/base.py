@@ -47,7 +47,12 @@ class Auditor(abc.ABC):
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or Config()
-        self.options = check_options(self.name, self.config.auditor_options(self.name), self.options_spec, source=self.config.source)
+        self.options = check_options(
+            self.name,
+            self.config.auditor_options(self.name),
+            self.options_spec,
+            source=self.config.source,
+        )
         self._rules = {r.id: r for r in self.rules()}
 
     @classmethod
@@ -59,7 +64,9 @@ class Auditor(abc.ABC):
     #: configuration): :meth:`audit_batch` re-raises them instead of charging one suggestion.
     fatal_errors: ClassVar[tuple[type[Exception], ...]] = ()
 
-    def audit_batch(self, suggestions: Sequence[Suggestion], progress: Progress | None = None) -> list[Outcome]:
+    def audit_batch(
+        self, suggestions: Sequence[Suggestion], progress: Progress | None = None
+    ) -> list[Outcome]:
         """Audit a batch; return one Outcome per suggestion, in the same order.
 
         The default calls :meth:`audit_one` for each suggestion; a failure costs that suggestion
@@ -73,9 +80,23 @@ class Auditor(abc.ABC):
             except self.fatal_errors:
                 raise
             except (RecursionError, MemoryError) as exc:
-                outcome = Outcome(errors=[self.error("too-complex", f"code too deeply nested or too large to analyse ({type(exc).__name__}); not audited")])
+                outcome = Outcome(
+                    errors=[
+                        self.error(
+                            "too-complex",
+                            f"code too deeply nested or too large to analyse ({type(exc).__name__}); not audited",
+                        )
+                    ]
+                )
             except Exception as exc:  # noqa: BLE001 - one bad suggestion must not cost the batch
-                outcome = Outcome(errors=[self.error("internal-error", f"{self.name} audit failed: {type(exc).__name__}: {exc}")])
+                outcome = Outcome(
+                    errors=[
+                        self.error(
+                            "internal-error",
+                            f"{self.name} audit failed: {type(exc).__name__}: {exc}",
+                        )
+                    ]
+                )
             outcomes.append(outcome)
             if progress is not None:
                 progress(1)
@@ -83,7 +104,9 @@ class Auditor(abc.ABC):
 
     def audit_one(self, suggestion: Suggestion) -> Outcome:
         """Audit one suggestion (used by the default :meth:`audit_batch`)."""
-        raise NotImplementedError(f"auditor {self.name!r} implements neither audit_one nor audit_batch")
+        raise NotImplementedError(
+            f"auditor {self.name!r} implements neither audit_one nor audit_batch"
+        )
 
     def summarize(self, results: Sequence[AuditResult]) -> Mapping[str, Any] | None:
         """An optional batch summary for ``report.summary.auditors.<name>``."""
@@ -151,7 +174,9 @@ class Auditor(abc.ABC):
         return AuditError(auditor=self.name, code=code, message=message, line=line)
 
 
-def excerpt(text: str, line: int, end_line: int | None = None, *, max_lines: int = 12, max_chars: int = 2000) -> str:
+def excerpt(
+    text: str, line: int, end_line: int | None = None, *, max_lines: int = 12, max_chars: int = 2000
+) -> str:
     """Lines ``line..end_line`` (1-based) of ``text``, trimmed to a readable size."""
     lines = split_lines(text)
     end_line = min(end_line or line, line + max_lines - 1)

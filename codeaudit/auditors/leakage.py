@@ -142,10 +142,19 @@ def is_placeholder(name: str) -> bool:
         return True
     low = name.lower()
     norm = _norm(name)
-    if not norm or norm in _PLACEHOLDER_WORDS or _PLACEHOLDER_RE.match(norm) or _PLACEHOLDER_RE.match(low):
+    if (
+        not norm
+        or norm in _PLACEHOLDER_WORDS
+        or _PLACEHOLDER_RE.match(norm)
+        or _PLACEHOLDER_RE.match(low)
+    ):
         return True
     # Upper-case slots such as YOUR_USER, MY_NAME, USER_NAME, LOGIN_ID are template variables.
-    if name.isupper() and len(name) >= 3 and re.search(r"USER|NAME|LOGIN|ACCOUNT|YOUR|^MY|HOME", name):
+    if (
+        name.isupper()
+        and len(name) >= 3
+        and re.search(r"USER|NAME|LOGIN|ACCOUNT|YOUR|^MY|HOME", name)
+    ):
         return True
     return False
 
@@ -165,10 +174,16 @@ def is_generic_account(name: str) -> bool:
     [True, True, True, True, False]
     """
     low = name.lower()
-    if low in GENERIC_ACCOUNTS or low.replace(" ", "-") in GENERIC_ACCOUNTS or low.replace(" ", "") in GENERIC_ACCOUNTS:
+    if (
+        low in GENERIC_ACCOUNTS
+        or low.replace(" ", "-") in GENERIC_ACCOUNTS
+        or low.replace(" ", "") in GENERIC_ACCOUNTS
+    ):
         return True
     # Service and robot accounts by naming convention.
-    if re.match(r"^(?:svc|srv|sa|svc-acct|service)[-_.]", low) or re.search(r"[-_.](?:svc|bot|runner|agent|service|user)$", low):
+    if re.match(r"^(?:svc|srv|sa|svc-acct|service)[-_.]", low) or re.search(
+        r"[-_.](?:svc|bot|runner|agent|service|user)$", low
+    ):
         return True
     if low.endswith("[bot]") or low.endswith("-bot") or low.endswith("_bot"):
         return True
@@ -183,7 +198,9 @@ def looks_like_username(name: str, *, numeric_ok: bool = False) -> bool:
     """
     if not 2 <= len(name) <= 64:
         return False
-    if not any(c.isalpha() for c in name) and not (numeric_ok and name.isdigit() and len(name) >= 3):
+    if not any(c.isalpha() for c in name) and not (
+        numeric_ok and name.isdigit() and len(name) >= 3
+    ):
         return False
     if re.fullmatch(r"(.)\1+", name.lower()) or re.fullmatch(r"defaultuser\d+", name.lower()):
         return False  # aaa, zzzz; Windows' defaultuser100000 set-up profile
@@ -254,7 +271,12 @@ class _Text:
             i = low.find(needle)
             while i >= 0:
                 found.add(self.line_index(i))
-                i = low.find(needle, self.starts[self.line_index(i) + 1] if self.line_index(i) + 1 < len(self.starts) else len(low))
+                i = low.find(
+                    needle,
+                    self.starts[self.line_index(i) + 1]
+                    if self.line_index(i) + 1 < len(self.starts)
+                    else len(low),
+                )
         return self._lines_at(found)
 
     def lines_matching(self, pattern: re.Pattern[str]) -> Iterator[tuple[int, str]]:
@@ -276,8 +298,27 @@ _PATH_END = frozenset(" \t\r\n'\"`<>|;,(){}[]=*?^!&")
 _ANSI_BEFORE = re.compile(r"(?:\x1b|\\u001b|\\x1b|\\033|\\e)\[[0-9;]*m$", re.IGNORECASE)
 _OPTION_BEFORE = re.compile(r"(?:^|[\s'\"=])-{1,2}[A-Za-z][\w-]*$")
 #: URL schemes whose path is a file system path (on this machine or a remote one).
-_REMOTE_SCHEMES = ("file", "sftp", "ssh", "scp", "rsync", "smb", "cifs", "nfs", "git+ssh", "ssh+git", "hdfs", "webhdfs",
-                   "webdav", "sqlite", "duckdb", "jdbc:sqlite", "jdbc:h2:file", "lmdb", "leveldb")
+_REMOTE_SCHEMES = (
+    "file",
+    "sftp",
+    "ssh",
+    "scp",
+    "rsync",
+    "smb",
+    "cifs",
+    "nfs",
+    "git+ssh",
+    "ssh+git",
+    "hdfs",
+    "webhdfs",
+    "webdav",
+    "sqlite",
+    "duckdb",
+    "jdbc:sqlite",
+    "jdbc:h2:file",
+    "lmdb",
+    "leveldb",
+)
 _ROUTE_CONTEXT = re.compile(
     r"\b(?:href|router|navigate|redirect|Redirect|Navigate|NavLink|Link|fetch|axios|urlpatterns|url_for|"
     r"location\.href|window\.location|app\.(?:get|post|put|patch|delete|use|route)|"
@@ -285,7 +326,9 @@ _ROUTE_CONTEXT = re.compile(
     r"Route|route|path\(|re_path\(|endpoint)\b"
 )
 #: Router tables in JavaScript: { path: '/home/blog', component: Blog }.
-_JS_ROUTE = re.compile(r"\bpath\s*:\s*['\"`]/[^'\"`]*['\"`]\s*,\s*(?:component|element|name|redirect|children|loadChildren)\b")
+_JS_ROUTE = re.compile(
+    r"\bpath\s*:\s*['\"`]/[^'\"`]*['\"`]\s*,\s*(?:component|element|name|redirect|children|loadChildren)\b"
+)
 _FILE_EXT = re.compile(
     r"\.(?:py|pyc|ipynb|js|ts|jsx|tsx|json|ya?ml|toml|ini|cfg|conf|txt|md|rst|csv|tsv|xlsx?|docx?|pdf|png|jpe?g|gif|svg|"
     r"html?|css|xml|log|sh|bat|ps1|exe|dll|so|dylib|zip|tar|gz|tgz|bz2|xz|7z|rar|jar|war|class|java|c|h|cpp|hpp|cs|go|rs|"
@@ -313,7 +356,9 @@ _DRIVE_END = re.compile(
     r"(?i)(?:\b[a-z]\\?:|%systemdrive%|%homedrive%|\$env:systemdrive|\$\{env:systemdrive\}|\$env:homedrive|"
     r"(?:^|[\s'\"`=(:,])/(?:mnt/|cygdrive/|mnt/host/)?[a-z]|file:/{2,3}[a-z]:)$"
 )
-_UNC = re.compile(r"(?<![\w\\])(?P<lead>\\\\(?:\\\\)?)(?P<server>[\w][\w.$-]*)(?P<sep>\\{1,2})(?P<share>[\w][\w.$ -]*?)(?P=sep)")
+_UNC = re.compile(
+    r"(?<![\w\\])(?P<lead>\\\\(?:\\\\)?)(?P<server>[\w][\w.$-]*)(?P<sep>\\{1,2})(?P<share>[\w][\w.$ -]*?)(?P=sep)"
+)
 _UNC_HOME_SHARES = frozenset(
     "home homes home$ homes$ users users$ user$ userhome userhomes profiles profiles$ profile "
     "userdata userdata$ personal redirected redirect folderredirection staff students people private".split()
@@ -332,22 +377,30 @@ def _token_start(line: str, i: int) -> int:
     return j
 
 
-def _component(line: str, i: int, *, windows: bool, quoted_to: int | None = None) -> tuple[int, int]:
+def _component(
+    line: str, i: int, *, windows: bool, quoted_to: int | None = None
+) -> tuple[int, int]:
     """The path component starting at ``i``: (start, end). Windows names may hold spaces."""
     n = len(line)
     j = i
     if windows:
-        while j < n and line[j] not in '\\/:*?"<>|\r\n\t\'`,;':
+        while j < n and line[j] not in "\\/:*?\"<>|\r\n\t'`,;":
             j += 1
         name = line[i:j]
-        if " " in name and not (j < n and line[j] in "\\/") and not (quoted_to is not None and j == quoted_to):
+        if (
+            " " in name
+            and not (j < n and line[j] in "\\/")
+            and not (quoted_to is not None and j == quoted_to)
+        ):
             j = i + name.index(" ")  # prose after the path, not a folder with a space
         while j > i and line[j - 1] in " .":
             j -= 1
         return i, j
     while j < n and line[j] not in "/\\:" and line[j] not in _PATH_END:
         j += 1
-    if j == n or line[j] in " \t\r\n\"'`":  # prose: "installed in /home/hadoop." ends the sentence, not the name
+    if (
+        j == n or line[j] in " \t\r\n\"'`"
+    ):  # prose: "installed in /home/hadoop." ends the sentence, not the name
         while j > i and line[j - 1] in ".,;!?":
             j -= 1
     return i, j
@@ -364,7 +417,7 @@ def _next_sep(line: str, j: int) -> int:
 
 
 def _path_end(line: str, i: int, *, windows: bool) -> int:
-    stop = '"\'`<>|\r\n\t,;' if windows else _PATH_END
+    stop = "\"'`<>|\r\n\t,;" if windows else _PATH_END
     j, limit = i, min(len(line), i + 400)
     while j < limit and line[j] not in stop:
         j += 1
@@ -390,7 +443,9 @@ def _context_of(line: str, root: int) -> str | None:
     token = line[ts:root]
     if not token:
         return "direct"
-    if _ANSI_BEFORE.search(line[max(0, root - 16) : root]) or _OPTION_BEFORE.search(line[max(0, root - 24) : root]):
+    if _ANSI_BEFORE.search(line[max(0, root - 16) : root]) or _OPTION_BEFORE.search(
+        line[max(0, root - 24) : root]
+    ):
         return "direct"
     m = re.match(r"(?i)((?:jdbc:)?[a-z][a-z0-9+.-]*(?::file)?):(//)?", token)
     if m and m.group(2):
@@ -410,7 +465,9 @@ def _context_of(line: str, root: int) -> str | None:
     return None
 
 
-def _take_user(line: str, j: int, *, windows: bool, skip_hash: bool, groups: bool, quoted_to: int | None) -> tuple[int, int, list[str]] | None:
+def _take_user(
+    line: str, j: int, *, windows: bool, skip_hash: bool, groups: bool, quoted_to: int | None
+) -> tuple[int, int, list[str]] | None:
     """Read the user name that follows the root (after hash folders such as ``a/`` or ``a/b/``).
 
     Returns (start, end, following components) or ``None`` when no name follows.
@@ -434,7 +491,9 @@ def _take_user(line: str, j: int, *, windows: bool, skip_hash: bool, groups: boo
             following = line[ns:ne].lower()
             # a one-letter folder is a hash folder only when the next name starts with the letters
             # seen so far (or shares the first, for a/b/ layouts); /home/u/myvenv is user "u"
-            if following.startswith(shard + name.lower()) or (shard and following.startswith(shard[0])):
+            if following.startswith(shard + name.lower()) or (
+                shard and following.startswith(shard[0])
+            ):
                 shard += name.lower()
                 start, end = ns, ne
                 continue
@@ -463,8 +522,14 @@ def _js_route(line: str) -> bool:
     return bool(_JS_ROUTE.search(line))
 
 
-def _ok_name(name: str, rest: list[str], *, route_risk: bool, line: str, windows: bool = False) -> bool:
-    if not looks_like_username(name, numeric_ok=windows) or name.lower() in GENERIC_DIRS or _GENERIC_DIR_RE.match(name):
+def _ok_name(
+    name: str, rest: list[str], *, route_risk: bool, line: str, windows: bool = False
+) -> bool:
+    if (
+        not looks_like_username(name, numeric_ok=windows)
+        or name.lower() in GENERIC_DIRS
+        or _GENERIC_DIR_RE.match(name)
+    ):
         return False
     if not rest and _FILE_EXT.search(name):
         return False  # /home/notes.txt: a file in /home, not a person
@@ -472,13 +537,25 @@ def _ok_name(name: str, rest: list[str], *, route_risk: bool, line: str, windows
         if name.lower() in ROUTE_WORDS:
             return False
         signed = bool(rest) and (rest[0].startswith(".") or rest[0].lower() in HOME_SIGNATURE)
-        routed = _route_context(line) or (_js_route(line) and not any(_FILE_EXT.search(r) for r in rest))
+        routed = _route_context(line) or (
+            _js_route(line) and not any(_FILE_EXT.search(r) for r in rest)
+        )
         if not signed and routed and not any(_FILE_EXT.search(r) for r in rest):
             return False
     return True
 
 
-def _path_leak(base: int, line: str, start: int, end: int, path_start: int, *, windows: bool, style: str, confidence: str) -> Leak:
+def _path_leak(
+    base: int,
+    line: str,
+    start: int,
+    end: int,
+    path_start: int,
+    *,
+    windows: bool,
+    style: str,
+    confidence: str,
+) -> Leak:
     path_end = _path_end(line, end, windows=windows)
     path = line[path_start:path_end].rstrip(".:")
     name = line[start:end]
@@ -494,10 +571,21 @@ def _path_leak(base: int, line: str, start: int, end: int, path_start: int, *, w
 
 
 #: Where a macOS /Users folder sits below another path: other volumes, the data volume, backups.
-_MAC_MOUNT = re.compile(r"/(?:Volumes|System/Volumes|private|mnt|media|run/media|net|Network|backup|backups)/")
+_MAC_MOUNT = re.compile(
+    r"/(?:Volumes|System/Volumes|private|mnt|media|run/media|net|Network|backup|backups)/"
+)
 _REDDIT_BEFORE = re.compile(r"(?i)reddit|\busers?\s+$|/u/[\w-]+\s*(?:,|and|&)\s*$")
-_STYLE = {"home": "posix", "mac": "macos", "users": "posix", "hashed": "cluster", "scratch": "cluster", "spool": "posix"}
-_CLUSTER_PREFIX = re.compile(r"/(?:gpfs|lustre|nfs|global|cluster|hpc|storage|data\d*|fs\d*|p|projects?|mnt|net|Volumes|panfs|beegfs|cephfs|work)/")
+_STYLE = {
+    "home": "posix",
+    "mac": "macos",
+    "users": "posix",
+    "hashed": "cluster",
+    "scratch": "cluster",
+    "spool": "posix",
+}
+_CLUSTER_PREFIX = re.compile(
+    r"/(?:gpfs|lustre|nfs|global|cluster|hpc|storage|data\d*|fs\d*|p|projects?|mnt|net|Volumes|panfs|beegfs|cephfs|work)/"
+)
 
 
 def _paths_in_line(base: int, line: str, language: str | None) -> Iterator[Leak]:
@@ -510,14 +598,24 @@ def _paths_in_line(base: int, line: str, language: str | None) -> Iterator[Leak]
     plain = "".join(line[i] for i in origin)
     origin.append(len(line))
     for leak in _paths_in_plain_line(0, plain, language):
+
         def back(k: int) -> int:
             return base + origin[k]
 
         def back_end(k: int) -> int:  # an exclusive end: one past the last character's origin
             return base + origin[k - 1] + 1 if k else base
 
-        yield Leak(rule=leak.rule, start=back(leak.start), end=back_end(leak.end), focus=(back(leak.focus[0]), back_end(leak.focus[1])),
-                   evidence=leak.evidence, message=leak.message, mask=leak.mask, confidence=leak.confidence, severity=leak.severity)
+        yield Leak(
+            rule=leak.rule,
+            start=back(leak.start),
+            end=back_end(leak.end),
+            focus=(back(leak.focus[0]), back_end(leak.focus[1])),
+            evidence=leak.evidence,
+            message=leak.message,
+            mask=leak.mask,
+            confidence=leak.confidence,
+            severity=leak.severity,
+        )
 
 
 def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator[Leak]:
@@ -537,7 +635,11 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
         prefix = line[ts:root_start]
         style = None
         if _DRIVE_END.search(before):
-            style = "wsl" if re.search(r"(?i)/(?:mnt/|cygdrive/)?[a-z]$", before) and ":" not in prefix[-2:] else "windows"
+            style = (
+                "wsl"
+                if re.search(r"(?i)/(?:mnt/|cygdrive/)?[a-z]$", before) and ":" not in prefix[-2:]
+                else "windows"
+            )
         elif prefix.startswith("\\\\"):
             style = "unc"
         elif not prefix and m.group("sep") != "/":
@@ -547,7 +649,9 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
         if style is None:
             continue
         quoted_to = _quote_close(line, ts)
-        got = _take_user(line, m.end(), windows=True, skip_hash=False, groups=False, quoted_to=quoted_to)
+        got = _take_user(
+            line, m.end(), windows=True, skip_hash=False, groups=False, quoted_to=quoted_to
+        )
         if not got:
             continue
         s, e, rest = got
@@ -562,11 +666,22 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
         folder = m.group("share")
         for _ in range(3):
             if folder.lower() in _UNC_HOME_SHARES:
-                got = _take_user(line, j, windows=True, skip_hash=False, groups=False, quoted_to=quoted_to)
+                got = _take_user(
+                    line, j, windows=True, skip_hash=False, groups=False, quoted_to=quoted_to
+                )
                 if got:
                     s, e, rest = got
                     if _ok_name(line[s:e], rest, route_risk=False, line=line) and fresh(s, e):
-                        yield _path_leak(base, line, s, e, m.start(), windows=True, style="unc", confidence="medium")
+                        yield _path_leak(
+                            base,
+                            line,
+                            s,
+                            e,
+                            m.start(),
+                            windows=True,
+                            style="unc",
+                            confidence="medium",
+                        )
                 break
             sep = _next_sep(line, j)
             if not sep:
@@ -584,18 +699,34 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
         kind = m.lastgroup
         ts = _token_start(line, m.start())
         cluster_prefix = bool(_CLUSTER_PREFIX.match(line, ts))
-        if context == "nested" and (kind not in ("home", "mac", "users", "scratch") or (kind in ("users", "scratch") and not cluster_prefix)):
+        if context == "nested" and (
+            kind not in ("home", "mac", "users", "scratch")
+            or (kind in ("users", "scratch") and not cluster_prefix)
+        ):
             continue
         if context == "nested" and kind == "mac" and not _MAC_MOUNT.match(line, ts):
             continue  # …/properties/Users/items: a key path (JSON pointer, XPath), not a disk
-        got = _take_user(line, m.end(), windows=False, skip_hash=kind in ("hashed", "home"), groups=kind == "home", quoted_to=None)
+        got = _take_user(
+            line,
+            m.end(),
+            windows=False,
+            skip_hash=kind in ("hashed", "home"),
+            groups=kind == "home",
+            quoted_to=None,
+        )
         if not got:
             continue
         s, e, rest = got
         signed = bool(rest) and (rest[0].startswith(".") or rest[0].lower() in HOME_SIGNATURE)
         if kind == "users" and not (signed or cluster_prefix):
             continue  # a bare /users/<x> is a web route far more often than a home folder
-        if kind == "hashed" and not rest and ts == m.start() and m.group(0) == "/u" and _REDDIT_BEFORE.search(line, 0, ts):
+        if (
+            kind == "hashed"
+            and not rest
+            and ts == m.start()
+            and m.group(0) == "/u"
+            and _REDDIT_BEFORE.search(line, 0, ts)
+        ):
             continue  # "the Reddit users /u/a and /u/b": accounts on a site, not folders
         if not _ok_name(line[s:e], rest, route_risk=kind in ("home", "mac", "users"), line=line):
             continue
@@ -615,7 +746,14 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
             if in_code and not _inside_string(line, m.start()):
                 # Outside a string ~x/… is mostly arithmetic or prose (~eps/1e-3); a comment may
                 # still point at another user's files when a real path follows (~dana/notes/a.md).
-                got = _take_user(line, m.end("name"), windows=False, skip_hash=False, groups=False, quoted_to=None)
+                got = _take_user(
+                    line,
+                    m.end("name"),
+                    windows=False,
+                    skip_hash=False,
+                    groups=False,
+                    quoted_to=None,
+                )
                 follow = line[m.end("name") + 1 : m.end("name") + 2]
                 deep = bool(got) and (len(got[2]) >= 2 or any(_FILE_EXT.search(c) for c in got[2]))
                 if not deep or not follow or not (follow.isalpha() or follow in "._"):
@@ -623,18 +761,46 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
             if _token_start(line, m.start()) != m.start():
                 continue  # inside a URL or a longer token (https://host/~user/ is a web page)
             name = m.group("name")
-            if looks_like_username(name) and name.lower() not in GENERIC_DIRS and fresh(m.start("name"), m.end("name")):
-                yield _path_leak(base, line, m.start("name"), m.end("name"), m.start(), windows=False, style="tilde", confidence="medium")
+            if (
+                looks_like_username(name)
+                and name.lower() not in GENERIC_DIRS
+                and fresh(m.start("name"), m.end("name"))
+            ):
+                yield _path_leak(
+                    base,
+                    line,
+                    m.start("name"),
+                    m.end("name"),
+                    m.start(),
+                    windows=False,
+                    style="tilde",
+                    confidence="medium",
+                )
 
     # HDFS home folders: hdfs:///user/u/, /user/u/ in Hadoop and Spark code.
     if "/user/" in line and _HDFS_CONTEXT.search(line):
         for m in _HDFS_USER.finditer(line):
-            got = _take_user(line, m.end(), windows=False, skip_hash=False, groups=False, quoted_to=None)
+            got = _take_user(
+                line, m.end(), windows=False, skip_hash=False, groups=False, quoted_to=None
+            )
             if not got:
                 continue
             s, e, rest = got
-            if _ok_name(line[s:e], rest, route_risk=False, line=line) and line[s:e].lower() not in ("hive", "spark", "hdfs", "history") and fresh(s, e):
-                yield _path_leak(base, line, s, e, _token_start(line, m.start()), windows=False, style="hdfs", confidence="medium")
+            if (
+                _ok_name(line[s:e], rest, route_risk=False, line=line)
+                and line[s:e].lower() not in ("hive", "spark", "hdfs", "history")
+                and fresh(s, e)
+            ):
+                yield _path_leak(
+                    base,
+                    line,
+                    s,
+                    e,
+                    _token_start(line, m.start()),
+                    windows=False,
+                    style="hdfs",
+                    confidence="medium",
+                )
 
 
 _HDFS_CONTEXT = re.compile(r"(?i)hdfs|hadoop|webhdfs|spark|\bhive\b|namenode")
@@ -654,8 +820,11 @@ def _after_comment(line: str, i: int, language: str | None) -> bool:
     tokens, blocks = comment_syntax(language)
     head = line[:i]
     stripped = head.lstrip()
-    return (any(t in head for t in tokens) or any(start in head for start, _ in blocks)
-            or stripped.startswith(("*", "#", "//", "--", ";")))
+    return (
+        any(t in head for t in tokens)
+        or any(start in head for start, _ in blocks)
+        or stripped.startswith(("*", "#", "//", "--", ";"))
+    )
 
 
 # Consecutive string literals joined into a path: os.path.join("/home", "alice"), Path("C:/Users") / "bob".
@@ -663,11 +832,17 @@ def _after_comment(line: str, i: int, language: str | None) -> bool:
 # of escapes and no closing quote backtracks exponentially (found on a bytes literal in the stdlib).
 _LITERAL = re.compile(r"""(?P<q>['"])(?P<body>(?:\\.|(?!(?P=q))[^\\]){0,200}?)(?P=q)""")
 _JOINER = re.compile(r"\s*\)?\s*(?P<op>,|/|\+)\s*")
-_JOIN_CALL = re.compile(r"(?i)(?:join|combine|resolve|Path|Paths\.get|file\.path|fs\.path|File)\s*\(")
-_JOIN_ROOT = re.compile(r"(?i)(?:^|[/\\])(?:home\d*|users|documents and settings)[/\\]*$|^[a-z]:[/\\]*$")
+_JOIN_CALL = re.compile(
+    r"(?i)(?:join|combine|resolve|Path|Paths\.get|file\.path|fs\.path|File)\s*\("
+)
+_JOIN_ROOT = re.compile(
+    r"(?i)(?:^|[/\\])(?:home\d*|users|documents and settings)[/\\]*$|^[a-z]:[/\\]*$"
+)
 
 
-def _joined_paths(base: int, line: str, language: str | None, already: set[tuple[int, int]]) -> Iterator[Leak]:
+def _joined_paths(
+    base: int, line: str, language: str | None, already: set[tuple[int, int]]
+) -> Iterator[Leak]:
     """User names in paths built from several string literals, mapped back to their literal."""
     literals = list(_LITERAL.finditer(line))
     k = 0
@@ -714,7 +889,11 @@ def _joined_paths(base: int, line: str, language: str | None, already: set[tuple
                             start=base + chain[0].start(),
                             end=base + chain[-1].end(),
                             focus=focus,
-                            evidence={**leak.evidence, "path": joined.strip('"')[:300], "style": "joined"},
+                            evidence={
+                                **leak.evidence,
+                                "path": joined.strip('"')[:300],
+                                "style": "joined",
+                            },
                             message=leak.message,
                             confidence="medium",
                         )
@@ -723,18 +902,30 @@ def _joined_paths(base: int, line: str, language: str | None, already: set[tuple
 
 # --- URLs, remotes, e-mail -------------------------------------------------------------------------
 
-_URL_AUTH = re.compile(r"(?i)\b(?P<scheme>[a-z][a-z0-9+.-]{1,30})://(?P<auth>[^\s/?#'\"`<>\\]*)@(?P<host>[^\s/?#'\"`<>:@\\]+)")
+_URL_AUTH = re.compile(
+    r"(?i)\b(?P<scheme>[a-z][a-z0-9+.-]{1,30})://(?P<auth>[^\s/?#'\"`<>\\]*)@(?P<host>[^\s/?#'\"`<>:@\\]+)"
+)
 _PASSWORD_PLACEHOLDER = re.compile(
     r"(?i)^(?:\*+|x+|\.+|pass|passw(?:or)?d|pwd|pw|secret|changeme|change_me|yourpassword|your_password|mypassword|"
     r"foo|bar|baz|qux|test|testing|example|sample|dummy|fake|hunter2|letmein|123456|12345678|1234|admin|root|guest|"
     r"my_password|password\d?|pass\d?|token|apikey|api_key|key|<[^>]*>|\{[^}]*\}|\$\{?[\w.:-]*\}?|%s|%\(\w+\)s|"
     r"\$\w+|\[\w+\]|_+|-+|#+|\?+)$"
 )
-_PASSWORD_VARIABLE = re.compile(r"^(?:\$\{[^}]*\}|\$\(?\w+\)?|\{\{?[^}]*\}\}?|<[^>]*>|%s|%\(\w+\)s|%\w+%|\$env:\w+)$")
-_USER_PLACEHOLDER_HOSTS = re.compile(r"(?i)^(?:host|hostname|server|myserver|yourserver|your-server|example\.\w+|domain\.\w+|\S*\.example(?:\.\w+)?|<[^>]*>|\$\{?\w+\}?)$")
-_SCP = re.compile(r"(?<![\w.+%/@-])(?P<user>[A-Za-z_][\w.-]{0,31})@(?P<host>[A-Za-z0-9][\w.-]*[A-Za-z0-9]|[A-Za-z0-9]):(?!//|\d+\b(?!/))(?=[\w~./$-]|$|['\"\s])")
-_SSH_CMD = re.compile(r"(?<![\w-])(?:ssh|scp|sftp|rsync|mosh|ssh-copy-id|autossh|sshfs)\b(?P<args>[^\n|;&]*)")
-_CMD_TARGET = re.compile(r"(?<![\w.+%-])(?P<user>[A-Za-z_][\w.-]{0,31})@(?P<host>[A-Za-z0-9][\w.-]*)")
+_PASSWORD_VARIABLE = re.compile(
+    r"^(?:\$\{[^}]*\}|\$\(?\w+\)?|\{\{?[^}]*\}\}?|<[^>]*>|%s|%\(\w+\)s|%\w+%|\$env:\w+)$"
+)
+_USER_PLACEHOLDER_HOSTS = re.compile(
+    r"(?i)^(?:host|hostname|server|myserver|yourserver|your-server|example\.\w+|domain\.\w+|\S*\.example(?:\.\w+)?|<[^>]*>|\$\{?\w+\}?)$"
+)
+_SCP = re.compile(
+    r"(?<![\w.+%/@-])(?P<user>[A-Za-z_][\w.-]{0,31})@(?P<host>[A-Za-z0-9][\w.-]*[A-Za-z0-9]|[A-Za-z0-9]):(?!//|\d+\b(?!/))(?=[\w~./$-]|$|['\"\s])"
+)
+_SSH_CMD = re.compile(
+    r"(?<![\w-])(?:ssh|scp|sftp|rsync|mosh|ssh-copy-id|autossh|sshfs)\b(?P<args>[^\n|;&]*)"
+)
+_CMD_TARGET = re.compile(
+    r"(?<![\w.+%-])(?P<user>[A-Za-z_][\w.-]{0,31})@(?P<host>[A-Za-z0-9][\w.-]*)"
+)
 _SSH_LOGIN = re.compile(r"(?<![\w-])-l\s+(?P<user>[A-Za-z_][\w.-]{0,31})\b")
 _SSH_CONFIG_USER = re.compile(r"(?im)^\s*User\s+(?P<user>[A-Za-z_][\w.-]{0,31})\s*$")
 _EMAIL = re.compile(
@@ -783,7 +974,9 @@ def _credentials(base: int, line: str) -> Iterator[Leak]:
         if colon and password and not _PASSWORD_VARIABLE.match(password):
             # ${DB_PASSWORD}, {password}, <password>, %s are filled in at run time, as they should be.
             placeholder = bool(_PASSWORD_PLACEHOLDER.match(password)) or bool(
-                _USER_PLACEHOLDER_HOSTS.match(host) or _DOC_DOMAINS.search(host.lower()) or host.lower() in ("localhost", "host.com")
+                _USER_PLACEHOLDER_HOSTS.match(host)
+                or _DOC_DOMAINS.search(host.lower())
+                or host.lower() in ("localhost", "host.com")
             )
             ps = auth_start + len(user) + 1
             evidence: dict[str, Any] = {"host": host, "scheme": scheme}
@@ -797,7 +990,8 @@ def _credentials(base: int, line: str) -> Iterator[Leak]:
                 end=base + m.end(),
                 focus=(base + ps, base + ps + len(password)),
                 evidence=evidence,
-                message=f"a {scheme} URL to {host} carries a password" + (f" for user '{evidence['username']}'" if user_ok else ""),
+                message=f"a {scheme} URL to {host} carries a password"
+                + (f" for user '{evidence['username']}'" if user_ok else ""),
                 mask=((base + ps, base + ps + len(password)),),
                 confidence="low" if placeholder else None,
                 severity="low" if placeholder else None,
@@ -824,7 +1018,12 @@ def _unquote(text: str) -> str:
 
 def _remotes(base: int, line: str, taken: set[int]) -> Iterator[Leak]:
     def emit(user: str, us: int, host: str, how: str) -> Iterator[Leak]:
-        if us in taken or user.lower() == "git" or not looks_like_username(user) or _USER_PLACEHOLDER_HOSTS.match(host):
+        if (
+            us in taken
+            or user.lower() == "git"
+            or not looks_like_username(user)
+            or _USER_PLACEHOLDER_HOSTS.match(host)
+        ):
             return
         taken.add(us)
         yield Leak(
@@ -853,14 +1052,22 @@ def _emails(base: int, line: str, taken: set[int], language: str | None) -> Iter
     for m in _EMAIL.finditer(line):
         if m.start("local") in taken:
             continue
-        if in_code and not (_inside_string(line, m.start()) or _after_comment(line, m.start(), language) or line[m.end() : m.end() + 1] == ">"):
+        if in_code and not (
+            _inside_string(line, m.start())
+            or _after_comment(line, m.start(), language)
+            or line[m.end() : m.end() + 1] == ">"
+        ):
             continue  # a@b.mean() is matrix multiplication, not an address
         local, domain, tld = m.group("local"), m.group("domain"), m.group("tld").lower()
         low_local, low_domain = local.lower(), domain.lower()
         if tld in _FILE_TLDS:
             continue  # icon@2x.png, package@1.2.min.js
         if low_domain in ("users.noreply.github.com", "users.noreply.gitlab.com"):
-            gm = _NOREPLY_GITHUB.match(local) if low_domain.endswith("github.com") else re.match(r"^(?:\d+-)?(?P<user>[\w.-]+)$", local)
+            gm = (
+                _NOREPLY_GITHUB.match(local)
+                if low_domain.endswith("github.com")
+                else re.match(r"^(?:\d+-)?(?P<user>[\w.-]+)$", local)
+            )
             if gm and looks_like_username(gm.group("user")):
                 user = gm.group("user")
                 us = m.start("local") + local.rfind(user)
@@ -869,13 +1076,24 @@ def _emails(base: int, line: str, taken: set[int], language: str | None) -> Iter
                     start=base + m.start(),
                     end=base + m.end(),
                     focus=(base + us, base + us + len(user)),
-                    evidence={"email": m.group(0), "domain": low_domain, "username": user, "noreply": True},
+                    evidence={
+                        "email": m.group(0),
+                        "domain": low_domain,
+                        "username": user,
+                        "noreply": True,
+                    },
                     message=f"a no-reply address that still names the account '{user}'",
                 )
             continue
-        if re.search(r"(?i)no-?reply|do-?not-?reply|donotreply|bounce", low_local) or low_domain.startswith("noreply."):
+        if re.search(
+            r"(?i)no-?reply|do-?not-?reply|donotreply|bounce", low_local
+        ) or low_domain.startswith("noreply."):
             continue
-        if _DOC_DOMAINS.search(low_domain) or low_local in _PLACEHOLDER_LOCALS or is_placeholder(local):
+        if (
+            _DOC_DOMAINS.search(low_domain)
+            or low_local in _PLACEHOLDER_LOCALS
+            or is_placeholder(local)
+        ):
             continue
         if low_local == "git" or re.fullmatch(r"[0-9a-f]{7,40}", low_local):
             continue
@@ -897,17 +1115,30 @@ def _emails(base: int, line: str, taken: set[int], language: str | None) -> Iter
 # --- IP addresses -------------------------------------------------------------------------------
 
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\w)")
-_IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.]+)?(?![\w:])")
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?:%[\w.]+)?(?![\w:])"
+)
 _VERSION_BEFORE = re.compile(
     r"(?i)(?:version|\bver\b|\brelease|\bbuild|\brev\b|(?:^|\W)v|==|>=|<=|~=|!=|\^|~|assembly\w*|\boid|objectidentifier|\bmib|"
     r"\bsnmp|\bsections?|§|\bsec\.|\bchapter|\bclause|\bparagraph|\bappendix|\bfigure|\btable|\brfc\s*\d+|\bspec\w*|"
     r"\bcf\.|\bstep|\brule|\bkernel|\bfirmware|\bpatch)[\s\"'=:(,\[]*$"
 )
-_IP_CONTEXT = re.compile(r"(?i)(?:\b|_)(?:ip|ipv4|host|hostname|addr|address|server|proxy|connect|ping|dns|gateway|endpoint|bind)(?:\b|_)|://")
+_IP_CONTEXT = re.compile(
+    r"(?i)(?:\b|_)(?:ip|ipv4|host|hostname|addr|address|server|proxy|connect|ping|dns|gateway|endpoint|bind)(?:\b|_)|://"
+)
 _VERSION_LINE = re.compile(r"(?i)version|__version__|\boid\b|ObjectIdentifier|\bsnmp|\bmib\b")
 _DOC_NETS = tuple(
     ipaddress.ip_network(n)
-    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15", "2001:db8::/32", "0.0.0.0/8", "240.0.0.0/4", "100::/64")
+    for n in (
+        "192.0.2.0/24",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "198.18.0.0/15",
+        "2001:db8::/32",
+        "0.0.0.0/8",
+        "240.0.0.0/4",
+        "100::/64",
+    )
 )
 _WELL_KNOWN = frozenset(
     "8.8.8.8 8.8.4.4 1.1.1.1 1.0.0.1 9.9.9.9 149.112.112.112 208.67.222.222 208.67.220.220 4.2.2.1 4.2.2.2 "
@@ -938,13 +1169,21 @@ def classify_ip(text: str) -> tuple[str, str] | None:
         return None
     if isinstance(addr, ipaddress.IPv4Address):
         octets = [int(o) for o in str(addr).split(".")]
-        if all(o in _MASK_OCTETS for o in octets) and octets == sorted(octets, reverse=True) and octets[0] == 255:
+        if (
+            all(o in _MASK_OCTETS for o in octets)
+            and octets == sorted(octets, reverse=True)
+            and octets[0] == 255
+        ):
             return None  # a netmask
         if octets[-1] == 255 and octets[0] == 255:
             return None
     if str(addr) in _WELL_KNOWN:
         return None
-    if addr.is_private or (addr.version == 4 and addr in _SHARED_NET) or (addr.version == 6 and addr.is_site_local):
+    if (
+        addr.is_private
+        or (addr.version == 4 and addr in _SHARED_NET)
+        or (addr.version == 6 and addr.is_site_local)
+    ):
         return "private", str(addr)
     if addr.is_reserved or not addr.is_global:
         return None
@@ -985,7 +1224,9 @@ def judge_ipv4(line: str, start: int, end: int) -> tuple[str, str] | str:
     """
     text = line[start:end]
     before = line[max(0, start - 40) : start]
-    if _VERSION_BEFORE.search(before) or (_VERSION_LINE.search(line) and not _IP_CONTEXT.search(line)):
+    if _VERSION_BEFORE.search(before) or (
+        _VERSION_LINE.search(line) and not _IP_CONTEXT.search(line)
+    ):
         return "a version or section number"
     try:
         octets = [int(o) for o in text.split(".")]
@@ -1017,7 +1258,9 @@ def _ip_leak(base: int, start: int, end: int, got: tuple[str, str], version: int
 
 _INTERNAL_SUFFIX = r"(?:corp|internal|intranet|intra|lan|local|localdomain|home\.arpa|priv|private)"
 _HOST = re.compile(
-    r"(?i)(?<![\w.@$-])(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _INTERNAL_SUFFIX + r"))(?![\w-]|\.[a-z0-9])"
+    r"(?i)(?<![\w.@$-])(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:"
+    + _INTERNAL_SUFFIX
+    + r"))(?![\w-]|\.[a-z0-9])"
     r"|(?<![\w.@$-])(?P<sub>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*(?:corp|internal|intranet|intra|int|priv|private|lan)"
     r"\.(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]+\.(?:com|net|org|io|co|de|uk|fr|nl|ch|se|no|dk|fi|it|es|jp|cn|in|au|ca|us|eu|biz|info|cloud|tech|dev|app|ai))"
     r"(?![\w-]|\.[a-z0-9])"
@@ -1048,16 +1291,28 @@ def _hosts(base: int, line: str, language: str | None, taken: set[int]) -> Itera
         if before.endswith("/") and not before.endswith("//"):
             continue  # a path segment (/srv/app.local/), not a host
         after = line[m.end() : m.end() + 1]
-        anchored = before.endswith(("//", "@", "'", '"', "`", "=", " ", "\t", ":", "(", "[", ",")) or not before
+        anchored = (
+            before.endswith(("//", "@", "'", '"', "`", "=", " ", "\t", ":", "(", "[", ","))
+            or not before
+        )
         if after in ("(", "<", "[", "}") or before.endswith("{"):
             continue  # a method call, a generic, an f-string field: code, not a host
         labels = host.lower().split(".")
-        if len(labels) == 2 and not _HOST_CONTEXT.search(line) and not before.endswith(("//", "@")) and after not in (":", "/"):
+        if (
+            len(labels) == 2
+            and not _HOST_CONTEXT.search(line)
+            and not before.endswith(("//", "@"))
+            and after not in (":", "/")
+        ):
             continue  # Setup.local, settings.local: file names far more often than host names
         if language is None or language in _CODE_LANGUAGES:
             # In code, a.b.local is usually attribute access (threading.local): accept a host name
             # only inside a string literal or a URL.
-            quoted = before.count('"') % 2 == 1 or before.count("'") % 2 == 1 or before.count("`") % 2 == 1
+            quoted = (
+                before.count('"') % 2 == 1
+                or before.count("'") % 2 == 1
+                or before.count("`") % 2 == 1
+            )
             if not (quoted or before.endswith(("//", "@"))):
                 continue
         elif not anchored:
@@ -1076,11 +1331,44 @@ def _hosts(base: int, line: str, language: str | None, taken: set[int]) -> Itera
 
 # --- driver -------------------------------------------------------------------------------------
 
-_PATH_NEEDLES = ("/home", "users", "documents and settings", "/u/", "/u1/", "/u2/", "scratch", "/afs/", "/eos/",
-                 "/homes/", "/work/", "mail/", "/cron/", "~", "\\\\", "\\home", "/user/")
+_PATH_NEEDLES = (
+    "/home",
+    "users",
+    "documents and settings",
+    "/u/",
+    "/u1/",
+    "/u2/",
+    "scratch",
+    "/afs/",
+    "/eos/",
+    "/homes/",
+    "/work/",
+    "mail/",
+    "/cron/",
+    "~",
+    "\\\\",
+    "\\home",
+    "/user/",
+)
 _REMOTE_NEEDLES = ("@", "ssh", "scp", "sftp", "rsync", "mosh")
-_HOST_NEEDLES = (".corp", ".internal", ".intranet", ".intra", ".lan", ".local", ".home.arpa", ".priv", "corp.", "internal.",
-                 "intranet.", "intra.", "int.", "priv.", "private.", "lan.")
+_HOST_NEEDLES = (
+    ".corp",
+    ".internal",
+    ".intranet",
+    ".intra",
+    ".lan",
+    ".local",
+    ".home.arpa",
+    ".priv",
+    "corp.",
+    "internal.",
+    "intranet.",
+    "intra.",
+    "int.",
+    "priv.",
+    "private.",
+    "lan.",
+)
 _IP_SHAPE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:")
 _SSH_CONFIG = re.compile(r"(?im)^\s*host(?:name)?\s+\S")
 
@@ -1106,7 +1394,9 @@ def find_leaks(text: str, language: str | None = None) -> list[Leak]:
         for offset, line in t.lines_with(("://",)):
             for leak in _credentials(offset, line):
                 leaks.append(leak)
-                named.setdefault(offset, set()).add(leak.start - offset + len(leak.evidence["scheme"]) + 3)
+                named.setdefault(offset, set()).add(
+                    leak.start - offset + len(leak.evidence["scheme"]) + 3
+                )
     if any(n in low for n in _REMOTE_NEEDLES):
         for offset, line in t.lines_with(_REMOTE_NEEDLES):
             taken = named.setdefault(offset, set())
@@ -1117,14 +1407,16 @@ def find_leaks(text: str, language: str | None = None) -> list[Leak]:
         for m in _SSH_CONFIG_USER.finditer(text):
             user = m.group("user")
             if looks_like_username(user):
-                leaks.append(Leak(
-                    rule="username-in-remote",
-                    start=m.start("user"),
-                    end=m.end("user"),
-                    focus=(m.start("user"), m.end("user")),
-                    evidence={"username": user, "host": "", "form": "ssh config"},
-                    message=f"the ssh configuration logs in as '{user}'",
-                ))
+                leaks.append(
+                    Leak(
+                        rule="username-in-remote",
+                        start=m.start("user"),
+                        end=m.end("user"),
+                        focus=(m.start("user"), m.end("user")),
+                        evidence={"username": user, "host": "", "form": "ssh config"},
+                        message=f"the ssh configuration logs in as '{user}'",
+                    )
+                )
     if _IP_SHAPE.search(text):
         for offset, line in t.lines_matching(_IP_SHAPE):
             leaks.extend(_ips(offset, line))

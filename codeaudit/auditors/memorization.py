@@ -102,7 +102,13 @@ RULES = (
 def _severity(chars: int, license_expression: str, medium_chars: int, high_chars: int) -> Severity:
     from ..corpus.licenses import is_copyleft, is_unknown
 
-    level = Severity.LOW if chars < medium_chars else Severity.MEDIUM if chars < high_chars else Severity.HIGH
+    level = (
+        Severity.LOW
+        if chars < medium_chars
+        else Severity.MEDIUM
+        if chars < high_chars
+        else Severity.HIGH
+    )
     if is_copyleft(license_expression) or is_unknown(license_expression):
         level = Severity(min(level + 1, Severity.CRITICAL))
     return level
@@ -141,7 +147,17 @@ class MemorizationAuditor(Auditor):
     def describe(self) -> dict[str, Any]:
         return {
             "corpora": [idx.describe() for idx in self.indexes],
-            "thresholds": {k: self.options[k] for k in ("min_chars", "min_lines", "min_tokens", "verbatim_similarity", "rename_consistency", "renamed_min_distinct")},
+            "thresholds": {
+                k: self.options[k]
+                for k in (
+                    "min_chars",
+                    "min_lines",
+                    "min_tokens",
+                    "verbatim_similarity",
+                    "rename_consistency",
+                    "renamed_min_distinct",
+                )
+            },
         }
 
     def summarize(self, results: Sequence[Any]) -> dict[str, Any] | None:
@@ -175,14 +191,21 @@ class MemorizationAuditor(Auditor):
         line, column = ctx.locate(max(m.start_offset, ctx.start))
         end_line, end_column = ctx.locate(min(m.end_offset, ctx.end) - 1)
         rule = "CA301" if m.kind == "verbatim" else "CA302"
-        severity = _severity(m.chars, m.license, self.thresholds.medium_chars, self.thresholds.high_chars)
+        severity = _severity(
+            m.chars, m.license, self.thresholds.medium_chars, self.thresholds.high_chars
+        )
         source = m.source()
         where = f"{m.repo}/{m.path}:{m.source_start_line}-{m.source_end_line}"
         verb = "copied from" if m.kind == "verbatim" else "copied with renamed identifiers from"
-        message = f"{m.lines} lines ({m.chars} characters of code) {verb} {where} (licence {m.license})"
+        message = (
+            f"{m.lines} lines ({m.chars} characters of code) {verb} {where} (licence {m.license})"
+        )
         # Identity: the source and what was copied, never where it sits in the suggestion.
         copied = ctx.text[m.start_offset : m.end_offset]
-        identity = f"{m.corpus}\x00{m.repo}\x00{m.path}\x00" + hashlib.sha256(" ".join(copied.split()).encode("utf-8", "surrogatepass")).hexdigest()
+        identity = (
+            f"{m.corpus}\x00{m.repo}\x00{m.path}\x00"
+            + hashlib.sha256(" ".join(copied.split()).encode("utf-8", "surrogatepass")).hexdigest()
+        )
         return self.finding(
             s,
             rule,

@@ -45,8 +45,13 @@ _COMMON_FIX = "Fix the code so that its tests pass, or reject the suggestion."
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        id="CA501", name="tests-failed", auditor="tests", title="The suggestion fails its unit tests",
-        severity=Severity.MEDIUM, confidence=Confidence.HIGH, cwe=None,
+        id="CA501",
+        name="tests-failed",
+        auditor="tests",
+        title="The suggestion fails its unit tests",
+        severity=Severity.MEDIUM,
+        confidence=Confidence.HIGH,
+        cwe=None,
         description="An assertion in the suggestion's tests failed: the code runs but computes the wrong result "
         "for at least one tested input. The evidence names the failing test line.",
         fix=_COMMON_FIX,
@@ -54,8 +59,13 @@ RULES: tuple[Rule, ...] = (
         good_example="def inc(x):\n    return x + 1",
     ),
     Rule(
-        id="CA502", name="tests-error", auditor="tests", title="The suggestion raises an error under its tests",
-        severity=Severity.MEDIUM, confidence=Confidence.HIGH, cwe=None,
+        id="CA502",
+        name="tests-error",
+        auditor="tests",
+        title="The suggestion raises an error under its tests",
+        severity=Severity.MEDIUM,
+        confidence=Confidence.HIGH,
+        cwe=None,
         description="Running the suggestion or its tests raised an exception other than a failed assertion "
         "(a syntax error, a NameError, a ZeroDivisionError …) or the code exited before the tests finished. "
         "The evidence gives the exception type and message and, when known, the completion line.",
@@ -64,8 +74,13 @@ RULES: tuple[Rule, ...] = (
         good_example="def mean(xs):\n    return sum(xs) / len(xs) if xs else 0",
     ),
     Rule(
-        id="CA503", name="tests-timeout", auditor="tests", title="The suggestion does not finish within the time limit",
-        severity=Severity.MEDIUM, confidence=Confidence.MEDIUM, cwe=835,
+        id="CA503",
+        name="tests-timeout",
+        auditor="tests",
+        title="The suggestion does not finish within the time limit",
+        severity=Severity.MEDIUM,
+        confidence=Confidence.MEDIUM,
+        cwe=835,
         description="The tests did not finish within the wall-clock timeout or the code used up its CPU time: "
         "an endless loop, unbounded recursion that does not overflow, or an algorithm far too slow for the tested inputs.",
         fix="Look for loops whose exit condition is never reached, and for needlessly exponential algorithms.",
@@ -74,8 +89,13 @@ RULES: tuple[Rule, ...] = (
         references=("https://cwe.mitre.org/data/definitions/835.html",),
     ),
     Rule(
-        id="CA504", name="tests-out-of-memory", auditor="tests", title="The suggestion runs out of memory under its tests",
-        severity=Severity.MEDIUM, confidence=Confidence.HIGH, cwe=400,
+        id="CA504",
+        name="tests-out-of-memory",
+        auditor="tests",
+        title="The suggestion runs out of memory under its tests",
+        severity=Severity.MEDIUM,
+        confidence=Confidence.HIGH,
+        cwe=400,
         description="The code raised MemoryError under the per-process memory limit: it builds data far larger "
         "than the task needs.",
         fix="Stream or bound the data the code builds.",
@@ -84,8 +104,13 @@ RULES: tuple[Rule, ...] = (
         references=("https://cwe.mitre.org/data/definitions/400.html",),
     ),
     Rule(
-        id="CA505", name="tests-killed", auditor="tests", title="The suggestion was killed by a signal under its tests",
-        severity=Severity.MEDIUM, confidence=Confidence.HIGH, cwe=None,
+        id="CA505",
+        name="tests-killed",
+        auditor="tests",
+        title="The suggestion was killed by a signal under its tests",
+        severity=Severity.MEDIUM,
+        confidence=Confidence.HIGH,
+        cwe=None,
         description="A process of the attempt was killed by a signal: a crash (SIGSEGV, SIGABRT), more output "
         "than the limit allows (SIGXFSZ), or a process that stopped without a result.",
         fix="Look at the signal in the evidence; a crash in Python code usually means ctypes or a C extension misuse.",
@@ -94,7 +119,13 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-_RULE_BY_OUTCOME = {"failed": "CA501", "error": "CA502", "timeout": "CA503", "oom": "CA504", "killed": "CA505"}
+_RULE_BY_OUTCOME = {
+    "failed": "CA501",
+    "error": "CA502",
+    "timeout": "CA503",
+    "oom": "CA504",
+    "killed": "CA505",
+}
 
 
 class TestsAuditor(Auditor):
@@ -119,9 +150,13 @@ class TestsAuditor(Auditor):
         from ..sandbox import MODES, Limits, SandboxConfig
 
         o = self.options
-        where = "[tool.codeaudit.tests]" + (f" in {self.config.source}" if self.config.source else "")
+        where = "[tool.codeaudit.tests]" + (
+            f" in {self.config.source}" if self.config.source else ""
+        )
         if o["sandbox"] not in MODES:
-            raise ConfigError(f"{where}.sandbox must be one of {', '.join(MODES)}, not {o['sandbox']!r}")
+            raise ConfigError(
+                f"{where}.sandbox must be one of {', '.join(MODES)}, not {o['sandbox']!r}"
+            )
         ks = o["k"]
         if not ks or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in ks):
             raise ConfigError(f"{where}.k must be a list of positive integers, not {ks!r}")
@@ -130,8 +165,13 @@ class TestsAuditor(Auditor):
                 mode=o["sandbox"],
                 bwrap=o["bwrap"] or None,
                 workers=o["workers"],
-                limits=Limits(timeout_s=float(o["timeout"]), memory_mb=o["memory_mb"], max_procs=o["max_procs"],
-                              max_files=o["max_files"], max_output_bytes=o["max_output_bytes"]),
+                limits=Limits(
+                    timeout_s=float(o["timeout"]),
+                    memory_mb=o["memory_mb"],
+                    max_procs=o["max_procs"],
+                    max_files=o["max_files"],
+                    max_output_bytes=o["max_output_bytes"],
+                ),
             )
         except ValueError as exc:
             raise ConfigError(f"{where}: {exc}") from None
@@ -148,7 +188,9 @@ class TestsAuditor(Auditor):
             self._sandbox = Sandbox(self.sandbox_config)
         return self._sandbox
 
-    def audit_batch(self, suggestions: Sequence[Suggestion], progress: Progress | None = None) -> list[Outcome]:
+    def audit_batch(
+        self, suggestions: Sequence[Suggestion], progress: Progress | None = None
+    ) -> list[Outcome]:
         from ..sandbox import Job
 
         outcomes = [Outcome() for _ in suggestions]
@@ -158,11 +200,20 @@ class TestsAuditor(Auditor):
             if not s.tests:
                 continue
             if s.language not in (None, "python"):
-                outcomes[i].errors.append(self.error("unsupported-language", f"tests run for Python only, not {s.language}"))
+                outcomes[i].errors.append(
+                    self.error(
+                        "unsupported-language", f"tests run for Python only, not {s.language}"
+                    )
+                )
                 continue
             entry = s.entry_point.strip() if s.entry_point else None
             if entry is not None and not entry.isidentifier():
-                outcomes[i].errors.append(self.error("bad-entry-point", f"entry_point {s.entry_point!r} is not a Python identifier"))
+                outcomes[i].errors.append(
+                    self.error(
+                        "bad-entry-point",
+                        f"entry_point {s.entry_point!r} is not a Python identifier",
+                    )
+                )
                 continue
             jobs.append(Job(setup=s.prompt + s.completion + s.suffix, tests=s.tests, call=entry))
             slots.append(i)
@@ -178,7 +229,12 @@ class TestsAuditor(Auditor):
             if result.passed:
                 continue
             if result.outcome == "sandbox-error":
-                outcomes[i].errors.append(self.error("sandbox-error", f"the sandbox failed, the code was not judged: {result.detail}"))
+                outcomes[i].errors.append(
+                    self.error(
+                        "sandbox-error",
+                        f"the sandbox failed, the code was not judged: {result.detail}",
+                    )
+                )
                 continue
             outcomes[i].findings.append(self._finding(s, result))
         return outcomes
@@ -198,7 +254,10 @@ class TestsAuditor(Auditor):
         if result.tests_line is not None:
             evidence["tests_line"] = result.tests_line
         return self.finding(
-            s, rule, line=line, end_line=line if result.sample_line else n_lines,
+            s,
+            rule,
+            line=line,
+            end_line=line if result.sample_line else n_lines,
             message=f"{rule.title}: {result.detail}",
             evidence=evidence,
             identity=f"{result.outcome}:{result.error_type}:{result.tests_line}",
@@ -235,7 +294,11 @@ class TestsAuditor(Auditor):
         from ..sandbox import detect_mode
 
         info = detect_mode(self.sandbox_config)
-        return {"sandbox": info.mode, "sandbox_reason": info.reason, "timeout_s": self.sandbox_config.limits.timeout_s}
+        return {
+            "sandbox": info.mode,
+            "sandbox_reason": info.reason,
+            "timeout_s": self.sandbox_config.limits.timeout_s,
+        }
 
     def close(self) -> None:
         if self._sandbox is not None:

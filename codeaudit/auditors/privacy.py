@@ -107,9 +107,15 @@ _RULES: tuple[Rule, ...] = (
         fix="Keep the URL without the password and supply the credentials from the environment or a secret store.",
         bad_example='DB = "postgres://orders:Winter2023Inventory!@db.prod.example.net:5432/orders"',
         good_example='DB = os.environ["DATABASE_URL"]',
-        references=(_cwe(_CWE_CREDENTIALS), "https://datatracker.ietf.org/doc/html/rfc3986#section-3.2.1"),
+        references=(
+            _cwe(_CWE_CREDENTIALS),
+            "https://datatracker.ietf.org/doc/html/rfc3986#section-3.2.1",
+        ),
         examples={
-            "bad": ("amqp://svc:Xk29-fjq1zz@mq.acme.io:5672/", "proxy = 'http://dana:S3cretPass@proxy.acme.io:3128'"),
+            "bad": (
+                "amqp://svc:Xk29-fjq1zz@mq.acme.io:5672/",
+                "proxy = 'http://dana:S3cretPass@proxy.acme.io:3128'",
+            ),
             "good": ("db = 'postgres://app@db:5432/app'", "url = 'https://api.github.com/repos'"),
         },
     ),
@@ -129,7 +135,7 @@ _RULES: tuple[Rule, ...] = (
         ),
         fix="Let the user's own ssh configuration or credential helper supply the login name, or use a configured variable.",
         bad_example="git remote add origin ssh://priya@git.acme.io/tools.git\nscp dist.tar mkowalski@build01:/srv/releases/",
-        good_example="git remote add origin git@github.com:acme/tools.git\nscp dist.tar \"$DEPLOY_USER@build01:/srv/releases/\"",
+        good_example='git remote add origin git@github.com:acme/tools.git\nscp dist.tar "$DEPLOY_USER@build01:/srv/releases/"',
         references=(_cwe(_CWE_PRIVATE), "https://man.openbsd.org/ssh_config#User"),
         examples={
             "bad": ("ssh dana.k@bastion.acme.io", "git clone ssh://priya@git.acme.io/tools.git"),
@@ -155,11 +161,21 @@ _RULES: tuple[Rule, ...] = (
         fix="Use a documentation address (`user@example.com`) in examples, or read the address from configuration.",
         bad_example="__author__ = 'Jane Roe <jane.roe@university.edu>'",
         good_example="__author__ = 'Example Author <author@example.com>'",
-        references=(_cwe(_CWE_PRIVATE), "https://datatracker.ietf.org/doc/html/rfc2606",
-                    "https://docs.github.com/en/account-and-profile/setting-up-and-managing-your-personal-account-on-github/managing-email-preferences/setting-your-commit-email-address"),
+        references=(
+            _cwe(_CWE_PRIVATE),
+            "https://datatracker.ietf.org/doc/html/rfc2606",
+            "https://docs.github.com/en/account-and-profile/setting-up-and-managing-your-personal-account-on-github/managing-email-preferences/setting-your-commit-email-address",
+        ),
         examples={
-            "bad": ("# contact: m.kowalski@gmail.com", "COMMIT_EMAIL = '41898282+octocat@users.noreply.github.com'"),
-            "good": ("email = 'someone@example.com'", "img = 'logo@2x.png'", "author = 'noreply@acme.io'"),
+            "bad": (
+                "# contact: m.kowalski@gmail.com",
+                "COMMIT_EMAIL = '41898282+octocat@users.noreply.github.com'",
+            ),
+            "good": (
+                "email = 'someone@example.com'",
+                "img = 'logo@2x.png'",
+                "author = 'noreply@acme.io'",
+            ),
         },
     ),
     Rule(
@@ -181,11 +197,19 @@ _RULES: tuple[Rule, ...] = (
         fix="Use a host name from configuration, or a documentation address (203.0.113.10) in examples.",
         bad_example='API_HOST = "52.14.7.201"',
         good_example='API_HOST = os.environ.get("API_HOST", "203.0.113.10")',
-        references=(_cwe(_CWE_EXPOSURE), "https://datatracker.ietf.org/doc/html/rfc5737",
-                    "https://datatracker.ietf.org/doc/html/rfc3849"),
+        references=(
+            _cwe(_CWE_EXPOSURE),
+            "https://datatracker.ietf.org/doc/html/rfc5737",
+            "https://datatracker.ietf.org/doc/html/rfc3849",
+        ),
         examples={
             "bad": ("server = '52.14.7.201'", "peer = '2a03:2880:f10c:83:face:b00c:0:25de'"),
-            "good": ("host = '127.0.0.1'", "__version__ = '1.2.3.4'", "mask = '255.255.255.0'", "dns = '8.8.8.8'"),
+            "good": (
+                "host = '127.0.0.1'",
+                "__version__ = '1.2.3.4'",
+                "mask = '255.255.255.0'",
+                "dns = '8.8.8.8'",
+            ),
         },
     ),
     Rule(
@@ -226,8 +250,11 @@ _RULES: tuple[Rule, ...] = (
         fix="Move host names to configuration.",
         bad_example='JIRA = "https://jira.corp.acme.com/rest/api/2"',
         good_example='JIRA = os.environ["JIRA_URL"]',
-        references=(_cwe(_CWE_EXPOSURE), "https://datatracker.ietf.org/doc/html/rfc6762",
-                    "https://datatracker.ietf.org/doc/html/rfc8375"),
+        references=(
+            _cwe(_CWE_EXPOSURE),
+            "https://datatracker.ietf.org/doc/html/rfc6762",
+            "https://datatracker.ietf.org/doc/html/rfc8375",
+        ),
         examples={
             "bad": ("url = 'http://build01.corp:8080/job/nightly'", "DB_HOST = 'pg-main.internal'"),
             "good": ("lock = threading.local()", "host = 'host.docker.internal'"),
@@ -248,8 +275,14 @@ _RULES: tuple[Rule, ...] = (
         fix="Remove the key, revoke it, and load keys from files outside the repository or a secret store.",
         bad_example='KEY = """-----BEGIN RSA PRIVATE KEY-----\nMIIEow…"""',
         good_example='KEY = Path(os.environ["SIGNING_KEY_FILE"]).read_text()',
-        references=(_cwe(321), "https://github.com/Yelp/detect-secrets#currently-supported-plugins"),
-        examples={"bad": ("-----BEGIN OPENSSH PRIVATE KEY-----",), "good": ("key = load_pem_private_key(data, None)",)},
+        references=(
+            _cwe(321),
+            "https://github.com/Yelp/detect-secrets#currently-supported-plugins",
+        ),
+        examples={
+            "bad": ("-----BEGIN OPENSSH PRIVATE KEY-----",),
+            "good": ("key = load_pem_private_key(data, None)",),
+        },
     ),
     Rule(
         id="CA202",
@@ -267,7 +300,10 @@ _RULES: tuple[Rule, ...] = (
         fix="Revoke the key and use the platform's role-based credentials or a secret store.",
         bad_example="s3 = boto3.client('s3', aws_access_key_id='AKIA…', aws_secret_access_key='…')",
         good_example="s3 = boto3.client('s3')  # credentials from the instance role or the environment",
-        references=(_cwe(_CWE_CREDENTIALS), "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"),
+        references=(
+            _cwe(_CWE_CREDENTIALS),
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html",
+        ),
     ),
     Rule(
         id="CA203",
@@ -285,7 +321,10 @@ _RULES: tuple[Rule, ...] = (
         fix="Revoke the token and load it from the environment or a secret store at run time.",
         bad_example='GITHUB_TOKEN = "ghp_…"',
         good_example='GITHUB_TOKEN = os.environ["GITHUB_TOKEN"]',
-        references=(_cwe(_CWE_CREDENTIALS), "https://github.com/Yelp/detect-secrets#currently-supported-plugins"),
+        references=(
+            _cwe(_CWE_CREDENTIALS),
+            "https://github.com/Yelp/detect-secrets#currently-supported-plugins",
+        ),
     ),
     Rule(
         id="CA204",
@@ -303,8 +342,14 @@ _RULES: tuple[Rule, ...] = (
         fix="Read the value from the environment or a secret store.",
         bad_example='db_password = "Tr1cky-Pa55word"',
         good_example='db_password = os.environ["DB_PASSWORD"]',
-        references=(_cwe(259), "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html"),
-        examples={"bad": ('db_password = "Tr1cky-Pa55word"',), "good": ('db_password = os.environ["DB_PASSWORD"]',)},
+        references=(
+            _cwe(259),
+            "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html",
+        ),
+        examples={
+            "bad": ('db_password = "Tr1cky-Pa55word"',),
+            "good": ('db_password = os.environ["DB_PASSWORD"]',),
+        },
     ),
     Rule(
         id="CA205",
@@ -322,7 +367,10 @@ _RULES: tuple[Rule, ...] = (
         fix="If it is a secret, revoke it and load it at run time; if it is a checksum, say so in a comment and suppress the finding.",
         bad_example='SIGNING_SECRET = "q8Yv3LmZ0pR7sT2wX9aB4cD6eF1gH5jK"',
         good_example='SIGNING_SECRET = os.environ["SIGNING_SECRET"]',
-        references=(_cwe(_CWE_CREDENTIALS), "https://github.com/Yelp/detect-secrets#currently-supported-plugins"),
+        references=(
+            _cwe(_CWE_CREDENTIALS),
+            "https://github.com/Yelp/detect-secrets#currently-supported-plugins",
+        ),
     ),
 )
 
@@ -423,26 +471,51 @@ class PrivacyAuditor(Auditor):
             if secret.secret_type == "Private Key":
                 extra_masks.append((span[0], _key_block_end(text, span[1])))
         masks = [span for span in located] + extra_masks + [m for leak in leaks for m in leak.mask]
-        values = Masker.of_values([sec.value for group in located.values() for sec in group] + [text[a:b] for a, b in located])
+        values = Masker.of_values(
+            [sec.value for group in located.values() for sec in group]
+            + [text[a:b] for a, b in located]
+        )
 
         findings: list[Finding] = []
-        snippets: dict[tuple[int, int], str] = {}  # one per line range: a minified line holds thousands of findings
+        snippets: dict[
+            tuple[int, int], str
+        ] = {}  # one per line range: a minified line holds thousands of findings
 
-        def add(rule_id: str, focus: tuple[int, int], *, evidence: dict[str, Any], message: str, identity: str,
-                confidence: str | None = None, severity: str | None = None) -> None:
+        def add(
+            rule_id: str,
+            focus: tuple[int, int],
+            *,
+            evidence: dict[str, Any],
+            message: str,
+            identity: str,
+            confidence: str | None = None,
+            severity: str | None = None,
+        ) -> None:
             where = ctx.completion_span(*focus)
             if where is None:
                 return  # in the prompt or suffix: context only
             line, col, end_line, end_col = where
             snippet = snippets.get((line, end_line))
             if snippet is None:
-                snippet = snippets[line, end_line] = self._snippet(ctx, line, end_line, masks, values)
-            findings.append(self.finding(
-                s, rule_id, line=line, end_line=end_line, column=col, end_column=end_col,
-                message=redact_values(message, values), evidence=evidence, identity=identity, snippet=snippet,
-                confidence=Confidence.parse(confidence) if confidence else None,
-                severity=Severity.parse(severity) if severity else None,
-            ))
+                snippet = snippets[line, end_line] = self._snippet(
+                    ctx, line, end_line, masks, values
+                )
+            findings.append(
+                self.finding(
+                    s,
+                    rule_id,
+                    line=line,
+                    end_line=end_line,
+                    column=col,
+                    end_column=end_col,
+                    message=redact_values(message, values),
+                    evidence=evidence,
+                    identity=identity,
+                    snippet=snippet,
+                    confidence=Confidence.parse(confidence) if confidence else None,
+                    severity=Severity.parse(severity) if severity else None,
+                )
+            )
 
         # Personal data; URL credentials and IP addresses absorb the matching plug-in reports.
         for leak in leaks:
@@ -459,42 +532,82 @@ class PrivacyAuditor(Auditor):
                     if rule.id == "CA102":
                         evidence["secret_hash"] = secret_hash(group[0].value)
                     del located[span]
-            evidence = {k: (redact_values(v, values) if isinstance(v, str) and k != "secret_hash" else v)
-                        for k, v in evidence.items()}
-            identity = "\0".join(str(evidence.get(k, "")) for k in ("username", "path", "email", "ip", "host"))
+            evidence = {
+                k: (redact_values(v, values) if isinstance(v, str) and k != "secret_hash" else v)
+                for k, v in evidence.items()
+            }
+            identity = "\0".join(
+                str(evidence.get(k, "")) for k in ("username", "path", "email", "ip", "host")
+            )
             if rule.id == "CA102":
                 identity = "\0".join((identity, secret_hash(leak_text(text, leak))))
-            add(rule.id, leak.focus, evidence=evidence, message=leak.message, identity=identity,
-                confidence=leak.confidence, severity=leak.severity)
+            add(
+                rule.id,
+                leak.focus,
+                evidence=evidence,
+                message=leak.message,
+                identity=identity,
+                confidence=leak.confidence,
+                severity=leak.severity,
+            )
 
         # Secrets the plug-ins reported that no personal-data rule absorbed.
         excluded: list[dict[str, Any]] = []
         for span, group in located.items():
             types = sorted({sec.secret_type for sec in group})
             rule_id = min((SECRET_RULES.get(t, "CA203") for t in types), key=_PRIORITY.index)
-            value = text[span[0] : span[1]]  # the whole token, not just the group a plug-in reported
+            value = text[
+                span[0] : span[1]
+            ]  # the whole token, not just the group a plug-in reported
             if rule_id == "CA105":
                 # The IP plug-in also reports 0.0.0.0, netmasks and version numbers; only real
                 # network addresses are reported (see CA105).
                 address = group[0].value.split(":")[0]
                 line_start = starts[group[0].line - 1]
                 line_end = starts[group[0].line] if group[0].line < len(starts) else len(text)
-                verdict = judge_ipv4(text[line_start:line_end].rstrip("\r\n"), span[0] - line_start, span[0] - line_start + len(address))
+                verdict = judge_ipv4(
+                    text[line_start:line_end].rstrip("\r\n"),
+                    span[0] - line_start,
+                    span[0] - line_start + len(address),
+                )
                 if isinstance(verdict, str):
                     where = ctx.completion_span(*span)
                     if where:
-                        excluded.append({"line": where[0], "ip": address, "secret_type": "Public IP (ipv4)", "reason": verdict})
+                        excluded.append(
+                            {
+                                "line": where[0],
+                                "ip": address,
+                                "secret_type": "Public IP (ipv4)",
+                                "reason": verdict,
+                            }
+                        )
                     continue
                 scope = verdict
                 rule_id = "CA105" if scope[0] == "public" else "CA106"
-                add(rule_id, span, evidence={"ip": scope[1], "version": 4, "scope": scope[0], "secret_types": types},
-                    message=f"the {scope[0]} IPv4 address {scope[1]}", identity=scope[1])
+                add(
+                    rule_id,
+                    span,
+                    evidence={
+                        "ip": scope[1],
+                        "version": 4,
+                        "scope": scope[0],
+                        "secret_types": types,
+                    },
+                    message=f"the {scope[0]} IPv4 address {scope[1]}",
+                    identity=scope[1],
+                )
                 continue
             hashed = secret_hash(value)
-            evidence = {"secret_type": types[0] if len(types) == 1 else _preferred_type(types), "secret_types": types,
-                        "secret_hash": hashed, "masked": mask(value)}
+            evidence = {
+                "secret_type": types[0] if len(types) == 1 else _preferred_type(types),
+                "secret_types": types,
+                "secret_hash": hashed,
+                "masked": mask(value),
+            }
             label = evidence["secret_type"]
-            add(rule_id, span, evidence=evidence, message=f"{label}: {mask(value)}", identity=hashed)
+            add(
+                rule_id, span, evidence=evidence, message=f"{label}: {mask(value)}", identity=hashed
+            )
         # Plug-in reports left out on purpose stay visible in the report (results[].auditors.privacy).
         return Outcome(findings=findings, data={"excluded_reports": excluded} if excluded else {})
 
@@ -516,7 +629,9 @@ class PrivacyAuditor(Auditor):
         return self._scanner.scan(text, _filename(s))
 
     @staticmethod
-    def _snippet(ctx: CodeContext, line: int, end_line: int, masks: list[tuple[int, int]], values: Masker) -> str:
+    def _snippet(
+        ctx: CodeContext, line: int, end_line: int, masks: list[tuple[int, int]], values: Masker
+    ) -> str:
         """The flagged completion lines with every secret masked."""
         lo = max(ctx.start, ctx.offset(ctx.first_line + line - 1, 1))
         last = ctx.first_line + min(end_line, line + 11) - 1  # text line of the last snippet line

@@ -67,7 +67,11 @@ def _requests_deferred() -> Iterator[None]:
 
     def forward(name: str) -> Any:
         if loading:
-            return type(name, (), {"__module__": "requests", "__doc__": "placeholder (codeaudit deferred requests)"})
+            return type(
+                name,
+                (),
+                {"__module__": "requests", "__doc__": "placeholder (codeaudit deferred requests)"},
+            )
         import importlib
 
         return getattr(importlib.import_module("requests"), name)
@@ -148,12 +152,20 @@ def _analyse(items: Iterable[tuple[Any, Any]], ci: bool) -> _Info:
 
     for op, av in items:
         info = _item_info(op, av, ci)
-        if info.exact is not None and exact is not None and len(exact) * len(info.exact) <= _MAX_SET:
+        if (
+            info.exact is not None
+            and exact is not None
+            and len(exact) * len(info.exact) <= _MAX_SET
+        ):
             exact = frozenset(a + b for a in exact for b in info.exact)
             needs = (*needs, *info.needs)
             continue
         broken = True
-        needs = (*needs, *_all_needs(_Info(exact, ())), *_all_needs(info)) if exact is not None else (*needs, *_all_needs(info))
+        needs = (
+            (*needs, *_all_needs(_Info(exact, ())), *_all_needs(info))
+            if exact is not None
+            else (*needs, *_all_needs(info))
+        )
         exact = info.exact  # a new run starts after the break
     if not broken:
         return _Info(exact, needs)
@@ -288,13 +300,17 @@ def whole_text_safe(pattern: re.Pattern[str], tree: Any = None) -> bool:
                         return True
                     if sop is C.CATEGORY and sav not in (C.CATEGORY_DIGIT, C.CATEGORY_WORD):
                         return True
-            if op is C.SUBPATTERN and may_match_newline(av[3], dotall or bool(av[1] & C.SRE_FLAG_DOTALL)):
+            if op is C.SUBPATTERN and may_match_newline(
+                av[3], dotall or bool(av[1] & C.SRE_FLAG_DOTALL)
+            ):
                 return True
             if op is C.ATOMIC_GROUP and may_match_newline(av, dotall):
                 return True
             if op is C.BRANCH and any(may_match_newline(alt, dotall) for alt in av[1]):
                 return True
-            if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and may_match_newline(av[2], dotall):
+            if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and may_match_newline(
+                av[2], dotall
+            ):
                 return True
             if op in (C.ASSERT, C.ASSERT_NOT) and may_match_newline(av[1], dotall):
                 return True
@@ -511,7 +527,12 @@ def _test_spec(pattern: re.Pattern[str]) -> dict[str, Any] | None:
     # two required sets together are selective even when each is short.
     shortest = [min(map(len, n)) for n in needs]
     strong = any(s >= (3 if ci else 2) for s in shortest) or sum(s >= 2 for s in shortest) >= 2
-    spec: dict[str, Any] = {"needs": [sorted(n) for n in needs], "ci": ci, "regex": None, "width": width}
+    spec: dict[str, Any] = {
+        "needs": [sorted(n) for n in needs],
+        "ci": ci,
+        "regex": None,
+        "width": width,
+    }
     if strong:
         return spec
     if whole_text_safe(pattern, tree):
@@ -534,7 +555,9 @@ def _plugin_patterns(plugin: Any) -> tuple[str, list[re.Pattern[str]]] | None:
         return "entropy", [plugin.regex]
     if isinstance(plugin, keyword.KeywordDetector):
         patterns = {p for table in keyword.REGEX_BY_FILETYPE.values() for p in table}
-        return "regex", sorted(patterns | set(keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP), key=lambda p: p.pattern)
+        return "regex", sorted(
+            patterns | set(keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP), key=lambda p: p.pattern
+        )
     if isinstance(plugin, RegexBasedDetector):
         return "regex", sorted(plugin.denylist, key=lambda p: p.pattern)
     return None
@@ -548,7 +571,7 @@ def _gate_spec(plugin: Any) -> dict[str, Any]:
     kind, patterns = found
     if kind == "entropy":
         # entropy(s) <= log2(len(s)); the plug-in reports entropy > limit, so len(s) > 2**limit.
-        shortest = max(1, math.floor(2 ** plugin.entropy_limit))
+        shortest = max(1, math.floor(2**plugin.entropy_limit))
         gate = r"([\'\"])[{}]{{{},}}\1".format(re.escape(plugin.charset), shortest)
         return {"tests": [{"needs": [], "ci": False, "regex": [gate, 0], "width": shortest + 2}]}
     tests = []
@@ -557,7 +580,10 @@ def _gate_spec(plugin: Any) -> dict[str, Any]:
         if spec is None:
             return {"always": True}
         tests.append(spec)
-    firsts = [max((frozenset(n) for n in t["needs"]), key=_strength) if t["needs"] else None for t in tests]
+    firsts = [
+        max((frozenset(n) for n in t["needs"]), key=_strength) if t["needs"] else None
+        for t in tests
+    ]
     first: list[str] = []
     if all(f is not None for f in firsts):
         first = sorted(_minimal(frozenset(n.lower() for f in firsts for n in f)))  # type: ignore[union-attr]
@@ -568,8 +594,12 @@ def _gate_from_spec(spec: dict[str, Any]) -> _Gate:
     if spec.get("always"):
         return _Gate(always=True)
     tests = tuple(
-        _Test(needs=tuple(frozenset(n) for n in t["needs"]), ci=t["ci"],
-              regex=re.compile(t["regex"][0], t["regex"][1]) if t["regex"] else None, width=t["width"])
+        _Test(
+            needs=tuple(frozenset(n) for n in t["needs"]),
+            ci=t["ci"],
+            regex=re.compile(t["regex"][0], t["regex"][1]) if t["regex"] else None,
+            width=t["width"],
+        )
         for t in spec["tests"]
     )
     return _Gate(tests=tests, first=tuple(spec.get("first", ())))
@@ -580,8 +610,12 @@ def _gate_key(plugin: Any) -> str:
     import hashlib
 
     found = _plugin_patterns(plugin)
-    parts = [_ANALYSIS_VERSION, type(plugin).__module__, type(plugin).__qualname__,
-             json.dumps(plugin.json(), sort_keys=True, default=str)]
+    parts = [
+        _ANALYSIS_VERSION,
+        type(plugin).__module__,
+        type(plugin).__qualname__,
+        json.dumps(plugin.json(), sort_keys=True, default=str),
+    ]
     if found:
         parts += [f"{p.pattern}\x00{p.flags}" for p in found[1]]
     return hashlib.sha256("\x01".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:24]
@@ -667,7 +701,9 @@ def _transformed(text: str, filename: str, raw: list[str], *, eager: bool) -> li
         if not transformer.should_parse_file(filename) or transformer.is_eager != eager:
             continue
         kind = type(transformer)
-        if kind in (ConfigFileTransformer, EagerConfigFileTransformer) and _ini_must_fail(raw, eager):
+        if kind in (ConfigFileTransformer, EagerConfigFileTransformer) and _ini_must_fail(
+            raw, eager
+        ):
             continue
         try:
             return transformer.parse_file(_NamedStringIO(text, filename))
@@ -690,7 +726,12 @@ def _ini_must_fail(lines: list[str], with_header: bool) -> bool:
             continue
         if not with_header:
             return not value.startswith("[")
-        if not line[0].isspace() and not value.startswith("[") and "=" not in value and ":" not in value:
+        if (
+            not line[0].isspace()
+            and not value.startswith("[")
+            and "=" not in value
+            and ":" not in value
+        ):
             return True
     return False
 
@@ -750,13 +791,24 @@ class SecretScanner:
             module, _, name = path.rpartition(".")
             fn = getattr(import_module(module), name)
             loaded.append((fn, set(get_injectable_variables(fn))))
-        stages = {"filename": {"filename"}, "line": {"line"}, "secret": {"secret"}, "context": {"context"}}
-        grouped = {stage: [(fn, params) for fn, params in loaded if need <= params] for stage, need in stages.items()}
+        stages = {
+            "filename": {"filename"},
+            "line": {"line"},
+            "secret": {"secret"},
+            "context": {"context"},
+        }
+        grouped = {
+            stage: [(fn, params) for fn, params in loaded if need <= params]
+            for stage, need in stages.items()
+        }
         # A filter of the line itself (is_line_allowlisted) also falls in the context stage; it has
         # already passed for this line at the line stage, so it is not rerun once per secret on it
         # (a minified line can hold thousands).
-        grouped["context"] = [(fn, params) for fn, params in grouped["context"]
-                              if not ("line" in params and params <= {"filename", "line", "context"})]
+        grouped["context"] = [
+            (fn, params)
+            for fn, params in grouped["context"]
+            if not ("line" in params and params <= {"filename", "line", "context"})
+        ]
         return grouped  # type: ignore[return-value]
 
     def _filtered(self, stage: str, **kwargs: Any) -> bool:
@@ -784,7 +836,9 @@ class SecretScanner:
         eager = _transformed(text, filename, raw, eager=True)
         return self._scan_lines(eager, filename, plugins) if eager else []
 
-    def _scan_lines(self, raw_lines: list[str], filename: str, plugins: list[tuple[Any, _Gate]]) -> list[RawSecret]:
+    def _scan_lines(
+        self, raw_lines: list[str], filename: str, plugins: list[tuple[Any, _Gate]]
+    ) -> list[RawSecret]:
         from detect_secrets.util.code_snippet import get_code_snippet
 
         stripped = [line.rstrip() for line in raw_lines]
@@ -801,7 +855,9 @@ class SecretScanner:
             line, number = stripped[index], index + 1
             context = None
             for plugin in wanted[index]:
-                secrets = plugin.analyze_line(filename=filename, line=line, line_number=number, context=None)
+                secrets = plugin.analyze_line(
+                    filename=filename, line=line, line_number=number, context=None
+                )
                 if not secrets:
                     continue
                 if context is None:
@@ -810,10 +866,26 @@ class SecretScanner:
                         break
                 for secret in sorted(secrets, key=lambda s: s.secret_value or ""):
                     value = secret.secret_value
-                    if self._filtered("secret", filename=filename, secret=value, plugin=plugin, line=line):
+                    if self._filtered(
+                        "secret", filename=filename, secret=value, plugin=plugin, line=line
+                    ):
                         continue
-                    if self._filtered("context", filename=filename, secret=value, plugin=plugin, line=line, context=context):
+                    if self._filtered(
+                        "context",
+                        filename=filename,
+                        secret=value,
+                        plugin=plugin,
+                        line=line,
+                        context=context,
+                    ):
                         continue
-                    out.append(RawSecret(line=number, secret_type=secret.type, value=value, plugin=type(plugin).__name__,
-                                         match=_matched_text(plugin, line, value)))
+                    out.append(
+                        RawSecret(
+                            line=number,
+                            secret_type=secret.type,
+                            value=value,
+                            plugin=type(plugin).__name__,
+                            match=_matched_text(plugin, line, value),
+                        )
+                    )
         return out

@@ -67,7 +67,12 @@ class SecurityAuditor(Auditor):
         # Unlike the base class, rules are not collected here: bandit and each language's pack
         # load on first use, so a batch without Python never imports bandit.
         self.config = config or Config()
-        self.options = check_options(self.name, self.config.auditor_options(self.name), self.options_spec, source=self.config.source)
+        self.options = check_options(
+            self.name,
+            self.config.auditor_options(self.name),
+            self.options_spec,
+            source=self.config.source,
+        )
         self._extra_packs = tuple(rulepack.load_pack_file(p) for p in self.options["rule_packs"])
         self._bandit: Any = None  # a pybandit.Bandit, created for the first Python suggestion
 
@@ -79,7 +84,9 @@ class SecurityAuditor(Auditor):
 
     @functools.cached_property
     def _rules(self) -> dict[str, Rule]:  # what the base class builds eagerly, built on demand
-        return {r.id: r for r in [*self.rules(), *(r.rule for p in self._extra_packs for r in p.rules)]}
+        return {
+            r.id: r for r in [*self.rules(), *(r.rule for p in self._extra_packs for r in p.rules)]
+        }
 
     def describe(self) -> dict[str, Any]:
         from importlib.metadata import version
@@ -176,13 +183,24 @@ class SecurityAuditor(Auditor):
         everything = set(range(1, max(1, len(completion_lines)) + 1))
         attempt = pybandit.parseable(ctx)
         if isinstance(attempt, str):
-            outcome.errors.append(self.error("parse-error", f"bandit could not parse the completion ({attempt}); pattern rules checked it instead", line=1))
+            outcome.errors.append(
+                self.error(
+                    "parse-error",
+                    f"bandit could not parse the completion ({attempt}); pattern rules checked it instead",
+                    line=1,
+                )
+            )
             return everything
         run_ctx = attempt.ctx
         try:
             issues, problems = self._bandit.run(run_ctx.text, attempt.tree)
         except RecursionError:
-            outcome.errors.append(self.error("too-complex", "code too deeply nested for bandit; pattern rules checked it instead"))
+            outcome.errors.append(
+                self.error(
+                    "too-complex",
+                    "code too deeply nested for bandit; pattern rules checked it instead",
+                )
+            )
             return everything
         for problem in problems:
             outcome.errors.append(self.error("bandit-error", problem))
@@ -193,7 +211,9 @@ class SecurityAuditor(Auditor):
             if line is None or (issue.test_id, line) in seen:
                 continue
             seen.add((issue.test_id, line))
-            if not self.options["bandit_informational"] and _informational(issue, completion_lines[line - 1]):
+            if not self.options["bandit_informational"] and _informational(
+                issue, completion_lines[line - 1]
+            ):
                 withheld += 1
                 continue
             where = run_ctx.to_completion(issue.lineno, issue.col_offset + 1)
@@ -224,7 +244,11 @@ class SecurityAuditor(Auditor):
             lo, hi = min(uncovered), max(uncovered)
             span = f"line {lo}" if lo == hi else f"lines {lo}-{hi}"
             outcome.errors.append(
-                self.error("parse-error", f"bandit could not parse completion {span} ({attempt.error}); pattern rules checked them instead", line=lo)
+                self.error(
+                    "parse-error",
+                    f"bandit could not parse completion {span} ({attempt.error}); pattern rules checked them instead",
+                    line=lo,
+                )
             )
         return uncovered
 
@@ -236,7 +260,22 @@ class SecurityAuditor(Auditor):
 #: They still run; ``bandit_informational = true`` reports them. An ``assert`` that guards an
 #: access decision is always reported: ``python -O`` removes it (CWE-703).
 INFORMATIONAL_BANDIT_TESTS = frozenset(
-    {"B101", "B110", "B112", "B403", "B404", "B405", "B406", "B407", "B408", "B409", "B410", "B603", "B606", "B607"}
+    {
+        "B101",
+        "B110",
+        "B112",
+        "B403",
+        "B404",
+        "B405",
+        "B406",
+        "B407",
+        "B408",
+        "B409",
+        "B410",
+        "B603",
+        "B606",
+        "B607",
+    }
 )
 # Words of an access decision, as parts of identifiers (``is_admin``, ``hasPermission``, ``user.role``).
 _SECURITY_ASSERT = re.compile(

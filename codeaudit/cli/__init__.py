@@ -52,7 +52,9 @@ def _available() -> dict[str, str]:
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="codeaudit", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="codeaudit",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"codeaudit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -100,7 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, distinct exit code
         if os.environ.get("CODEAUDIT_DEBUG"):
             raise
-        _print_error(f"internal error: {type(exc).__name__}: {exc} (set CODEAUDIT_DEBUG=1 for a traceback)")
+        _print_error(
+            f"internal error: {type(exc).__name__}: {exc} (set CODEAUDIT_DEBUG=1 for a traceback)"
+        )
         return EXIT_INTERNAL
 
 

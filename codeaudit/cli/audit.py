@@ -22,17 +22,40 @@ is given."""
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="JSONL batch, source file, folder, or - (with --diff: paths to limit the audit to)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report here (default: standard output)")
+    p.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="JSONL batch, source file, folder, or - (with --diff: paths to limit the audit to)",
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report here (default: standard output)"
+    )
     p.add_argument(
         "--format",
         choices=("table", "json", "sarif", "html"),
         help="report format (default: from -o's extension; else table on a terminal, json otherwise)",
     )
-    p.add_argument("--auditors", metavar="LIST", help="comma-separated auditors to run (default: from config, else all)")
-    p.add_argument("--fail-on", metavar="SEVERITY", help="exit 1 on findings at or above: info, low, medium, high, critical (default: medium)")
-    p.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .codeaudit.toml or pyproject.toml with [tool.codeaudit])")
-    p.add_argument("--strict", action="store_true", help="treat any input problem as fatal (exit 2 before auditing)")
+    p.add_argument(
+        "--auditors",
+        metavar="LIST",
+        help="comma-separated auditors to run (default: from config, else all)",
+    )
+    p.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="exit 1 on findings at or above: info, low, medium, high, critical (default: medium)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: nearest .codeaudit.toml or pyproject.toml with [tool.codeaudit])",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat any input problem as fatal (exit 2 before auditing)",
+    )
     p.add_argument(
         "--corpus",
         action="append",
@@ -40,8 +63,16 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="memorization: search this corpus index (see 'codeaudit corpus build'); repeat for several; "
         "'stdlib' is the default corpus (the running Python's standard library, indexed on first use)",
     )
-    p.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline (see 'codeaudit baseline'); stale entries go to standard error")
-    p.add_argument("--diff", metavar="BASE..HEAD", help="audit only the lines HEAD adds in the current git repository, at HEAD's paths and lines (BASE...HEAD: from the merge base, for pull requests)")
+    p.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="report only findings not in this baseline (see 'codeaudit baseline'); stale entries go to standard error",
+    )
+    p.add_argument(
+        "--diff",
+        metavar="BASE..HEAD",
+        help="audit only the lines HEAD adds in the current git repository, at HEAD's paths and lines (BASE...HEAD: from the merge base, for pull requests)",
+    )
     add_progress_flag(p)
 
 

@@ -35,16 +35,47 @@ def configure(p: argparse.ArgumentParser) -> None:
     ):
         q = sub.add_parser(name, help=help_text, description=help_text)
         if name != "update":
-            q.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to audit (default: the repository)")
-        q.add_argument("-b", "--baseline", metavar="FILE", help="baseline file (default: .codeaudit-baseline.json at the repository root)")
-        q.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .codeaudit.toml or pyproject.toml)")
-        q.add_argument("--auditors", metavar="LIST", help="comma-separated auditors (default: the baseline's, else all but tests)")
-        q.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar on standard error (default: when it is a terminal)")
+            q.add_argument(
+                "paths",
+                nargs="*",
+                metavar="PATH",
+                help="files or folders to audit (default: the repository)",
+            )
+        q.add_argument(
+            "-b",
+            "--baseline",
+            metavar="FILE",
+            help="baseline file (default: .codeaudit-baseline.json at the repository root)",
+        )
+        q.add_argument(
+            "--config",
+            metavar="FILE",
+            help="configuration file (default: nearest .codeaudit.toml or pyproject.toml)",
+        )
+        q.add_argument(
+            "--auditors",
+            metavar="LIST",
+            help="comma-separated auditors (default: the baseline's, else all but tests)",
+        )
+        q.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="progress bar on standard error (default: when it is a terminal)",
+        )
         if name == "create":
             q.add_argument("--force", action="store_true", help="overwrite an existing baseline")
         if name == "check":
-            q.add_argument("--fail-on", metavar="SEVERITY", help="exit 1 on new findings at or above this (default: from config, medium)")
-            q.add_argument("--strict", action="store_true", help="also exit 1 on stale entries and unused suppressions")
+            q.add_argument(
+                "--fail-on",
+                metavar="SEVERITY",
+                help="exit 1 on new findings at or above this (default: from config, medium)",
+            )
+            q.add_argument(
+                "--strict",
+                action="store_true",
+                help="also exit 1 on stale entries and unused suppressions",
+            )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
 
             old.renames.update(baseline_renames(root, old, None))
     elif target.exists() and not args.force:
-        raise UsageError(f"{target} exists: use 'codeaudit baseline update', or --force to start over")
+        raise UsageError(
+            f"{target} exists: use 'codeaudit baseline update', or --force to start over"
+        )
 
     if args.auditors:
         auditors = list(parse_auditor_list(args.auditors, available=auditor_targets()))
@@ -95,17 +128,26 @@ def run(args: argparse.Namespace) -> int:
     from ._common import progress_bar
 
     with progress_bar("auditing", enabled=wants_progress(args) and len(files) > 1) as update:
-        result = audit_files(files, config, settings=settings, auditors=auditors, baseline=old, progress=update)
+        result = audit_files(
+            files, config, settings=settings, auditors=auditors, baseline=old, progress=update
+        )
     for issue in result.report.input_errors:
         print_issue(f"input: {issue}")
 
     if args.action in ("create", "update"):
-        pairs = [(r.suggestion.path or r.id, f) for r, f in result.report.findings(include_suppressed=True)]
-        new = Baseline.from_findings(pairs, parameters=parameters_for(config, auditors, scope), root=root)
+        pairs = [
+            (r.suggestion.path or r.id, f)
+            for r, f in result.report.findings(include_suppressed=True)
+        ]
+        new = Baseline.from_findings(
+            pairs, parameters=parameters_for(config, auditors, scope), root=root
+        )
         new.write(target)
         files_with = len({e.path for e in new.entries})
         if old is None:
-            print(f"wrote {_show(target)}: {len(new)} finding(s) in {files_with} file(s); audited {len(files)} file(s)")
+            print(
+                f"wrote {_show(target)}: {len(new)} finding(s) in {files_with} file(s); audited {len(files)} file(s)"
+            )
         else:
             kept = len(old.used)
             print(
@@ -120,7 +162,9 @@ def run(args: argparse.Namespace) -> int:
     write_text(result, sys.stdout)
     stale = old.stale([f.path for f in files])
     for entry in stale:
-        print(f"{entry.path}:{entry.line}: stale baseline entry: {entry.rule_id} {entry.rule_name} [{entry.severity}] (no longer found)")
+        print(
+            f"{entry.path}:{entry.line}: stale baseline entry: {entry.rule_id} {entry.rule_name} [{entry.severity}] (no longer found)"
+        )
     new_count = sum(1 for _ in result.report.findings())
     print(
         f"codeaudit baseline check: {new_count} new finding(s), {len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'},"
@@ -184,5 +228,9 @@ def _collect(root: Path, paths: list[str], in_git: bool):
             continue
         n = content.count(b"\n") + (0 if content.endswith(b"\n") or not content else 1)
         if n:
-            files.append(ChangedFile(path=name, content=content, added=frozenset(range(1, n + 1)), status="added"))
+            files.append(
+                ChangedFile(
+                    path=name, content=content, added=frozenset(range(1, n + 1)), status="added"
+                )
+            )
     return files

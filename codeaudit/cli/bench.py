@@ -30,19 +30,53 @@ DEFAULT_ENGINES = "torch,torch-int8,onnx,onnx-int8"
 
 def configure(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
-    g = sub.add_parser("generate", help="latency of the generation engines", description=DESCRIPTION,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = sub.add_parser(
+        "generate",
+        help="latency of the generation engines",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     g.add_argument("--model", required=True, metavar="M", help="model folder, hub id, or 'tiny'")
-    g.add_argument("--engines", default=DEFAULT_ENGINES, metavar="LIST",
-                   help=f"comma-separated engines, an ONNX one optionally with its graph: onnx-int8:optimum (default {DEFAULT_ENGINES})")
-    g.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
-    g.add_argument("--prompt-tokens", type=int, default=128, metavar="N", help="prompt length in tokens (default 128)")
-    g.add_argument("--new-tokens", type=int, default=64, metavar="N", help="tokens to generate (default 64)")
-    g.add_argument("--threads", type=int, default=1, metavar="K",
-                   help="threads per engine, and for the bandwidth measurement (default 1: decoding is bound by "
-                        "memory bandwidth, and one thread is the steadiest on a shared machine)")
-    g.add_argument("--repeats", type=int, default=3, metavar="R", help="measured runs per engine; medians are reported (default 3)")
-    g.add_argument("--graph", choices=("auto", "optimum", "codegen"), default="auto", help="ONNX graph (default auto)")
+    g.add_argument(
+        "--engines",
+        default=DEFAULT_ENGINES,
+        metavar="LIST",
+        help=f"comma-separated engines, an ONNX one optionally with its graph: onnx-int8:optimum (default {DEFAULT_ENGINES})",
+    )
+    g.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output format (default table)"
+    )
+    g.add_argument(
+        "--prompt-tokens",
+        type=int,
+        default=128,
+        metavar="N",
+        help="prompt length in tokens (default 128)",
+    )
+    g.add_argument(
+        "--new-tokens", type=int, default=64, metavar="N", help="tokens to generate (default 64)"
+    )
+    g.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="K",
+        help="threads per engine, and for the bandwidth measurement (default 1: decoding is bound by "
+        "memory bandwidth, and one thread is the steadiest on a shared machine)",
+    )
+    g.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        metavar="R",
+        help="measured runs per engine; medians are reported (default 3)",
+    )
+    g.add_argument(
+        "--graph",
+        choices=("auto", "optimum", "codegen"),
+        default="auto",
+        help="ONNX graph (default auto)",
+    )
     g.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
 
 
@@ -51,12 +85,22 @@ def run(args: argparse.Namespace) -> int:
     from ..generators.bench import render_table, run_bench
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    unknown = [e for e in engines if e.partition(":")[0] not in engine_names()
-               or e.partition(":")[2] not in ("", "auto", "optimum", "codegen")]
+    unknown = [
+        e
+        for e in engines
+        if e.partition(":")[0] not in engine_names()
+        or e.partition(":")[2] not in ("", "auto", "optimum", "codegen")
+    ]
     if not engines or unknown:
-        raise UsageError(f"--engines: unknown engine '{unknown[0] if unknown else ''}' (one of: {', '.join(engine_names())})")
-    for name, value, least in (("--prompt-tokens", args.prompt_tokens, 1), ("--new-tokens", args.new_tokens, 2),
-                               ("--threads", args.threads, 1), ("--repeats", args.repeats, 1)):
+        raise UsageError(
+            f"--engines: unknown engine '{unknown[0] if unknown else ''}' (one of: {', '.join(engine_names())})"
+        )
+    for name, value, least in (
+        ("--prompt-tokens", args.prompt_tokens, 1),
+        ("--new-tokens", args.new_tokens, 2),
+        ("--threads", args.threads, 1),
+        ("--repeats", args.repeats, 1),
+    ):
         if value < least:
             raise UsageError(f"{name} must be at least {least}, not {value}")
     require_extra()
@@ -64,14 +108,28 @@ def run(args: argparse.Namespace) -> int:
     from ..generators.base import EngineOptions
     from ..generators.batch import resolve
 
-    status = (lambda message: print(f"codeaudit: {message}", file=sys.stderr)) if sys.stderr.isatty() else None
+    status = (
+        (lambda message: print(f"codeaudit: {message}", file=sys.stderr))
+        if sys.stderr.isatty()
+        else None
+    )
     source = resolve(args.model, EngineOptions(status=status))
     if args.prompt_tokens + args.new_tokens > source.context_length:
-        raise UsageError(f"--prompt-tokens + --new-tokens = {args.prompt_tokens + args.new_tokens} exceeds the model's "
-                         f"context window of {source.context_length} tokens")
+        raise UsageError(
+            f"--prompt-tokens + --new-tokens = {args.prompt_tokens + args.new_tokens} exceeds the model's "
+            f"context window of {source.context_length} tokens"
+        )
     try:
-        result = run_bench(str(source.path), engines, prompt_tokens=args.prompt_tokens, new_tokens=args.new_tokens,
-                           threads=args.threads, repeats=args.repeats, graph=args.graph, status=status)
+        result = run_bench(
+            str(source.path),
+            engines,
+            prompt_tokens=args.prompt_tokens,
+            new_tokens=args.new_tokens,
+            threads=args.threads,
+            repeats=args.repeats,
+            graph=args.graph,
+            status=status,
+        )
     except RuntimeError as exc:
         from ..generators.base import ModelError
 

@@ -36,37 +36,80 @@ examples:
 
 
 def _source_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="folder, git work tree, git:PATH@REV, shard file(s), or stdlib")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="processes on this machine (default: 1); with --scheduler local, Dask workers")
+    p.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="folder, git work tree, git:PATH@REV, shard file(s), or stdlib",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes on this machine (default: 1); with --scheduler local, Dask workers",
+    )
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="build on a Dask cluster: a scheduler address (tcp://host:8786), or 'local' for a LocalCluster of --workers processes",
     )
-    p.add_argument("--field-map", metavar="F=NAME,…", help="record field names for shards: content, repo, path, license, language (default: The Stack's)")
-    p.add_argument("--max-file-bytes", type=int, default=None, metavar="N", help="skip files larger than this (default: 1000000)")
+    p.add_argument(
+        "--field-map",
+        metavar="F=NAME,…",
+        help="record field names for shards: content, repo, path, license, language (default: The Stack's)",
+    )
+    p.add_argument(
+        "--max-file-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="skip files larger than this (default: 1000000)",
+    )
     add_progress_flag(p)
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
-    b = sub.add_parser("build", help="index sources into a new index folder", description="Index SOURCEs into a new index folder INDEX.")
+    b = sub.add_parser(
+        "build",
+        help="index sources into a new index folder",
+        description="Index SOURCEs into a new index folder INDEX.",
+    )
     _source_options(b)
     b.add_argument("-o", "--output", required=True, metavar="INDEX", help="index folder to create")
     b.add_argument("--name", help="name shown in reports (default: the folder's name)")
     b.add_argument("--force", action="store_true", help="replace INDEX if it exists")
-    a = sub.add_parser("add", help="add sources to an existing index", description="Add SOURCEs to the index INDEX (the result equals a fresh build of all sources).")
+    a = sub.add_parser(
+        "add",
+        help="add sources to an existing index",
+        description="Add SOURCEs to the index INDEX (the result equals a fresh build of all sources).",
+    )
     a.add_argument("index", metavar="INDEX")
     _source_options(a)
-    i = sub.add_parser("info", help="describe an index", description="Show an index's contents, parameters, sources and skipped files.")
+    i = sub.add_parser(
+        "info",
+        help="describe an index",
+        description="Show an index's contents, parameters, sources and skipped files.",
+    )
     i.add_argument("index", metavar="INDEX")
     i.add_argument("--verify", action="store_true", help="check every array's CRC-32 now")
     i.add_argument("--json", action="store_true", help="print the manifest as JSON")
-    q = sub.add_parser("query", help="find corpus copies in a file", description="Search FILE (or - for standard input) in INDEX and print the copies found.")
+    q = sub.add_parser(
+        "query",
+        help="find corpus copies in a file",
+        description="Search FILE (or - for standard input) in INDEX and print the copies found.",
+    )
     q.add_argument("index", metavar="INDEX")
     q.add_argument("file", metavar="FILE")
-    q.add_argument("--language", help="language of FILE (default: from its extension, else its content)")
-    q.add_argument("--all", action="store_true", help="also show verified matches below the reporting thresholds")
+    q.add_argument(
+        "--language", help="language of FILE (default: from its extension, else its content)"
+    )
+    q.add_argument(
+        "--all",
+        action="store_true",
+        help="also show verified matches below the reporting thresholds",
+    )
     q.add_argument("--json", action="store_true", help="print matches as JSON")
 
 
@@ -90,13 +133,17 @@ def _summary(manifest: dict[str, Any], folder: Path, seconds: float | None = Non
     size = sum(v["bytes"] for v in manifest["arrays"].values())
     per_window = size / c["windows"] if c["windows"] else 0
     took = f" in {seconds:.1f} s" if seconds is not None else ""
-    print(f"{folder}: {c['files']:,} files, {c['tokens']:,} tokens, {c['windows']:,} windows, {size / 1e6:.1f} MB ({per_window:.0f} bytes/window){took}")
+    print(
+        f"{folder}: {c['files']:,} files, {c['tokens']:,} tokens, {c['windows']:,} windows, {size / 1e6:.1f} MB ({per_window:.0f} bytes/window){took}"
+    )
     skipped = manifest.get("skipped", {})
     if skipped:
         parts = ", ".join(f"{n:,} {reason}" for reason, n in skipped.items())
         print(f"skipped {sum(skipped.values()):,} files: {parts}")
         for ex in manifest.get("skipped_examples", [])[:5]:
-            print(f"  {ex['file']}: {ex['reason']}{' (' + ex['detail'] + ')' if ex.get('detail') else ''}")
+            print(
+                f"  {ex['file']}: {ex['reason']}{' (' + ex['detail'] + ')' if ex.get('detail') else ''}"
+            )
     if c.get("short_files"):
         print(f"{c['short_files']:,} files too short to index (fewer tokens than one shingle)")
 
@@ -107,7 +154,15 @@ def _build(args: argparse.Namespace) -> int:
     sources = _sources(args)
     started = time.perf_counter()
     with progress_bar("indexing", enabled=wants_progress(args)) as update:
-        manifest = build_index(sources, args.output, workers=args.workers, scheduler=args.scheduler, progress=update, name=args.name, force=args.force)
+        manifest = build_index(
+            sources,
+            args.output,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=update,
+            name=args.name,
+            force=args.force,
+        )
     _summary(manifest, Path(args.output), time.perf_counter() - started)
     return 0
 
@@ -118,7 +173,14 @@ def _add(args: argparse.Namespace) -> int:
     sources = _sources(args)
     started = time.perf_counter()
     with progress_bar("indexing", enabled=wants_progress(args)) as update:
-        manifest = build_index(sources, args.index, workers=args.workers, scheduler=args.scheduler, progress=update, base=args.index)
+        manifest = build_index(
+            sources,
+            args.index,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=update,
+            base=args.index,
+        )
     _summary(manifest, Path(args.index), time.perf_counter() - started)
     return 0
 
@@ -128,7 +190,11 @@ def _open(name: str, verify: str = "auto") -> Any:
     from ..corpus.index import CorpusIndex
 
     if name == DEFAULT_NAME:
-        return open_default_index() if verify != "full" else CorpusIndex.open(open_default_index().path, verify="full")
+        return (
+            open_default_index()
+            if verify != "full"
+            else CorpusIndex.open(open_default_index().path, verify="full")
+        )
     return CorpusIndex.open(name, verify=verify)
 
 
@@ -142,7 +208,10 @@ def _info(args: argparse.Namespace) -> int:
     _summary(m, index.path)
     langs = m.get("languages", {})
     if langs:
-        print("languages: " + ", ".join(f"{k} {v:,}" for k, v in sorted(langs.items(), key=lambda kv: -kv[1])))
+        print(
+            "languages: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(langs.items(), key=lambda kv: -kv[1]))
+        )
     p = m["params"]
     print(
         f"format {m['format_version']}, tokenizer {p['tokenizer_version']}, shingle {p['shingle']} tokens, window {p['window']} shingles "
@@ -150,7 +219,9 @@ def _info(args: argparse.Namespace) -> int:
         f"LSH {p['bands']} bands x {p['rows']} rows (threshold ~{p['lsh_threshold']}), buckets over {p['max_bucket']} windows collapsed"
     )
     for src in m["sources"]:
-        detail = src.get("root") or ", ".join(src.get("paths", [])[:3]) + (" …" if len(src.get("paths", [])) > 3 else "")
+        detail = src.get("root") or ", ".join(src.get("paths", [])[:3]) + (
+            " …" if len(src.get("paths", [])) > 3 else ""
+        )
         rev = f" @ {src['commit'][:12]}" if src.get("commit") else ""
         print(f"source: {src['kind']} {detail}{rev}")
     if args.verify:
@@ -181,8 +252,15 @@ def _query(args: argparse.Namespace) -> int:
     matches = search([index], text, language, report_all=args.all)
     if args.json:
         out = [
-            {"line": m.line, "end_line": m.end_line, "source": m.source(), "similarity": m.similarity, "matched_chars": m.chars,
-             "matched_tokens": m.tokens, "kind": m.kind}
+            {
+                "line": m.line,
+                "end_line": m.end_line,
+                "source": m.source(),
+                "similarity": m.similarity,
+                "matched_chars": m.chars,
+                "matched_tokens": m.tokens,
+                "kind": m.kind,
+            }
             for m in matches
         ]
         json.dump(out, sys.stdout, indent=1)

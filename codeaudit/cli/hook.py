@@ -20,19 +20,72 @@ exit codes: 0 nothing blocks · 1 blocking findings · 2 usage, configuration or
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="*", metavar="FILE", help="staged files to audit (default: every staged file)")
-    p.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .codeaudit.toml or pyproject.toml)")
-    p.add_argument("--fail-on", metavar="SEVERITY", help="block findings at or above this (default: [tool.codeaudit.hook] fail_on, else the top-level fail_on)")
-    p.add_argument("--ai-fail-on", metavar="SEVERITY", help="block findings in AI-generated lines at or above this (default: one level below fail-on)")
-    p.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline (default: [tool.codeaudit.hook] baseline)")
-    p.add_argument("--suggestions-log", metavar="JSONL", action="append", help="JSONL log of AI suggestions (batch contract) to recognise AI-generated lines; repeatable")
-    p.add_argument("--no-markers", action="store_true", help="ignore 'codeaudit: ai-generated' comments")
-    p.add_argument("--auditors", metavar="LIST", help="comma-separated auditors (default: all but tests)")
-    p.add_argument("--all-lines", action="store_true", help="audit the given files in full, every line counting as added")
-    p.add_argument("--format", choices=("text", "json", "sarif", "table", "html"), default="text", help="output format (default: text, one line per finding)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the --format report here (the text summary then goes to standard error)")
-    p.add_argument("--serial", action="store_true", help="run the auditors one after another in this process (default with --format text: each in a forked process, at the same time)")
-    p.add_argument("-v", "--verbose", action="store_true", help="also list skipped files and a summary when nothing was found")
+    p.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="staged files to audit (default: every staged file)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: nearest .codeaudit.toml or pyproject.toml)",
+    )
+    p.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="block findings at or above this (default: [tool.codeaudit.hook] fail_on, else the top-level fail_on)",
+    )
+    p.add_argument(
+        "--ai-fail-on",
+        metavar="SEVERITY",
+        help="block findings in AI-generated lines at or above this (default: one level below fail-on)",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="report only findings not in this baseline (default: [tool.codeaudit.hook] baseline)",
+    )
+    p.add_argument(
+        "--suggestions-log",
+        metavar="JSONL",
+        action="append",
+        help="JSONL log of AI suggestions (batch contract) to recognise AI-generated lines; repeatable",
+    )
+    p.add_argument(
+        "--no-markers", action="store_true", help="ignore 'codeaudit: ai-generated' comments"
+    )
+    p.add_argument(
+        "--auditors", metavar="LIST", help="comma-separated auditors (default: all but tests)"
+    )
+    p.add_argument(
+        "--all-lines",
+        action="store_true",
+        help="audit the given files in full, every line counting as added",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "table", "html"),
+        default="text",
+        help="output format (default: text, one line per finding)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the --format report here (the text summary then goes to standard error)",
+    )
+    p.add_argument(
+        "--serial",
+        action="store_true",
+        help="run the auditors one after another in this process (default with --format text: each in a forked process, at the same time)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also list skipped files and a summary when nothing was found",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

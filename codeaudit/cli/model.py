@@ -30,11 +30,19 @@ requires the generate extra: pip install 'codeaudit[generate]'"""
 
 def configure(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="model_command", metavar="KIND", required=True)
-    tiny = sub.add_parser("tiny", help="train the tiny CodeGen model", description=DESCRIPTION,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    tiny = sub.add_parser(
+        "tiny",
+        help="train the tiny CodeGen model",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     tiny.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to create")
-    rnd = sub.add_parser("random", help="random weights in a real CodeGen shape", description=DESCRIPTION,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    rnd = sub.add_parser(
+        "random",
+        help="random weights in a real CodeGen shape",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     rnd.add_argument("--size", required=True, choices=("350M", "2B", "6B"), help="CodeGen shape")
     rnd.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     rnd.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to create")

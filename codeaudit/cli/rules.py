@@ -26,13 +26,19 @@ def configure(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     ls = sub.add_parser("list", help="one line per rule")
     ls.add_argument("--auditor", metavar="NAME", help="only this auditor's rules")
-    ls.add_argument("--language", metavar="LANG", help="only rules for this language (rules without languages always show)")
+    ls.add_argument(
+        "--language",
+        metavar="LANG",
+        help="only rules for this language (rules without languages always show)",
+    )
     ls.add_argument("--format", choices=("text", "json"), default="text")
     show = sub.add_parser("show", help="one rule's documentation, CWE and examples")
     show.add_argument("rule", metavar="RULE", help="rule id or name")
     show.add_argument("--format", choices=("text", "json"), default="text")
     docs = sub.add_parser("docs", help="write the Markdown reference of all rules")
-    docs.add_argument("-o", "--output", metavar="FILE", help="where to write it (default: standard output)")
+    docs.add_argument(
+        "-o", "--output", metavar="FILE", help="where to write it (default: standard output)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,7 +78,9 @@ def _select(rules: list[Any], auditor: str | None, language: str | None) -> list
     if auditor:
         known = sorted({r.auditor for r in rules})
         if auditor not in known:
-            raise UsageError(f"--auditor: no rules for '{auditor}' (auditors with rules: {', '.join(known)})")
+            raise UsageError(
+                f"--auditor: no rules for '{auditor}' (auditors with rules: {', '.join(known)})"
+            )
         rules = [r for r in rules if r.auditor == auditor]
     if language:
         lang = normalize(language)
@@ -112,7 +120,11 @@ def rule_record(rule: Any, *, full: bool = False) -> dict[str, Any]:
             description=rule.description,
             fix=rule.fix,
             references=list(rule.references),
-            examples={k: list(v) for k, v in rule.examples.items()} or {"bad": [rule.bad_example] if rule.bad_example else [], "good": [rule.good_example] if rule.good_example else []},
+            examples={k: list(v) for k, v in rule.examples.items()}
+            or {
+                "bad": [rule.bad_example] if rule.bad_example else [],
+                "good": [rule.good_example] if rule.good_example else [],
+            },
         )
     return out
 
@@ -130,12 +142,25 @@ def show_text(rule: Any) -> str:
 
 
 def list_text(rules: list[Any]) -> str:
-    rows = [(r.id, r.name, r.auditor, str(r.severity), r.cwe_id or "-", ",".join(r.languages) or "-", r.title) for r in rules]
+    rows = [
+        (
+            r.id,
+            r.name,
+            r.auditor,
+            str(r.severity),
+            r.cwe_id or "-",
+            ",".join(r.languages) or "-",
+            r.title,
+        )
+        for r in rules
+    ]
     header = ("ID", "NAME", "AUDITOR", "SEVERITY", "CWE", "LANGUAGES", "TITLE")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(6)]
     lines = []
     for row in [header, *rows]:
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6])
+        lines.append(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6])) + "  " + row[6]
+        )
     lines.append(f"{len(rules)} rules")
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
@@ -161,11 +186,22 @@ def reference_markdown(rules: list[Any]) -> str:
     ]
     for auditor in sorted(by_auditor):
         group = by_auditor[auditor]
-        out += [f"## {auditor} ({len(group)} rules)", "", "| id | name | severity | CWE | languages |", "|---|---|---|---|---|"]
+        out += [
+            f"## {auditor} ({len(group)} rules)",
+            "",
+            "| id | name | severity | CWE | languages |",
+            "|---|---|---|---|---|",
+        ]
         for r in group:
             anchor = f"[{r.id}](#{r.id.lower()})" if not _is_third_party(r) else r.id
-            cwe = f"[{r.cwe_id}](https://cwe.mitre.org/data/definitions/{r.cwe}.html)" if r.cwe else ""
-            out.append(f"| {anchor} | `{r.name}` | {r.severity} | {cwe} | {', '.join(r.languages)} |")
+            cwe = (
+                f"[{r.cwe_id}](https://cwe.mitre.org/data/definitions/{r.cwe}.html)"
+                if r.cwe
+                else ""
+            )
+            out.append(
+                f"| {anchor} | `{r.name}` | {r.severity} | {cwe} | {', '.join(r.languages)} |"
+            )
         out.append("")
         third_party = [r for r in group if _is_third_party(r)]
         if third_party:
@@ -177,5 +213,10 @@ def reference_markdown(rules: list[Any]) -> str:
     for auditor in sorted(by_auditor):
         for rule in by_auditor[auditor]:
             if not _is_third_party(rule):
-                out += [f'<a id="{rule.id.lower()}"></a>', "", rule.markdown().replace("## ", "### ", 1).replace("\n### ", "\n#### "), ""]
+                out += [
+                    f'<a id="{rule.id.lower()}"></a>',
+                    "",
+                    rule.markdown().replace("## ", "### ", 1).replace("\n### ", "\n#### "),
+                    "",
+                ]
     return "\n".join(out).rstrip() + "\n"

@@ -6,7 +6,14 @@ import argparse
 import json
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
-from ._common import add_progress_flag, output_stream, print_issue, progress_bar, wants_progress, write_report
+from ._common import (
+    add_progress_flag,
+    output_stream,
+    print_issue,
+    progress_bar,
+    wants_progress,
+    write_report,
+)
 from .generate import add_generation_options, produce
 
 HELP = "generate suggestions with a local model, then audit them (generate + audit)"
@@ -23,13 +30,32 @@ requires the generate extra: pip install 'codeaudit[generate]'"""
 
 def configure(p: argparse.ArgumentParser) -> None:
     add_generation_options(p)
-    p.add_argument("--suggestions", metavar="FILE", help="also write the generated batch (JSONL) here")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report here (default: standard output)")
-    p.add_argument("--format", choices=("table", "json", "sarif", "html"),
-                   help="report format (default: from -o's extension; else table on a terminal, json otherwise)")
-    p.add_argument("--auditors", metavar="LIST", help="comma-separated auditors to run (default: from config, else all)")
-    p.add_argument("--fail-on", metavar="SEVERITY", help="exit 1 on findings at or above: info, low, medium, high, critical (default: medium)")
-    p.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .codeaudit.toml or pyproject.toml with [tool.codeaudit])")
+    p.add_argument(
+        "--suggestions", metavar="FILE", help="also write the generated batch (JSONL) here"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report here (default: standard output)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "sarif", "html"),
+        help="report format (default: from -o's extension; else table on a terminal, json otherwise)",
+    )
+    p.add_argument(
+        "--auditors",
+        metavar="LIST",
+        help="comma-separated auditors to run (default: from config, else all)",
+    )
+    p.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="exit 1 on findings at or above: info, low, medium, high, critical (default: medium)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: nearest .codeaudit.toml or pyproject.toml with [tool.codeaudit])",
+    )
     add_progress_flag(p)
 
 
@@ -48,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
 
     suggestions = []
     for number, record in enumerate(records, start=1):
-        suggestion, _problems = suggestion_from_mapping(record, default_id=f"line-{number}", origin=f"generated:{number}")
+        suggestion, _problems = suggestion_from_mapping(
+            record, default_id=f"line-{number}", origin=f"generated:{number}"
+        )
         if suggestion is not None:
             suggestions.append(suggestion)
     suggestions, issues = admit(suggestions, config)

@@ -60,9 +60,22 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def search(indexes: list[Any], text: str, language: str | None, thresholds: Any = None, *, report_all: bool = False) -> list[Any]:
+def search(
+    indexes: list[Any],
+    text: str,
+    language: str | None,
+    thresholds: Any = None,
+    *,
+    report_all: bool = False,
+) -> list[Any]:
     """Reported copies of corpus code in ``text`` (a convenience over :func:`find_matches`)."""
     from .match import find_matches, views_for
     from .thresholds import Thresholds
 
-    return find_matches(indexes, views_for(indexes, text, language), text, thresholds or Thresholds(), report_all=report_all)
+    return find_matches(
+        indexes,
+        views_for(indexes, text, language),
+        text,
+        thresholds or Thresholds(),
+        report_all=report_all,
+    )

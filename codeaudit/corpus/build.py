@@ -33,7 +33,19 @@ import numpy as np
 from .._version import __version__
 from ..errors import UsageError
 from . import minhash
-from .index import ARRAYS, FILE_DTYPE, POPULAR, directory_bits, FORMAT_NAME, LINE_CHECKPOINT, LINE_ESCAPE, MANIFEST, CorpusIndex, crc32_file, manifest_checksum
+from .index import (
+    ARRAYS,
+    FILE_DTYPE,
+    POPULAR,
+    directory_bits,
+    FORMAT_NAME,
+    LINE_CHECKPOINT,
+    LINE_ESCAPE,
+    MANIFEST,
+    CorpusIndex,
+    crc32_file,
+    manifest_checksum,
+)
 from .params import FORMAT_VERSION, IndexParams
 from .sources import SKIP_REASONS, Document, Skipped
 from .tokens import tokenize
@@ -48,7 +60,9 @@ Progress = Callable[[int, int], None]
 class UnitResult:
     """Everything one work unit contributes to the index."""
 
-    docs: list[tuple[str, str, str, str, int, int, int]] = field(default_factory=list)  # repo, path, licence, lang, ntok, nwin, nlines
+    docs: list[tuple[str, str, str, str, int, int, int]] = field(
+        default_factory=list
+    )  # repo, path, licence, lang, ntok, nwin, nlines
     norm: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint16))
     raw: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint8))
     lines: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
@@ -77,7 +91,17 @@ def process_unit(unit: Any, params: IndexParams) -> UnitResult:
             continue
         sig = minhash.window_signatures(hashes, params, perms)
         k = minhash.band_keys(sig, params)
-        out.docs.append((doc.repo, doc.path, doc.license, doc.language or "", len(ts), int(k.shape[0]), doc.text.count("\n") + 1))
+        out.docs.append(
+            (
+                doc.repo,
+                doc.path,
+                doc.license,
+                doc.language or "",
+                len(ts),
+                int(k.shape[0]),
+                doc.text.count("\n") + 1,
+            )
+        )
         norms.append(ts.norm)
         raws.append(ts.raw)
         lines.append(ts.line)
@@ -92,7 +116,9 @@ def process_unit(unit: Any, params: IndexParams) -> UnitResult:
     return out
 
 
-def _collapse_popular(keys: np.ndarray, ids: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
+def _collapse_popular(
+    keys: np.ndarray, ids: np.ndarray, max_bucket: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Replace each bucket of more than ``max_bucket`` windows (boilerplate that cannot point at
     one source) by a single :data:`POPULAR` entry. A bucket that already holds that entry stays
     collapsed when ``corpus add`` brings more windows to it, as a fresh build would."""
@@ -100,7 +126,9 @@ def _collapse_popular(keys: np.ndarray, ids: np.ndarray, max_bucket: int) -> tup
         return keys, ids
     start = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     size = np.diff(np.append(start, keys.shape[0]))
-    popular = (size > max_bucket) | (np.maximum.reduceat((ids == POPULAR).astype(np.int8), start) > 0)
+    popular = (size > max_bucket) | (
+        np.maximum.reduceat((ids == POPULAR).astype(np.int8), start) > 0
+    )
     if not popular.any():
         return keys, ids
     bucket = np.repeat(np.arange(start.shape[0]), size)
@@ -122,7 +150,10 @@ class IndexWriter:
         self.params = params
         self.base = base
         folder.mkdir(parents=True, exist_ok=False)
-        self._fh = {name: open(folder / name, "wb") for name in ("tok.norm", "tok.raw", "tok.dline", "strings.bin")}
+        self._fh = {
+            name: open(folder / name, "wb")
+            for name in ("tok.norm", "tok.raw", "tok.dline", "strings.bin")
+        }
         self._band_tmp = [open(folder / f".band{b}.tmp", "wb") for b in range(params.bands)]
         self.files: list[tuple] = []
         self.esc_idx: list[np.ndarray] = []
@@ -149,8 +180,17 @@ class IndexWriter:
             r = base.files[f]
             sf = base.source_file(f)
             self.files.append(
-                (int(r["tok"]), int(r["win"]), int(r["ntok"]), int(r["nwin"]), int(r["nlines"]),
-                 *self._intern(sf.repo), *self._intern(sf.path), *self._intern(sf.license), *self._intern(sf.language or ""))
+                (
+                    int(r["tok"]),
+                    int(r["win"]),
+                    int(r["ntok"]),
+                    int(r["nwin"]),
+                    int(r["nlines"]),
+                    *self._intern(sf.repo),
+                    *self._intern(sf.path),
+                    *self._intern(sf.license),
+                    *self._intern(sf.language or ""),
+                )
             )
         self.esc_idx.append(np.array(base.esc_idx, dtype=np.uint64))
         self.esc_line.append(np.array(base.esc_line, dtype=np.uint32))
@@ -200,7 +240,17 @@ class IndexWriter:
             esc_i.append(g[where])
             esc_l.append(ln[where].astype(np.uint32))
             self.files.append(
-                (tok0 + pos, self.windows, ntok, nwin, nlines, *self._intern(repo), *self._intern(path), *self._intern(lic), *self._intern(lang))
+                (
+                    tok0 + pos,
+                    self.windows,
+                    ntok,
+                    nwin,
+                    nlines,
+                    *self._intern(repo),
+                    *self._intern(path),
+                    *self._intern(lic),
+                    *self._intern(lang),
+                )
             )
             self.windows += nwin
             pos += ntok
@@ -214,7 +264,13 @@ class IndexWriter:
         for b in range(self.params.bands):
             self._band_tmp[b].write(keys[b].tobytes())
 
-    def finish(self, sources: list[dict[str, Any]], *, name: str | None = None, build: dict[str, Any] | None = None) -> dict[str, Any]:
+    def finish(
+        self,
+        sources: list[dict[str, Any]],
+        *,
+        name: str | None = None,
+        build: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         for fh in self._fh.values():
             fh.close()
         for fh in self._band_tmp:
@@ -224,7 +280,11 @@ class IndexWriter:
         bits = directory_bits(n)
         fences = np.arange((1 << bits) + 1, dtype=np.uint64) << np.uint64(32 - bits)
         band_start = [0]
-        with open(self.folder / "lsh.keys", "wb") as kf, open(self.folder / "lsh.ids", "wb") as idf, open(self.folder / "lsh.dir", "wb") as df:
+        with (
+            open(self.folder / "lsh.keys", "wb") as kf,
+            open(self.folder / "lsh.ids", "wb") as idf,
+            open(self.folder / "lsh.dir", "wb") as df,
+        ):
             for b in range(p.bands):
                 tmp = self.folder / f".band{b}.tmp"
                 keys = np.fromfile(tmp, dtype="<u4")
@@ -267,7 +327,12 @@ class IndexWriter:
         arrays = {}
         for arr_name, dtype in ARRAYS.items():
             fpath = self.folder / arr_name
-            arrays[arr_name] = {"dtype": dtype, "shape": shapes[arr_name], "bytes": fpath.stat().st_size, "crc32": crc32_file(fpath)}
+            arrays[arr_name] = {
+                "dtype": dtype,
+                "shape": shapes[arr_name],
+                "bytes": fpath.stat().st_size,
+                "crc32": crc32_file(fpath),
+            }
         base_sources = list(self.base.manifest.get("sources", [])) if self.base is not None else []
         manifest: dict[str, Any] = {
             "format": FORMAT_NAME,
@@ -320,14 +385,18 @@ def _run_local(units: Sequence[Any], params: IndexParams, workers: int) -> Itera
         yield from pool.imap(partial(process_unit, params=params), units, chunksize=1)
 
 
-def _run_dask(units: Sequence[Any], params: IndexParams, scheduler: str, workers: int) -> Iterator[UnitResult]:
+def _run_dask(
+    units: Sequence[Any], params: IndexParams, scheduler: str, workers: int
+) -> Iterator[UnitResult]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise UsageError("--scheduler needs Dask: pip install 'codeaudit[cluster]'") from None
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     else:
         try:
@@ -384,7 +453,9 @@ def build_index(
         if not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).exists()):
             raise UsageError(f"-o {out}: exists and is not a corpus index; not replacing it")
         if not force:
-            raise UsageError(f"-o {out}: exists (use --force to replace it, or 'corpus add' to extend it)")
+            raise UsageError(
+                f"-o {out}: exists (use --force to replace it, or 'corpus add' to extend it)"
+            )
     parent = out.resolve().parent
     if not parent.is_dir():
         raise UsageError(f"-o {out}: folder {parent} does not exist")
@@ -400,12 +471,24 @@ def build_index(
     writer = IndexWriter(tmp, params, base_index)
     name = name or (base_index.name if base_index is not None else out.name)
     try:
-        runner = _run_dask(units, params, scheduler, workers) if scheduler else _run_local(units, params, workers)
+        runner = (
+            _run_dask(units, params, scheduler, workers)
+            if scheduler
+            else _run_local(units, params, workers)
+        )
         for i, result in enumerate(runner, start=1):
             writer.add(result)
             if progress is not None:
                 progress(i, len(units))
-        manifest = writer.finish(described, name=name, build={"seconds": round(time.perf_counter() - started, 3), "workers": workers, "scheduler": scheduler})
+        manifest = writer.finish(
+            described,
+            name=name,
+            build={
+                "seconds": round(time.perf_counter() - started, 3),
+                "workers": workers,
+                "scheduler": scheduler,
+            },
+        )
     except BaseException:
         writer.abort()
         raise

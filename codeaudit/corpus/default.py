@@ -45,7 +45,11 @@ def default_index_path() -> Path:
     from .._version import __version__
 
     # codeaudit's version too: a release may read licences or sources differently.
-    return cache_dir() / "corpora" / f"stdlib-{python_tag()}-f{FORMAT_VERSION}-t{TOKENIZER_VERSION}-{__version__}"
+    return (
+        cache_dir()
+        / "corpora"
+        / f"stdlib-{python_tag()}-f{FORMAT_VERSION}-t{TOKENIZER_VERSION}-{__version__}"
+    )
 
 
 def open_default_index(progress: Callable[[int, int], None] | None = None) -> "CorpusIndex":
@@ -62,7 +66,10 @@ def open_default_index(progress: Callable[[int, int], None] | None = None) -> "C
             try:  # another process may have rebuilt it while we waited
                 return CorpusIndex.open(path)
             except InputError:
-                print(f"codeaudit: the cached default corpus index is unusable ({first}); rebuilding it", file=sys.stderr)
+                print(
+                    f"codeaudit: the cached default corpus index is unusable ({first}); rebuilding it",
+                    file=sys.stderr,
+                )
                 shutil.rmtree(path, ignore_errors=True)
         return CorpusIndex.open(ensure_default_index(progress))
 
@@ -101,7 +108,9 @@ def ensure_default_index(progress: Callable[[int, int], None] | None = None) -> 
 
 
 @contextlib.contextmanager
-def _default_progress(progress: Callable[[int, int], None] | None) -> Iterator[Callable[[int, int], None] | None]:
+def _default_progress(
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[Callable[[int, int], None] | None]:
     if progress is not None or not sys.stderr.isatty():
         yield progress
         return

@@ -107,7 +107,9 @@ def crc32_file(path: Path, chunk: int = 1 << 22) -> int:
 
 def manifest_checksum(manifest: dict[str, Any]) -> str:
     body = {k: v for k, v in manifest.items() if k != "checksum"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +165,9 @@ class CorpusIndex:
         where = f"corpus index {folder}"
         mpath = folder / MANIFEST
         if not folder.is_dir():
-            raise InputError(f"{where}: not found (build one with: codeaudit corpus build SOURCE -o {folder})")
+            raise InputError(
+                f"{where}: not found (build one with: codeaudit corpus build SOURCE -o {folder})"
+            )
         try:
             manifest = json.loads(mpath.read_text("utf-8"))
         except FileNotFoundError:
@@ -178,9 +182,13 @@ class CorpusIndex:
             try:
                 st = fpath.stat()
             except OSError:
-                raise InputError(f"{where}: missing {name}; the index is incomplete, rebuild it") from None
+                raise InputError(
+                    f"{where}: missing {name}; the index is incomplete, rebuild it"
+                ) from None
             if st.st_size != spec["bytes"]:
-                raise InputError(f"{where}: {name} has {st.st_size} bytes, the manifest says {spec['bytes']}; the index is corrupt, rebuild it")
+                raise InputError(
+                    f"{where}: {name} has {st.st_size} bytes, the manifest says {spec['bytes']}; the index is corrupt, rebuild it"
+                )
             changed.append((name, fpath, st))
         if verify != "none":
             stamp = _stamp_path(folder)
@@ -189,7 +197,9 @@ class CorpusIndex:
             if known != {"checksum": manifest["checksum"], "files": fresh}:
                 for name, fpath, _ in changed:
                     if crc32_file(fpath) != manifest["arrays"][name]["crc32"]:
-                        raise InputError(f"{where}: {name} fails its CRC-32 check; the index is corrupt, rebuild it")
+                        raise InputError(
+                            f"{where}: {name} fails its CRC-32 check; the index is corrupt, rebuild it"
+                        )
                 _write_stamp(stamp, {"checksum": manifest["checksum"], "files": fresh})
         for name, fpath, _ in changed:
             spec = manifest["arrays"][name]
@@ -248,7 +258,10 @@ class CorpusIndex:
 
     def window_token(self, wins: np.ndarray, files: np.ndarray) -> np.ndarray:
         """First token (global offset) of each window."""
-        return self.file_tok[files].astype(np.int64) + (wins.astype(np.int64) - self.file_win[files].astype(np.int64)) * self.params.stride
+        return (
+            self.file_tok[files].astype(np.int64)
+            + (wins.astype(np.int64) - self.file_win[files].astype(np.int64)) * self.params.stride
+        )
 
     def file_span(self, f: int) -> tuple[int, int]:
         start = int(self.file_tok[f])
@@ -278,7 +291,10 @@ class CorpusIndex:
         if self._families is None:
             from .tokens import family_of
 
-            self._families = frozenset(family_of(None if lang == "unknown" else lang) for lang in self.manifest.get("languages", {}))
+            self._families = frozenset(
+                family_of(None if lang == "unknown" else lang)
+                for lang in self.manifest.get("languages", {})
+            )
         return self._families
 
     def describe(self) -> dict[str, Any]:
@@ -297,10 +313,14 @@ def check_manifest(manifest: Any, where: str) -> None:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise InputError(f"{where}: {MANIFEST} is not a codeaudit corpus index manifest")
     if manifest.get("checksum") != manifest_checksum(manifest):
-        raise InputError(f"{where}: {MANIFEST} fails its checksum; the index is corrupt, rebuild it")
+        raise InputError(
+            f"{where}: {MANIFEST} fails its checksum; the index is corrupt, rebuild it"
+        )
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
-        raise InputError(f"{where}: index format {version}, this codeaudit reads format {FORMAT_VERSION}; rebuild the index")
+        raise InputError(
+            f"{where}: index format {version}, this codeaudit reads format {FORMAT_VERSION}; rebuild the index"
+        )
     params = manifest.get("params", {})
     if params.get("tokenizer_version") != TOKENIZER_VERSION:
         raise InputError(
@@ -311,18 +331,32 @@ def check_manifest(manifest: Any, where: str) -> None:
     except (TypeError, ValueError) as exc:
         raise InputError(f"{where}: bad parameters in {MANIFEST}: {exc}") from None
     if p.shingle_hash != SHINGLE_HASH:
-        raise InputError(f"{where}: shingle hash {p.shingle_hash!r} is not {SHINGLE_HASH!r}; rebuild the index")
+        raise InputError(
+            f"{where}: shingle hash {p.shingle_hash!r} is not {SHINGLE_HASH!r}; rebuild the index"
+        )
     perms = manifest.get("permutations")
-    if not (isinstance(perms, list) and len(perms) == 2 and all(isinstance(x, list) and len(x) == p.num_perm for x in perms)):
+    if not (
+        isinstance(perms, list)
+        and len(perms) == 2
+        and all(isinstance(x, list) and len(x) == p.num_perm for x in perms)
+    ):
         raise InputError(f"{where}: {MANIFEST} lacks the {p.num_perm} MinHash permutations")
     arrays = manifest.get("arrays", {})
     if set(arrays) != set(ARRAYS):
         missing = sorted(set(ARRAYS) - set(arrays))
-        raise InputError(f"{where}: {MANIFEST} lists the wrong arrays (missing: {', '.join(missing) or 'none'})")
+        raise InputError(
+            f"{where}: {MANIFEST} lists the wrong arrays (missing: {', '.join(missing) or 'none'})"
+        )
     n = manifest["counts"]["windows"]
     entries = manifest["counts"].get("lsh_entries")
-    if arrays["lsh.keys"]["shape"] != [entries] or arrays["lsh.ids"]["shape"] != [entries] or arrays["lsh.bands"]["shape"] != [p.bands + 1]:
-        raise InputError(f"{where}: the LSH arrays do not match the manifest's {entries} entries in {p.bands} bands")
+    if (
+        arrays["lsh.keys"]["shape"] != [entries]
+        or arrays["lsh.ids"]["shape"] != [entries]
+        or arrays["lsh.bands"]["shape"] != [p.bands + 1]
+    ):
+        raise InputError(
+            f"{where}: the LSH arrays do not match the manifest's {entries} entries in {p.bands} bands"
+        )
     if arrays["lsh.dir"]["shape"] != [p.bands, (1 << directory_bits(n)) + 1]:
         raise InputError(f"{where}: the LSH directory does not fit {n} windows")
 

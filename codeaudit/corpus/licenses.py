@@ -25,17 +25,30 @@ UNKNOWN = "NOASSERTION"
 #: File names (lower case, without extension) that hold a repository's licence.
 LICENSE_FILE_STEMS = ("license", "licence", "copying", "copyright", "unlicense")
 
-_SPDX_LINE = re.compile(r"SPDX-License-Identifier:\s*([A-Za-z0-9.+\-() ]+?)\s*(?:\*/|-->|$)", re.MULTILINE)
+_SPDX_LINE = re.compile(
+    r"SPDX-License-Identifier:\s*([A-Za-z0-9.+\-() ]+?)\s*(?:\*/|-->|$)", re.MULTILINE
+)
 
 #: Licence families whose terms travel with copied code (strong and weak copyleft).
-_COPYLEFT = re.compile(r"\b(?:A?GPL|LGPL|MPL|EPL|CDDL|EUPL|OSL|CPL|SSPL|CC-BY-SA|CECILL|APSL|RPL|Sleepycat)\b", re.IGNORECASE)
+_COPYLEFT = re.compile(
+    r"\b(?:A?GPL|LGPL|MPL|EPL|CDDL|EUPL|OSL|CPL|SSPL|CC-BY-SA|CECILL|APSL|RPL|Sleepycat)\b",
+    re.IGNORECASE,
+)
 
 
 def _gnu(family: str, title: str) -> "_Rule":
     def decide(t: str, at: int) -> str:
         head = t[at : at + 400]
         later = "any later version" in t or "or later version" in t
-        version = "3.0" if "version 3" in head else "2.1" if "version 2.1" in head else "2.0" if "version 2" in head else "1.0"
+        version = (
+            "3.0"
+            if "version 3" in head
+            else "2.1"
+            if "version 2.1" in head
+            else "2.0"
+            if "version 2" in head
+            else "1.0"
+        )
         if family == "AGPL":
             version = "3.0"
         elif family == "LGPL" and version == "1.0":
@@ -43,19 +56,28 @@ def _gnu(family: str, title: str) -> "_Rule":
         return f"{family}-{version}-{'or-later' if later else 'only'}"
 
     # The licence's own text, not a mention of it: its title near one of its preamble phrases.
-    return _Rule(decide, (title,), any_of=(
-        "terms and conditions for copying, distribution and modification",
-        "is free software; you can redistribute it and/or modify",
-        "is free software: you can redistribute it and/or modify",
-        "everyone is permitted to copy and distribute verbatim copies",
-    ))
+    return _Rule(
+        decide,
+        (title,),
+        any_of=(
+            "terms and conditions for copying, distribution and modification",
+            "is free software; you can redistribute it and/or modify",
+            "is free software: you can redistribute it and/or modify",
+            "everyone is permitted to copy and distribute verbatim copies",
+        ),
+    )
 
 
 class _Rule:
     """A licence recognised by phrases that must all occur (``all_of``) and, when given, one of
     ``any_of``; ``spdx`` is an id or a function of (text, position of the first phrase)."""
 
-    def __init__(self, spdx: "str | Callable[[str, int], str]", all_of: tuple[str, ...], any_of: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        spdx: "str | Callable[[str, int], str]",
+        all_of: tuple[str, ...],
+        any_of: tuple[str, ...] = (),
+    ) -> None:
         self.spdx, self.all_of, self.any_of = spdx, all_of, any_of
 
     def find(self, t: str) -> int:
@@ -74,8 +96,16 @@ _RULES = (
     _gnu("LGPL", "gnu lesser general public license"),
     _gnu("LGPL", "gnu library general public license"),
     _gnu("GPL", "gnu general public license"),
-    _Rule(lambda t, at: "MPL-2.0" if "version 2.0" in t[at : at + 200] or "v. 2.0" in t else "MPL-1.1", ("mozilla public license",)),
-    _Rule(lambda t, at: "EPL-2.0" if "version 2.0" in t[at : at + 200] or "v 2.0" in t else "EPL-1.0", ("eclipse public license",)),
+    _Rule(
+        lambda t, at: (
+            "MPL-2.0" if "version 2.0" in t[at : at + 200] or "v. 2.0" in t else "MPL-1.1"
+        ),
+        ("mozilla public license",),
+    ),
+    _Rule(
+        lambda t, at: "EPL-2.0" if "version 2.0" in t[at : at + 200] or "v 2.0" in t else "EPL-1.0",
+        ("eclipse public license",),
+    ),
     _Rule("CDDL-1.0", ("common development and distribution license",)),
     _Rule("EUPL-1.2", ("european union public licence",)),
     _Rule("PSF-2.0", ("python software foundation license version 2",)),
@@ -83,18 +113,41 @@ _RULES = (
     _Rule("Apache-2.0", ("apache license", "version 2.0")),
     _Rule("BSL-1.0", ("boost software license",)),
     _Rule("MIT", ("permission is hereby granted, free of charge, to any person obtaining a copy",)),
-    _Rule("ISC", ("permission to use, copy, modify, and/or distribute this software for any purpose with or without fee",)),
     _Rule(
-        lambda t, at: "BSD-4-Clause" if "all advertising materials mentioning features" in t[at : at + 3000]
-        else "BSD-3-Clause" if ("neither the name" in t[at : at + 3000] or "may not be used to endorse or promote" in t[at : at + 3000])
-        else "BSD-2-Clause",
+        "ISC",
+        (
+            "permission to use, copy, modify, and/or distribute this software for any purpose with or without fee",
+        ),
+    ),
+    _Rule(
+        lambda t, at: (
+            "BSD-4-Clause"
+            if "all advertising materials mentioning features" in t[at : at + 3000]
+            else "BSD-3-Clause"
+            if (
+                "neither the name" in t[at : at + 3000]
+                or "may not be used to endorse or promote" in t[at : at + 3000]
+            )
+            else "BSD-2-Clause"
+        ),
         ("redistribution and use in source and binary forms",),
     ),
     _Rule("Unlicense", ("this is free and unencumbered software released into the public domain",)),
     _Rule("CC0-1.0", ("cc0 1.0",)),
-    _Rule("Zlib", ("provided 'as-is', without any express or implied warranty", "altered source versions must be plainly marked")),
+    _Rule(
+        "Zlib",
+        (
+            "provided 'as-is', without any express or implied warranty",
+            "altered source versions must be plainly marked",
+        ),
+    ),
     _Rule("HPND", ("historical permission notice and disclaimer",)),
-    _Rule("HPND", ("permission to use, copy, modify, and distribute this software and its documentation for any purpose and without fee is hereby granted",)),
+    _Rule(
+        "HPND",
+        (
+            "permission to use, copy, modify, and distribute this software and its documentation for any purpose and without fee is hereby granted",
+        ),
+    ),
 )
 
 
@@ -146,4 +199,7 @@ def is_license_file(name: str) -> bool:
     stem = base.split(".", 1)[0]
     if base.endswith((".py", ".js", ".c", ".h", ".java", ".go", ".rs", ".html")):
         return False
-    return any(stem == s or stem.startswith(s + "-") or stem.startswith(s + "_") for s in LICENSE_FILE_STEMS)
+    return any(
+        stem == s or stem.startswith(s + "-") or stem.startswith(s + "_")
+        for s in LICENSE_FILE_STEMS
+    )

@@ -35,7 +35,14 @@ import numpy as np
 from . import minhash
 from .index import POPULAR, CorpusIndex
 from .thresholds import Thresholds
-from .tokens import FAMILY_LANGUAGE, NORM_IDENT, TokenStream, family_of, normalize_newlines, tokenize
+from .tokens import (
+    FAMILY_LANGUAGE,
+    NORM_IDENT,
+    TokenStream,
+    family_of,
+    normalize_newlines,
+    tokenize,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +116,9 @@ class View:
 
 def _sub_stream(ts: TokenStream, keep: np.ndarray, shift: int) -> TokenStream:
     assert ts.start is not None and ts.end is not None
-    return TokenStream(ts.norm[keep], ts.raw[keep], ts.line[keep], ts.start[keep] - shift, ts.end[keep] - shift)
+    return TokenStream(
+        ts.norm[keep], ts.raw[keep], ts.line[keep], ts.start[keep] - shift, ts.end[keep] - shift
+    )
 
 
 def query_views(text: str, language: str | None, *, start: int = 0) -> list[View]:
@@ -134,7 +143,9 @@ def query_views(text: str, language: str | None, *, start: int = 0) -> list[View
     return views
 
 
-def views_for(indexes: list[CorpusIndex], text: str, language: str | None, *, start: int = 0) -> list[View]:
+def views_for(
+    indexes: list[CorpusIndex], text: str, language: str | None, *, start: int = 0
+) -> list[View]:
     """:func:`query_views` in each lexer family the query must be read in: its language's, or,
     when that language is unknown or not code, each family the indexes hold (a suggestion cut
     from the middle of a docstring may be detected as prose or YAML). None for a programming
@@ -143,7 +154,11 @@ def views_for(indexes: list[CorpusIndex], text: str, language: str | None, *, st
 
     own = family_of(language)
     held = frozenset().union(*(index.families for index in indexes)) if indexes else frozenset()
-    code = language is not None and language in languages.LANGUAGES and languages.LANGUAGES[language].code
+    code = (
+        language is not None
+        and language in languages.LANGUAGES
+        and languages.LANGUAGES[language].code
+    )
     if code and held and own not in held:
         return []  # C against a Python-only corpus: nothing can match, nothing to lex
     families = [own] if code or not held else sorted(held)
@@ -182,7 +197,9 @@ def _unpack(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return packed >> 62, (packed >> 32) & ((1 << 30) - 1), (packed & 0xFFFFFFFF) - (1 << 31)
 
 
-def candidates(index: CorpusIndex, views: list[View | None], limit: int, min_votes: int = 1) -> np.ndarray:
+def candidates(
+    index: CorpusIndex, views: list[View | None], limit: int, min_votes: int = 1
+) -> np.ndarray:
     """Up to ``limit`` (view, file, diagonal) candidates with at least ``min_votes`` LSH votes,
     each packed in one int64 by :func:`_pack` (see :func:`_unpack`).
 
@@ -243,7 +260,9 @@ def candidates(index: CorpusIndex, views: list[View | None], limit: int, min_vot
 _RUN = 8
 
 
-def _bisect(keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: np.ndarray, right: bool) -> np.ndarray:
+def _bisect(
+    keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: np.ndarray, right: bool
+) -> np.ndarray:
     """Vectorised bisection of each ``k`` in the sorted run ``keys[lo:hi]``."""
     lo, hi = lo.copy(), hi.copy()
     while True:
@@ -257,7 +276,9 @@ def _bisect(keys: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: np.ndarray, rig
         hi = np.where(active & ~go, mid, hi)
 
 
-def _scan(index: CorpusIndex, keys: np.ndarray, a: np.ndarray, width: np.ndarray, run: int) -> tuple[np.ndarray, np.ndarray]:
+def _scan(
+    index: CorpusIndex, keys: np.ndarray, a: np.ndarray, width: np.ndarray, run: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of each key among the ``width`` (at most ``run``) sorted keys from ``a``."""
     j = np.arange(run)
     inside = j < np.minimum(width, run)[..., None]
@@ -325,7 +346,9 @@ def _prune(tiles: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return kept
 
 
-def _chains(index: CorpusIndex, view: View, f: int, tiles: list[tuple[int, int, int]], max_gap: int) -> list[_Chain]:
+def _chains(
+    index: CorpusIndex, view: View, f: int, tiles: list[tuple[int, int, int]], max_gap: int
+) -> list[_Chain]:
     """Best chains of non-overlapping tiles that follow each other in query and file."""
     tiles = sorted(tiles, key=lambda t: (t[0], -t[1]))
     n = len(tiles)
@@ -385,7 +408,9 @@ def find_matches(
         view_of, file_of, diag_of = _unpack(near)
         for v in np.unique(view_of).tolist():
             mine = view_of == v
-            for f, tiles in _tiles(index, views[v], file_of[mine], diag_of[mine], t.min_run).items():
+            for f, tiles in _tiles(
+                index, views[v], file_of[mine], diag_of[mine], t.min_run
+            ).items():
                 chains.extend(_chains(index, views[v], f, tiles, t.max_gap))
     chains = [c for c in map(_trim, chains) if c is not None]
     chains.sort(key=lambda c: (-c.size, c.q0, c.index.name, c.file))
@@ -478,7 +503,11 @@ def _measure(c: _Chain, text: str, t: Thresholds) -> Match:
         consistency = sum(max(v.values()) for v in seen.values()) / len(names)
     chars = _code_chars(stream, c.tiles)
     qlines = stream.line[q_idx]
-    distinct = np.unique(np.concatenate([minhash.shingle_hashes(stream.norm[a:b], index.params.shingle) for a, b, _ in c.tiles])).shape[0]
+    distinct = np.unique(
+        np.concatenate(
+            [minhash.shingle_hashes(stream.norm[a:b], index.params.shingle) for a, b, _ in c.tiles]
+        )
+    ).shape[0]
     first, last = c.tiles[0], c.tiles[-1]
     rlines = index.lines(s + first[2], s + last[2] + last[1] - last[0])
     sf = index.source_file(f)

@@ -114,7 +114,9 @@ def window_count(n_shingles: int, p: IndexParams) -> int:
     return max(1, blocks - p.window // p.stride + 1)
 
 
-def window_signatures(hashes: np.ndarray, p: IndexParams, perms: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def window_signatures(
+    hashes: np.ndarray, p: IndexParams, perms: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """MinHash signatures ``(windows, num_perm)`` of a file's corpus windows.
 
     Window ``j`` is the set of shingles ``j*stride … j*stride + window - 1`` (clipped to the file).
@@ -134,7 +136,9 @@ def window_signatures(hashes: np.ndarray, p: IndexParams, perms: tuple[np.ndarra
     return out
 
 
-def sliding_signatures(hashes: np.ndarray, p: IndexParams, perms: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def sliding_signatures(
+    hashes: np.ndarray, p: IndexParams, perms: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Signatures of the windows starting at *every* shingle of a query (``window`` wide).
 
     A query window that starts where a corpus window starts has the same shingle set, so a copy
@@ -161,7 +165,11 @@ def band_keys(signatures: np.ndarray, p: IndexParams) -> np.ndarray:
     """``(windows, bands)`` 32-bit keys: each band's ``rows`` values folded into one number."""
     if signatures.shape[0] == 0:
         return np.empty((0, p.bands), dtype=np.uint32)
-    s = signatures[:, : p.bands * p.rows].reshape(signatures.shape[0], p.bands, p.rows).astype(np.uint64)
+    s = (
+        signatures[:, : p.bands * p.rows]
+        .reshape(signatures.shape[0], p.bands, p.rows)
+        .astype(np.uint64)
+    )
     h = s[:, :, 0] + np.uint64(p.seed)
     m = np.uint64(_BAND_MULT)
     for r in range(1, p.rows):

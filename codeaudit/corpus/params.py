@@ -53,10 +53,21 @@ class IndexParams:
     def __post_init__(self) -> None:
         problems = []
         if self.bands * self.rows != self.num_perm:
-            problems.append(f"bands ({self.bands}) x rows ({self.rows}) must equal num_perm ({self.num_perm})")
+            problems.append(
+                f"bands ({self.bands}) x rows ({self.rows}) must equal num_perm ({self.num_perm})"
+            )
         if self.window % self.stride:
             problems.append(f"window ({self.window}) must be a multiple of stride ({self.stride})")
-        for f in ("shingle", "window", "stride", "query_stride", "num_perm", "bands", "rows", "max_bucket"):
+        for f in (
+            "shingle",
+            "window",
+            "stride",
+            "query_stride",
+            "num_perm",
+            "bands",
+            "rows",
+            "max_bucket",
+        ):
             if getattr(self, f) < 1:
                 problems.append(f"{f} must be positive")
         if self.scheme != "affine32":

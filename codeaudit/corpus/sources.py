@@ -38,7 +38,20 @@ MAX_FILE_BYTES = 1_000_000
 #: Reasons a corpus file is skipped, in report order.
 SKIP_REASONS = ("unreadable", "binary", "too-large", "encoding", "bad-record")
 #: Folders never indexed in folder sources.
-SKIP_DIRS = frozenset((".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox", ".mypy_cache", ".pytest_cache"))
+SKIP_DIRS = frozenset(
+    (
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+    )
+)
 #: Bytes of source per work unit (folder and git sources) and per JSONL byte range.
 UNIT_BYTES = 1_000_000
 JSONL_RANGE_BYTES = 32_000_000
@@ -122,7 +135,13 @@ class FolderUnit:
             if isinstance(text, Skipped):
                 yield text
                 continue
-            yield Document(self.repo, self.prefix + rel, licenses.spdx_from_source(text) or lic, languages.from_path(rel), text)
+            yield Document(
+                self.repo,
+                self.prefix + rel,
+                licenses.spdx_from_source(text) or lic,
+                languages.from_path(rel),
+                text,
+            )
 
 
 def _is_code(name: str, suffixes: tuple[str, ...] | None) -> bool:
@@ -158,7 +177,9 @@ def _dist_info_license(root: Path) -> str | None:
                 owns = False
         if not owns:
             continue
-        for cand in sorted([*info.glob("LICEN[CS]E*"), *info.glob("COPYING*"), *info.glob("licenses/*")]):
+        for cand in sorted(
+            [*info.glob("LICEN[CS]E*"), *info.glob("COPYING*"), *info.glob("licenses/*")]
+        ):
             if cand.is_file():
                 found = _read_license(str(cand))
                 if found != licenses.UNKNOWN:
@@ -170,7 +191,9 @@ def _dist_info_license(root: Path) -> str | None:
         m = re.search(r"^License-Expression:\s*(\S.*)$", meta, re.MULTILINE)
         if m:
             return m.group(1).strip()
-        for classifier in re.findall(r"^Classifier: License :: OSI Approved :: (.+)$", meta, re.MULTILINE):
+        for classifier in re.findall(
+            r"^Classifier: License :: OSI Approved :: (.+)$", meta, re.MULTILINE
+        ):
             found = _CLASSIFIER_SPDX.get(classifier.strip())
             if found:
                 return found
@@ -226,11 +249,22 @@ class FolderSource:
         def flush() -> None:
             nonlocal batch, size
             if batch:
-                out.append(FolderUnit(str(root), self.repo_name, self.prefix, tuple(p for p, _ in batch), tuple(l for _, l in batch), self.max_bytes))
+                out.append(
+                    FolderUnit(
+                        str(root),
+                        self.repo_name,
+                        self.prefix,
+                        tuple(p for p, _ in batch),
+                        tuple(l for _, l in batch),
+                        self.max_bytes,
+                    )
+                )
             batch, size = [], 0
 
         for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d not in self.exclude_dirs)
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in SKIP_DIRS and d not in self.exclude_dirs
+            )
             rel_dir = os.path.relpath(dirpath, root)
             parent = dir_license.get(os.path.dirname(rel_dir) if rel_dir != "." else "", inherited)
             here = parent
@@ -267,7 +301,9 @@ def stdlib_source() -> FolderSource:
         repo="python/cpython",
         prefix="Lib/",
         suffixes=(".py",),
-        exclude_dirs=frozenset(("site-packages", "dist-packages", "test", "tests", "idle_test", "__phello__")),
+        exclude_dirs=frozenset(
+            ("site-packages", "dist-packages", "test", "tests", "idle_test", "__phello__")
+        ),
         license=lic if lic != licenses.UNKNOWN else "PSF-2.0",
     )
 
@@ -277,12 +313,16 @@ def stdlib_source() -> FolderSource:
 
 def _git(repo: str, *args: str, input: bytes | None = None) -> bytes:
     try:
-        done = subprocess.run(["git", "-C", repo, *args], input=input, capture_output=True, check=False)
+        done = subprocess.run(
+            ["git", "-C", repo, *args], input=input, capture_output=True, check=False
+        )
     except FileNotFoundError:
         raise UsageError("corpus source: git is not installed") from None
     if done.returncode != 0:
         msg = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(f"corpus source {repo}: git {args[0]} failed: {msg[-1] if msg else done.returncode}")
+        raise UsageError(
+            f"corpus source {repo}: git {args[0]} failed: {msg[-1] if msg else done.returncode}"
+        )
     return done.stdout
 
 
@@ -301,7 +341,12 @@ class GitUnit:
         if not wanted:
             return
         try:
-            out = _git(self.git_dir, "cat-file", "--batch", input="".join(f"{sha}\n" for _, sha, _ in wanted).encode())
+            out = _git(
+                self.git_dir,
+                "cat-file",
+                "--batch",
+                input="".join(f"{sha}\n" for _, sha, _ in wanted).encode(),
+            )
         except UsageError as exc:
             for p, _, _ in wanted:
                 yield Skipped(f"{self.repo}:{p}", "unreadable", str(exc))
@@ -319,7 +364,13 @@ class GitUnit:
             if isinstance(text, Skipped):
                 yield text
             else:
-                yield Document(self.repo, p, licenses.spdx_from_source(text) or lic, languages.from_path(p), text)
+                yield Document(
+                    self.repo,
+                    p,
+                    licenses.spdx_from_source(text) or lic,
+                    languages.from_path(p),
+                    text,
+                )
 
 
 def _repo_name_from_url(url: str) -> str | None:
@@ -338,7 +389,11 @@ class GitSource:
     max_bytes: int = MAX_FILE_BYTES
 
     def _commit(self) -> str:
-        return _git(self.path, "rev-parse", "--verify", "--quiet", f"{self.rev}^{{commit}}").decode().strip()
+        return (
+            _git(self.path, "rev-parse", "--verify", "--quiet", f"{self.rev}^{{commit}}")
+            .decode()
+            .strip()
+        )
 
     @property
     def repo_name(self) -> str:
@@ -351,7 +406,13 @@ class GitSource:
         return _repo_name_from_url(url) or Path(self.path).resolve().name
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "git", "root": self.path, "rev": self.rev, "commit": self._commit(), "repo": self.repo_name}
+        return {
+            "kind": "git",
+            "root": self.path,
+            "rev": self.rev,
+            "commit": self._commit(),
+            "repo": self.repo_name,
+        }
 
     def units(self, unit_bytes: int = UNIT_BYTES) -> list[GitUnit]:
         commit = self._commit()
@@ -429,7 +490,9 @@ def parse_field_map(text: str | None) -> FieldMap:
         if not sep or not value:
             raise UsageError(f"--field-map: {part.strip()!r} is not FIELD=NAME")
         if key not in known:
-            raise UsageError(f"--field-map: unknown field {key!r} (known: {', '.join(sorted(known))})")
+            raise UsageError(
+                f"--field-map: unknown field {key!r} (known: {', '.join(sorted(known))})"
+            )
         changes[key] = value
     return replace(FieldMap(), **changes)
 
@@ -444,7 +507,11 @@ def _record_document(record: Any, fm: FieldMap, where: str, max_bytes: int) -> D
     path = record.get(fm.path)
     repo = str(repo) if repo not in (None, "") else "unknown"
     path = str(path) if path not in (None, "") else where
-    lic = licenses.spdx_from_source(text) or licenses.from_record(record.get(fm.license)) or licenses.UNKNOWN
+    lic = (
+        licenses.spdx_from_source(text)
+        or licenses.from_record(record.get(fm.license))
+        or licenses.UNKNOWN
+    )
     lang = languages.normalize(str(record.get(fm.language) or "")) or languages.from_path(path)
     return Document(repo, path, lic, lang, text)
 
@@ -462,7 +529,9 @@ class JsonlUnit:
     def read(self) -> Iterator[Document | Skipped]:
         name = os.path.basename(self.path)
         try:
-            fh: Any = gzip.open(self.path, "rb") if self.path.endswith(".gz") else open(self.path, "rb")
+            fh: Any = (
+                gzip.open(self.path, "rb") if self.path.endswith(".gz") else open(self.path, "rb")
+            )
         except OSError as exc:
             yield Skipped(name, "unreadable", exc.strerror or type(exc).__name__)
             return
@@ -504,16 +573,34 @@ class ParquetUnit:
 
             pf = pq.ParquetFile(self.path)
             have = set(pf.schema_arrow.names)
-            cols = [c for c in dict.fromkeys((self.fields.content, self.fields.repo, self.fields.path, self.fields.license, self.fields.language)) if c in have]
+            cols = [
+                c
+                for c in dict.fromkeys(
+                    (
+                        self.fields.content,
+                        self.fields.repo,
+                        self.fields.path,
+                        self.fields.license,
+                        self.fields.language,
+                    )
+                )
+                if c in have
+            ]
             table = pf.read_row_group(self.row_group, columns=cols)
         except ImportError:
-            raise UsageError("Parquet shards need pyarrow: pip install 'codeaudit[parquet]'") from None
+            raise UsageError(
+                "Parquet shards need pyarrow: pip install 'codeaudit[parquet]'"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a damaged file
-            yield Skipped(f"{name}#rg{self.row_group}", "unreadable", f"{type(exc).__name__}: {exc}")
+            yield Skipped(
+                f"{name}#rg{self.row_group}", "unreadable", f"{type(exc).__name__}: {exc}"
+            )
             return
         rows = table.to_pylist()
         for i, record in enumerate(rows):
-            yield _record_document(record, self.fields, f"{name}#rg{self.row_group}:{i}", self.max_bytes)
+            yield _record_document(
+                record, self.fields, f"{name}#rg{self.row_group}:{i}", self.max_bytes
+            )
 
 
 @dataclass(frozen=True)
@@ -525,7 +612,11 @@ class ShardSource:
     max_bytes: int = MAX_FILE_BYTES
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "shards", "paths": list(self.paths), "fields": {f.name: getattr(self.fields, f.name) for f in fields(FieldMap)}}
+        return {
+            "kind": "shards",
+            "paths": list(self.paths),
+            "fields": {f.name: getattr(self.fields, f.name) for f in fields(FieldMap)},
+        }
 
     def units(self, unit_bytes: int = JSONL_RANGE_BYTES) -> list[JsonlUnit | ParquetUnit]:
         out: list[JsonlUnit | ParquetUnit] = []
@@ -536,18 +627,31 @@ class ShardSource:
                 try:
                     import pyarrow.parquet as pq
                 except ImportError:
-                    raise UsageError("Parquet shards need pyarrow: pip install 'codeaudit[parquet]'") from None
+                    raise UsageError(
+                        "Parquet shards need pyarrow: pip install 'codeaudit[parquet]'"
+                    ) from None
                 try:
                     groups = pq.ParquetFile(path).num_row_groups
                 except Exception as exc:  # noqa: BLE001
-                    raise UsageError(f"corpus source {path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
+                    raise UsageError(
+                        f"corpus source {path}: not a readable Parquet file ({type(exc).__name__}: {exc})"
+                    ) from None
                 out.extend(ParquetUnit(path, g, self.fields, self.max_bytes) for g in range(groups))
             elif path.endswith(".gz"):
                 out.append(JsonlUnit(path, 0, -1, self.fields, self.max_bytes))
             else:
                 size = os.path.getsize(path)
                 starts = list(range(0, max(size, 1), unit_bytes))
-                out.extend(JsonlUnit(path, s, min(s + unit_bytes, size) if s + unit_bytes < size else -1, self.fields, self.max_bytes) for s in starts)
+                out.extend(
+                    JsonlUnit(
+                        path,
+                        s,
+                        min(s + unit_bytes, size) if s + unit_bytes < size else -1,
+                        self.fields,
+                        self.max_bytes,
+                    )
+                    for s in starts
+                )
         return out
 
 
@@ -557,7 +661,9 @@ Source = FolderSource | GitSource | ShardSource
 SHARD_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".json", ".json.gz", ".parquet")
 
 
-def parse_source(spec: str, *, fields: FieldMap | None = None, max_bytes: int = MAX_FILE_BYTES) -> Source:
+def parse_source(
+    spec: str, *, fields: FieldMap | None = None, max_bytes: int = MAX_FILE_BYTES
+) -> Source:
     """One ``SOURCE`` argument: ``stdlib``, a folder, a git work tree (``PATH`` or ``git:PATH[@REV]``),
     or a JSONL/Parquet shard."""
     if spec == "stdlib":
@@ -573,11 +679,15 @@ def parse_source(spec: str, *, fields: FieldMap | None = None, max_bytes: int = 
             return GitSource(spec, "HEAD", max_bytes=max_bytes)
         return FolderSource(spec, max_bytes=max_bytes)
     if p.is_file():
-        raise UsageError(f"corpus source {spec}: not a folder, git repository or shard ({', '.join(SHARD_SUFFIXES)})")
+        raise UsageError(
+            f"corpus source {spec}: not a folder, git repository or shard ({', '.join(SHARD_SUFFIXES)})"
+        )
     raise UsageError(f"corpus source {spec}: no such file or folder")
 
 
-def parse_sources(specs: Sequence[str], *, fields: FieldMap | None = None, max_bytes: int = MAX_FILE_BYTES) -> list[Source]:
+def parse_sources(
+    specs: Sequence[str], *, fields: FieldMap | None = None, max_bytes: int = MAX_FILE_BYTES
+) -> list[Source]:
     """Parse SOURCE arguments; consecutive shard files form one source."""
     out: list[Source] = []
     for spec in specs:

@@ -105,9 +105,7 @@ def _triple(q: str) -> str:
 
 
 _PY_OPS = r"\*\*=|//=|>>=|<<=|\.\.\.|->|:=|==|!=|<=|>=|\*\*|//|<<|>>|\+=|-=|\*=|/=|%=|&=|\|=|\^=|@="
-_C_OPS = (
-    r">>>=|<<=|>>=|\.\.\.|===|!==|->|=>|::|\+\+|--|&&|\|\||==|!=|<=|>=|<<|>>|\+=|-=|\*=|/=|%=|&=|\|=|\^=|\?\?|\?\."
-)
+_C_OPS = r">>>=|<<=|>>=|\.\.\.|===|!==|->|=>|::|\+\+|--|&&|\|\||==|!=|<=|>=|<<|>>|\+=|-=|\*=|/=|%=|&=|\|=|\^=|\?\?|\?\."
 _SH_OPS = r"&&|\|\||==|!=|<=|>=|<<|>>|=~|\+=|-=|=>|->|::|\*\*|\.\.|;;"
 
 
@@ -125,10 +123,26 @@ _BLOCK_COMMENT = r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/"
 _BACKTICK = r"`[^`\\]*(?:\\[\s\S][^`\\]*)*`"
 
 
-def _family(name: str, comments: dict[str, str], strings: list[str], ops: str, quotes: str, prefixes: str, keywords: frozenset[str]) -> _Family:
+def _family(
+    name: str,
+    comments: dict[str, str],
+    strings: list[str],
+    ops: str,
+    quotes: str,
+    prefixes: str,
+    keywords: frozenset[str],
+) -> _Family:
     """Comments first (a quote inside a comment is not a string), then strings, words, numbers, operators."""
     prefix = f"[{prefixes}]{{0,2}}" if prefixes else ""
-    parts = [*comments.values(), f"{prefix}(?:{'|'.join(strings)})", _IDENT, _NUMBER, ops, _NEWLINE, _OTHER]
+    parts = [
+        *comments.values(),
+        f"{prefix}(?:{'|'.join(strings)})",
+        _IDENT,
+        _NUMBER,
+        ops,
+        _NEWLINE,
+        _OTHER,
+    ]
     return _Family(name, "|".join(parts), tuple(comments), quotes, prefixes, keywords)
 
 
@@ -140,16 +154,44 @@ def _pattern(family: str) -> "re.Pattern[str]":
 
 _FAMILIES: dict[str, _Family] = {
     "python": _family(
-        "python", {"#": r"\#[^\n]*"}, [_triple("'"), _triple('"'), _quoted("'"), _quoted('"')], _PY_OPS, "'\"", "rRbBuUfF", _PYTHON_KEYWORDS
+        "python",
+        {"#": r"\#[^\n]*"},
+        [_triple("'"), _triple('"'), _quoted("'"), _quoted('"')],
+        _PY_OPS,
+        "'\"",
+        "rRbBuUfF",
+        _PYTHON_KEYWORDS,
     ),
     "clike": _family(
-        "clike", {"//": r"//[^\n]*", "/*": _BLOCK_COMMENT}, [_quoted('"'), _quoted("'"), _BACKTICK], _C_OPS, "'\"`", "", _CLIKE_KEYWORDS
+        "clike",
+        {"//": r"//[^\n]*", "/*": _BLOCK_COMMENT},
+        [_quoted('"'), _quoted("'"), _BACKTICK],
+        _C_OPS,
+        "'\"`",
+        "",
+        _CLIKE_KEYWORDS,
     ),
     "php": _family(
-        "php", {"//": r"//[^\n]*", "#": r"\#[^\n]*", "/*": _BLOCK_COMMENT}, [_quoted('"'), _quoted("'")], _C_OPS, "'\"", "", _CLIKE_KEYWORDS
+        "php",
+        {"//": r"//[^\n]*", "#": r"\#[^\n]*", "/*": _BLOCK_COMMENT},
+        [_quoted('"'), _quoted("'")],
+        _C_OPS,
+        "'\"",
+        "",
+        _CLIKE_KEYWORDS,
     ),
-    "hash": _family("hash", {"#": r"\#[^\n]*"}, [_quoted('"'), _quoted("'")], _SH_OPS, "'\"", "", _HASH_KEYWORDS),
-    "dash": _family("dash", {"--": r"--[^\n]*", "/*": _BLOCK_COMMENT}, [_quoted('"'), _quoted("'")], _SH_OPS, "'\"", "", _DASH_KEYWORDS),
+    "hash": _family(
+        "hash", {"#": r"\#[^\n]*"}, [_quoted('"'), _quoted("'")], _SH_OPS, "'\"", "", _HASH_KEYWORDS
+    ),
+    "dash": _family(
+        "dash",
+        {"--": r"--[^\n]*", "/*": _BLOCK_COMMENT},
+        [_quoted('"'), _quoted("'")],
+        _SH_OPS,
+        "'\"",
+        "",
+        _DASH_KEYWORDS,
+    ),
     "plain": _family("plain", {}, [_quoted('"'), _quoted("'")], _SH_OPS, "'\"", "", frozenset()),
 }
 
@@ -158,12 +200,40 @@ _LANGUAGE_FAMILY = {
     **{
         lang: "clike"
         for lang in (
-            "c", "cpp", "csharp", "java", "kotlin", "scala", "javascript", "typescript", "rust", "go",
-            "swift", "objectivec", "dart", "css", "json", "terraform",
+            "c",
+            "cpp",
+            "csharp",
+            "java",
+            "kotlin",
+            "scala",
+            "javascript",
+            "typescript",
+            "rust",
+            "go",
+            "swift",
+            "objectivec",
+            "dart",
+            "css",
+            "json",
+            "terraform",
         )
     },
     "php": "php",
-    **{lang: "hash" for lang in ("shell", "ruby", "perl", "r", "yaml", "toml", "ini", "dockerfile", "makefile", "powershell")},
+    **{
+        lang: "hash"
+        for lang in (
+            "shell",
+            "ruby",
+            "perl",
+            "r",
+            "yaml",
+            "toml",
+            "ini",
+            "dockerfile",
+            "makefile",
+            "powershell",
+        )
+    },
     **{lang: "dash" for lang in ("sql", "lua")},
 }
 
@@ -178,7 +248,14 @@ def family_of(language: str | None) -> str:
 
 
 #: A language that lexes as each family (to lex a query the way an index's files were lexed).
-FAMILY_LANGUAGE = {"python": "python", "clike": "c", "php": "php", "hash": "shell", "dash": "sql", "plain": None}
+FAMILY_LANGUAGE = {
+    "python": "python",
+    "clike": "c",
+    "php": "php",
+    "hash": "shell",
+    "dash": "sql",
+    "plain": None,
+}
 
 
 # --- normal forms -----------------------------------------------------------------------------
@@ -344,7 +421,11 @@ def _expand_strings(contents: list[str], offsets: bool):
     nl_total = np.cumsum(is_nl)
     # Line breaks before each literal's start, to make the counts relative to the literal.
     sep_at = np.flatnonzero(is_sep)
-    base = np.concatenate(([0], nl_total[sep_at])) if len(contents) > 1 else np.zeros(1, dtype=np.int64)
+    base = (
+        np.concatenate(([0], nl_total[sep_at]))
+        if len(contents) > 1
+        else np.zeros(1, dtype=np.int64)
+    )
     keep = ~(is_nl | is_sep)
     words = codes[keep]
     lit = literal[keep]
@@ -390,7 +471,11 @@ def tokenize(text: str, language: str | None, *, offsets: bool = False) -> Token
                 comments.append(i)
                 continue
             c = tok[0]
-            if c in quotes or (c in prefixes and len(tok) > 1 and (tok[1] in quotes or (len(tok) > 2 and tok[2] in quotes))):
+            if c in quotes or (
+                c in prefixes
+                and len(tok) > 1
+                and (tok[1] in quotes or (len(tok) > 2 and tok[2] in quotes))
+            ):
                 body = _string_body(fam, tok)
                 if body is not None:
                     strings.append(i)

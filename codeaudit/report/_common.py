@@ -25,14 +25,41 @@ MAX_WINDOW_LINES = 16
 
 # Our language names -> pygments lexer aliases (``None``: plain text).
 _LEXERS = {
-    "python": "python", "c": "c", "cpp": "cpp", "csharp": "csharp", "java": "java",
-    "kotlin": "kotlin", "scala": "scala", "javascript": "javascript", "typescript": "typescript",
-    "php": "php", "rust": "rust", "go": "go", "ruby": "ruby", "shell": "bash",
-    "powershell": "powershell", "batch": "batch", "perl": "perl", "lua": "lua", "r": "r",
-    "swift": "swift", "objectivec": "objective-c", "dart": "dart", "sql": "sql", "html": "html",
-    "xml": "xml", "css": "css", "json": "json", "notebook": "json", "yaml": "yaml",
-    "toml": "toml", "ini": "ini", "dockerfile": "docker", "makefile": "make",
-    "terraform": "terraform", "markdown": "markdown",
+    "python": "python",
+    "c": "c",
+    "cpp": "cpp",
+    "csharp": "csharp",
+    "java": "java",
+    "kotlin": "kotlin",
+    "scala": "scala",
+    "javascript": "javascript",
+    "typescript": "typescript",
+    "php": "php",
+    "rust": "rust",
+    "go": "go",
+    "ruby": "ruby",
+    "shell": "bash",
+    "powershell": "powershell",
+    "batch": "batch",
+    "perl": "perl",
+    "lua": "lua",
+    "r": "r",
+    "swift": "swift",
+    "objectivec": "objective-c",
+    "dart": "dart",
+    "sql": "sql",
+    "html": "html",
+    "xml": "xml",
+    "css": "css",
+    "json": "json",
+    "notebook": "json",
+    "yaml": "yaml",
+    "toml": "toml",
+    "ini": "ini",
+    "dockerfile": "docker",
+    "makefile": "make",
+    "terraform": "terraform",
+    "markdown": "markdown",
 }
 
 
@@ -119,7 +146,9 @@ def code_lines(result: "AuditResult", window: Window, masker: "Masker | None" = 
     return masker(text) if masker else text
 
 
-def evidence_items(evidence: Mapping[str, Any], *, max_chars: int = 160, masker: "Masker | None" = None) -> list[tuple[str, str]]:
+def evidence_items(
+    evidence: Mapping[str, Any], *, max_chars: int = 160, masker: "Masker | None" = None
+) -> list[tuple[str, str]]:
     """Evidence as (key, text) pairs in the auditor's order; nested values as compact JSON.
 
     >>> evidence_items({"username": "alice", "lines": [3, 9]})
@@ -127,7 +156,11 @@ def evidence_items(evidence: Mapping[str, Any], *, max_chars: int = 160, masker:
     """
     out = []
     for key, value in evidence.items():
-        text = value if isinstance(value, str) else json.dumps(plain_json(value), ensure_ascii=False, sort_keys=True)
+        text = (
+            value
+            if isinstance(value, str)
+            else json.dumps(plain_json(value), ensure_ascii=False, sort_keys=True)
+        )
         text = " ".join(str(text).split()) if "\n" in str(text) else str(text)
         if masker:
             text = masker(text)
@@ -176,8 +209,12 @@ def suppression_notes(report: "Report") -> list[str]:
         for sup in r.suppressions:
             form = "ignore-next-line" if sup.next_line else "ignore"
             if not sup.rules:
-                notes.append(f"{one_line(r.id, 60)}:{sup.line}: bare 'codeaudit: {form}' silences every rule"
-                             + ("" if sup.used else " (unused)"))
+                notes.append(
+                    f"{one_line(r.id, 60)}:{sup.line}: bare 'codeaudit: {form}' silences every rule"
+                    + ("" if sup.used else " (unused)")
+                )
             elif not sup.used:
-                notes.append(f"{one_line(r.id, 60)}:{sup.line}: unused 'codeaudit: {form}[{', '.join(sup.rules)}]'")
+                notes.append(
+                    f"{one_line(r.id, 60)}:{sup.line}: unused 'codeaudit: {form}[{', '.join(sup.rules)}]'"
+                )
     return notes

@@ -43,7 +43,13 @@ if TYPE_CHECKING:
     from ..registry import Rule
 
 SEVERITIES = [s.label for s in reversed(Severity)]  # critical first
-SEVERITY_COLOR = {"critical": "#7b1fa2", "high": "#c62828", "medium": "#ef6c00", "low": "#1565c0", "info": "#607d8b"}
+SEVERITY_COLOR = {
+    "critical": "#7b1fa2",
+    "high": "#c62828",
+    "medium": "#ef6c00",
+    "low": "#1565c0",
+    "info": "#607d8b",
+}
 VERDICT_COLOR = {"fail": "#c62828", "warn": "#ef6c00", "pass": "#2e7d32"}
 PYGMENTS_STYLE = "default"
 
@@ -127,7 +133,12 @@ _JS = """
 
 
 def render(
-    report: "Report", stream: TextIO, *, rules: Mapping[str, "Rule"] | None = None, title: str | None = None, **_: Any
+    report: "Report",
+    stream: TextIO,
+    *,
+    rules: Mapping[str, "Rule"] | None = None,
+    title: str | None = None,
+    **_: Any,
 ) -> None:
     """Write the page. ``rules`` (id -> Rule) replaces the registry look-up for rule help."""
     from pygments.formatters import HtmlFormatter
@@ -143,18 +154,20 @@ def render(
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
     w = stream.write
-    w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-    w(f"<meta http-equiv=\"Content-Security-Policy\" content=\"{escape(csp)}\">\n")
-    w("<meta name=\"referrer\" content=\"no-referrer\">\n")
-    w("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+    w('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n')
+    w(f'<meta http-equiv="Content-Security-Policy" content="{escape(csp)}">\n')
+    w('<meta name="referrer" content="no-referrer">\n')
+    w('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
     w(f"<title>{escape(page_title)}</title>\n<style>{css}</style>\n</head>\n<body>\n")
     status = "failed" if summary["failed"] else "passed"
-    w(f"<header><h1>{escape(page_title)}</h1>\n<p class=\"meta\">{summary['suggestions']} suggestions · "
-      f"{summary['findings']} findings · {sum(summary['suppressed'].values())} suppressed · "
-      f"fail on {escape(summary['fail_on'])}: <span class=\"status {status}\" id=\"status\">{status.upper()}</span></p></header>\n")
+    w(
+        f'<header><h1>{escape(page_title)}</h1>\n<p class="meta">{summary["suggestions"]} suggestions · '
+        f"{summary['findings']} findings · {sum(summary['suppressed'].values())} suppressed · "
+        f'fail on {escape(summary["fail_on"])}: <span class="status {status}" id="status">{status.upper()}</span></p></header>\n'
+    )
     _charts(w, report, summary)
     _filters(w, report, summary)
-    w("<main id=\"results\">\n")
+    w('<main id="results">\n')
     for result in report.results:
         if result.findings or result.errors:
             _article(w, result, known)
@@ -164,55 +177,78 @@ def render(
 
 
 def _sha256(text: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode(
+        "ascii"
+    )
 
 
 # -- charts ------------------------------------------------------------------------------------
-def _bars(w, chart_id: str, caption: str, rows: list[tuple[str, list[tuple[str, int, str]]]],
-          legend: dict[str, str] | None = None) -> None:
+def _bars(
+    w,
+    chart_id: str,
+    caption: str,
+    rows: list[tuple[str, list[tuple[str, int, str]]]],
+    legend: dict[str, str] | None = None,
+) -> None:
     """A horizontal bar chart; each row is (label, [(series, count, colour), ...]) stacked."""
     label_w, bar_w, row_h = 110, 240, 22
     peak = max([sum(c for _, c, _ in parts) for _, parts in rows] + [1])
     height = row_h * len(rows) + 6 + (row_h if legend else 0)
-    w(f"<figure class=\"chart\" id=\"{chart_id}\"><figcaption>{escape(caption)}</figcaption>\n")
-    w(f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{label_w + bar_w + 50}\" height=\"{height}\" role=\"img\" "
-      f"aria-label=\"{escape(caption)}\">\n")
+    w(f'<figure class="chart" id="{chart_id}"><figcaption>{escape(caption)}</figcaption>\n')
+    w(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 50}" height="{height}" role="img" '
+        f'aria-label="{escape(caption)}">\n'
+    )
     for i, (label, parts) in enumerate(rows):
         y = 3 + i * row_h
-        w(f"<text x=\"0\" y=\"{y + 14}\">{escape(one_line(label, 16))}</text>\n")
+        w(f'<text x="0" y="{y + 14}">{escape(one_line(label, 16))}</text>\n')
         x = float(label_w)
         total = 0
         for series, count, colour in parts:
             total += count
             width = bar_w * count / peak
             if count:
-                w(f"<rect class=\"bar\" data-row=\"{escape(label)}\" data-series=\"{escape(series)}\" data-count=\"{count}\" "
-                  f"x=\"{x:.1f}\" y=\"{y}\" width=\"{width:.1f}\" height=\"{row_h - 6}\" fill=\"{colour}\">"
-                  f"<title>{escape(label)} · {escape(series)}: {count}</title></rect>\n")
+                w(
+                    f'<rect class="bar" data-row="{escape(label)}" data-series="{escape(series)}" data-count="{count}" '
+                    f'x="{x:.1f}" y="{y}" width="{width:.1f}" height="{row_h - 6}" fill="{colour}">'
+                    f"<title>{escape(label)} · {escape(series)}: {count}</title></rect>\n"
+                )
             x += width
-        w(f"<text class=\"count\" data-row=\"{escape(label)}\" x=\"{x + 4:.1f}\" y=\"{y + 14}\">{total}</text>\n")
+        w(
+            f'<text class="count" data-row="{escape(label)}" x="{x + 4:.1f}" y="{y + 14}">{total}</text>\n'
+        )
     if legend:
         x, y = 0, 3 + len(rows) * row_h
         for name, colour in legend.items():
-            w(f"<rect x=\"{x}\" y=\"{y + 4}\" width=\"10\" height=\"10\" fill=\"{colour}\"></rect>"
-              f"<text x=\"{x + 14}\" y=\"{y + 14}\">{escape(name)}</text>\n")
+            w(
+                f'<rect x="{x}" y="{y + 4}" width="10" height="10" fill="{colour}"></rect>'
+                f'<text x="{x + 14}" y="{y + 14}">{escape(name)}</text>\n'
+            )
             x += 14 + 8 * len(name) + 12
     w("</svg></figure>\n")
 
 
 def _charts(w, report: "Report", summary: dict[str, Any]) -> None:
-    w("<section id=\"charts\">\n")
+    w('<section id="charts">\n')
     by_sev = summary["by_severity"]
-    _bars(w, "chart-severity", "Findings by severity",
-          [(sev, [(sev, by_sev[sev], SEVERITY_COLOR[sev])]) for sev in SEVERITIES])
+    _bars(
+        w,
+        "chart-severity",
+        "Findings by severity",
+        [(sev, [(sev, by_sev[sev], SEVERITY_COLOR[sev])]) for sev in SEVERITIES],
+    )
     rows = []
     for name in auditor_names(report):
         counts = summary["by_auditor"].get(name, {})
         rows.append((name, [(sev, counts.get(sev, 0), SEVERITY_COLOR[sev]) for sev in SEVERITIES]))
     _bars(w, "chart-auditor", "Findings by auditor", rows or [("none", [])], legend=SEVERITY_COLOR)
     verdicts = summary["verdicts"]
-    _bars(w, "chart-verdict", "Suggestions by verdict",
-          [(v, [(v, verdicts[v], VERDICT_COLOR[v])]) for v in ("fail", "warn", "pass")])
+    _bars(
+        w,
+        "chart-verdict",
+        "Suggestions by verdict",
+        [(v, [(v, verdicts[v], VERDICT_COLOR[v])]) for v in ("fail", "warn", "pass")],
+    )
     w("</section>\n")
 
 
@@ -223,51 +259,68 @@ def _filters(w, report: "Report", summary: dict[str, Any]) -> None:
         for e in r.errors:
             if e.auditor not in names:
                 names.append(e.auditor)
-    w("<section id=\"filters\">\n<fieldset id=\"filter-auditor\"><legend>Auditor</legend>\n")
+    w('<section id="filters">\n<fieldset id="filter-auditor"><legend>Auditor</legend>\n')
     for name in names:
         n = sum(summary["by_auditor"].get(name, {}).values())
-        w(f"<label><input type=\"checkbox\" class=\"filter\" data-kind=\"auditor\" value=\"{escape(name)}\" checked> "
-          f"{escape(name)} ({n})</label>\n")
-    w("</fieldset>\n<fieldset id=\"filter-severity\"><legend>Severity</legend>\n")
+        w(
+            f'<label><input type="checkbox" class="filter" data-kind="auditor" value="{escape(name)}" checked> '
+            f"{escape(name)} ({n})</label>\n"
+        )
+    w('</fieldset>\n<fieldset id="filter-severity"><legend>Severity</legend>\n')
     for sev in SEVERITIES:
-        w(f"<label><input type=\"checkbox\" class=\"filter\" data-kind=\"severity\" value=\"{sev}\" checked> "
-          f"{sev} ({summary['by_severity'][sev]})</label>\n")
-    w("</fieldset>\n<label><input type=\"checkbox\" id=\"show-suppressed\"> show suppressed</label>\n")
-    w(f"<p id=\"shown\">Showing <span id=\"shown-count\">{summary['findings']}</span> of "
-      f"<span id=\"total-count\">{summary['findings']}</span> findings</p>\n</section>\n")
+        w(
+            f'<label><input type="checkbox" class="filter" data-kind="severity" value="{sev}" checked> '
+            f"{sev} ({summary['by_severity'][sev]})</label>\n"
+        )
+    w('</fieldset>\n<label><input type="checkbox" id="show-suppressed"> show suppressed</label>\n')
+    w(
+        f'<p id="shown">Showing <span id="shown-count">{summary["findings"]}</span> of '
+        f'<span id="total-count">{summary["findings"]}</span> findings</p>\n</section>\n'
+    )
 
 
 # -- suggestions -------------------------------------------------------------------------------
 def _article(w, result: "AuditResult", rules: Mapping[str, "Rule"]) -> None:
     s = result.suggestion
     verdict = result.verdict.value
-    w(f"<article class=\"suggestion verdict-{verdict}\" data-id=\"{escape(s.id)}\">\n")
-    w(f"<h2>{escape(s.id)} <span class=\"badge {verdict}\">{verdict}</span></h2>\n")
+    w(f'<article class="suggestion verdict-{verdict}" data-id="{escape(s.id)}">\n')
+    w(f'<h2>{escape(s.id)} <span class="badge {verdict}">{verdict}</span></h2>\n')
     where = [result.language or "unknown language"]
-    for label, value in (("path", s.path), ("task", s.task_id), ("model", s.model), ("from", s.origin)):
+    for label, value in (
+        ("path", s.path),
+        ("task", s.task_id),
+        ("model", s.model),
+        ("from", s.origin),
+    ):
         if value and not (label == "path" and value == s.id):
             where.append(f"{label}: {value}")
-    w(f"<p class=\"where\">{escape(' · '.join(where))}</p>\n")
+    w(f'<p class="where">{escape(" · ".join(where))}</p>\n')
     masker = Masker.of(result)
     for window in windows(result, list(result.findings)):
-        w("<div class=\"window\">\n")
+        w('<div class="window">\n')
         for f in window.findings:
             _finding(w, result, f, rules.get(f.rule_id), masker)
         _code(w, result, window, masker)
         w("</div>\n")
     if result.data:
-        w("<table class=\"facts\">")
+        w('<table class="facts">')
         for name, facts in result.data.items():
-            items = evidence_items(facts, masker=masker) if isinstance(facts, Mapping) else [("", masker(one_line(facts)))]
+            items = (
+                evidence_items(facts, masker=masker)
+                if isinstance(facts, Mapping)
+                else [("", masker(one_line(facts)))]
+            )
             text = " · ".join(f"{k}={v}" if k else v for k, v in items)
             w(f"<tr><th>{escape(str(name))}</th><td>{escape(text)}</td></tr>")
         w("</table>\n")
     if result.errors:
-        w("<ul class=\"errors\">\n")
+        w('<ul class="errors">\n')
         for e in result.errors:
             where = f" (line {e.line})" if e.line else ""
-            w(f"<li class=\"error\" data-auditor=\"{escape(e.auditor)}\">error [{escape(e.auditor)}/{escape(e.code)}] "
-              f"{escape(masker(e.message))}{where}</li>\n")
+            w(
+                f'<li class="error" data-auditor="{escape(e.auditor)}">error [{escape(e.auditor)}/{escape(e.code)}] '
+                f"{escape(masker(e.message))}{where}</li>\n"
+            )
         w("</ul>\n")
     w("</article>\n")
 
@@ -275,29 +328,43 @@ def _article(w, result: "AuditResult", rules: Mapping[str, "Rule"]) -> None:
 def _finding(w, result: "AuditResult", f: "Finding", rule: "Rule | None", masker: Masker) -> None:
     sev = f.severity.label
     classes = f"finding sev-{sev}" + (" suppressed" if not f.active else "")
-    supp = f" data-suppressed=\"{escape(f.suppressed)}\"" if f.suppressed else ""
-    w(f"<div class=\"{classes}\" data-auditor=\"{escape(f.auditor)}\" data-severity=\"{sev}\" "
-      f"data-rule=\"{escape(f.rule_id)}\" data-line=\"{f.line}\" data-suggestion=\"{escape(result.id)}\"{supp}>\n")
-    where = f"lines {f.line}-{f.end_line}" if f.end_line != f.line else f"line {f.line} col {f.column}"
-    badge = f"<span class=\"badge supp\">suppressed: {escape(f.suppressed)}</span> " if f.suppressed else ""
-    w(f"<div><span class=\"badge sev\">{sev}</span> {badge}<span class=\"rule\">{escape(f.rule_id)} "
-      f"{escape(f.rule_name)}</span> · {where}</div>\n")
-    w(f"<div class=\"msg\">{escape(masker(f.message))}</div>\n")
+    supp = f' data-suppressed="{escape(f.suppressed)}"' if f.suppressed else ""
+    w(
+        f'<div class="{classes}" data-auditor="{escape(f.auditor)}" data-severity="{sev}" '
+        f'data-rule="{escape(f.rule_id)}" data-line="{f.line}" data-suggestion="{escape(result.id)}"{supp}>\n'
+    )
+    where = (
+        f"lines {f.line}-{f.end_line}" if f.end_line != f.line else f"line {f.line} col {f.column}"
+    )
+    badge = (
+        f'<span class="badge supp">suppressed: {escape(f.suppressed)}</span> '
+        if f.suppressed
+        else ""
+    )
+    w(
+        f'<div><span class="badge sev">{sev}</span> {badge}<span class="rule">{escape(f.rule_id)} '
+        f"{escape(f.rule_name)}</span> · {where}</div>\n"
+    )
+    w(f'<div class="msg">{escape(masker(f.message))}</div>\n')
     about = f"{f.auditor} · confidence {f.confidence.label}"
     cwe = ""
     if f.cwe is not None:
-        cwe = (f" · <a href=\"https://cwe.mitre.org/data/definitions/{f.cwe}.html\" rel=\"noreferrer noopener\" "
-               f"target=\"_blank\">{f.cwe_id}</a>")
-    w(f"<div class=\"about\">{escape(about)}{cwe}</div>\n")
+        cwe = (
+            f' · <a href="https://cwe.mitre.org/data/definitions/{f.cwe}.html" rel="noreferrer noopener" '
+            f'target="_blank">{f.cwe_id}</a>'
+        )
+    w(f'<div class="about">{escape(about)}{cwe}</div>\n')
     items = evidence_items(f.evidence, max_chars=400, masker=masker)
     if items:
-        w("<dl class=\"evidence\">")
+        w('<dl class="evidence">')
         for key, value in items:
             w(f"<dt>{escape(key)}</dt><dd>{escape(value)}</dd>")
         w("</dl>\n")
     if rule is not None:
-        w(f"<details class=\"help\"><summary>{escape(rule.title)}</summary><pre>{escape(rule.description.strip())}\n\n"
-          f"How to fix: {escape(rule.fix.strip())}</pre></details>\n")
+        w(
+            f'<details class="help"><summary>{escape(rule.title)}</summary><pre>{escape(rule.description.strip())}\n\n'
+            f"How to fix: {escape(rule.fix.strip())}</pre></details>\n"
+        )
     w("</div>\n")
 
 
@@ -306,8 +373,12 @@ def _code(w, result: "AuditResult", window, masker: Masker) -> None:
     from pygments.formatters import HtmlFormatter
 
     formatter = HtmlFormatter(
-        style=PYGMENTS_STYLE, cssclass="hl", linenos="inline", linenostart=window.start,
-        hl_lines=sorted(n - window.start + 1 for n in window.flagged), wrapcode=True,
+        style=PYGMENTS_STYLE,
+        cssclass="hl",
+        linenos="inline",
+        linenostart=window.start,
+        hl_lines=sorted(n - window.start + 1 for n in window.flagged),
+        wrapcode=True,
     )
     w(highlight(code_lines(result, window, masker) + "\n", lexer_for(result.language), formatter))
 
@@ -315,19 +386,25 @@ def _code(w, result: "AuditResult", window, masker: Masker) -> None:
 def _tail(w, report: "Report") -> None:
     clean = [r.id for r in report.results if not r.findings and not r.errors]
     if clean:
-        w(f"<section id=\"clean\"><h2>No findings ({len(clean)})</h2><p>{escape(', '.join(clean))}</p></section>\n")
+        w(
+            f'<section id="clean"><h2>No findings ({len(clean)})</h2><p>{escape(", ".join(clean))}</p></section>\n'
+        )
     if report.auditor_summaries:
-        w("<section id=\"auditor-summaries\"><h2>Auditor summaries</h2><table class=\"facts\">")
+        w('<section id="auditor-summaries"><h2>Auditor summaries</h2><table class="facts">')
         for name, facts in report.auditor_summaries.items():
             text = " · ".join(f"{k}={v}" for k, v in evidence_items(facts))
             w(f"<tr><th>{escape(str(name))}</th><td>{escape(text)}</td></tr>")
         w("</table></section>\n")
     notes = suppression_notes(report)
     if notes:
-        w(f"<section id=\"suppressions\"><h2>Suppressions to review ({len(notes)})</h2><ul class=\"notes\">\n")
+        w(
+            f'<section id="suppressions"><h2>Suppressions to review ({len(notes)})</h2><ul class="notes">\n'
+        )
         w("".join(f"<li>{escape(n)}</li>\n" for n in notes))
         w("</ul></section>\n")
     if report.input_errors:
-        w(f"<section id=\"input-problems\"><h2>Input problems ({len(report.input_errors)})</h2><ul class=\"notes\">\n")
+        w(
+            f'<section id="input-problems"><h2>Input problems ({len(report.input_errors)})</h2><ul class="notes">\n'
+        )
         w("".join(f"<li>{escape(str(i))}</li>\n" for i in report.input_errors))
         w("</ul></section>\n")

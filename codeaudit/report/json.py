@@ -25,4 +25,3 @@ def render(report: "Report", stream: TextIO, *, indent: int | None = 2, **_: Any
         out["errors"] = masked(out["errors"], masker)
     json.dump(doc, stream, indent=indent, ensure_ascii=False)
     stream.write("\n")
-

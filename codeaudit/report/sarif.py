@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from ..model import AuditResult, Finding, Report
     from ..registry import Rule
 
-SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 FINGERPRINT_KEY = "codeauditFingerprint/v1"
 INFORMATION_URI = "https://pypi.org/project/codeaudit/"
 
@@ -65,7 +67,12 @@ SUPPRESSION_WHY = {
 
 
 def render(
-    report: "Report", stream: TextIO, *, indent: int | None = 2, rules: Mapping[str, "Rule"] | None = None, **_: Any
+    report: "Report",
+    stream: TextIO,
+    *,
+    indent: int | None = 2,
+    rules: Mapping[str, "Rule"] | None = None,
+    **_: Any,
 ) -> None:
     """Write ``report`` as one SARIF run. ``rules`` (id -> Rule) replaces the registry look-up."""
     json.dump(to_sarif(report, rules=rules), stream, indent=indent, ensure_ascii=False)
@@ -117,7 +124,9 @@ def _descriptor(finding: "Finding", rule: "Rule | None") -> dict[str, Any]:
         tags += ["security", f"external/cwe/cwe-{cwe}"]
         properties["security-severity"] = SECURITY_SEVERITY[severity]
     properties["tags"] = list(dict.fromkeys(tags))  # the schema wants unique tags
-    properties["precision"] = {3: "high", 2: "medium", 1: "low"}[int(rule.confidence if rule else finding.confidence)]
+    properties["precision"] = {3: "high", 2: "medium", 1: "low"}[
+        int(rule.confidence if rule else finding.confidence)
+    ]
     out: dict[str, Any] = {"id": finding.rule_id, "name": finding.rule_name}
     if rule is not None:
         out["shortDescription"] = {"text": rule.title}
@@ -128,8 +137,12 @@ def _descriptor(finding: "Finding", rule: "Rule | None") -> dict[str, Any]:
     else:
         # A plug-in rule the registry does not know: its own message is the best description.
         out["shortDescription"] = {"text": finding.rule_name}
-        out["fullDescription"] = {"text": f"Rule {finding.rule_id} of the '{finding.auditor}' auditor."}
-        out["help"] = {"text": f"{finding.rule_id} ({finding.rule_name}) of the '{finding.auditor}' auditor; no documentation is registered for it."}
+        out["fullDescription"] = {
+            "text": f"Rule {finding.rule_id} of the '{finding.auditor}' auditor."
+        }
+        out["help"] = {
+            "text": f"{finding.rule_id} ({finding.rule_name}) of the '{finding.auditor}' auditor; no documentation is registered for it."
+        }
     out["defaultConfiguration"] = {"level": LEVELS[severity]}
     out["properties"] = properties
     return out
@@ -160,10 +173,20 @@ def artifact_uri(result: "AuditResult") -> str:
     return quote(where, safe="/:@!$&'()*+,;=-._~")
 
 
-def _result(result: "AuditResult", finding: "Finding", rule_index: int, masker: Masker) -> dict[str, Any]:
-    region: dict[str, Any] = {"startLine": finding.line, "startColumn": finding.column, "endLine": finding.end_line}
-    if finding.end_column is not None and (finding.end_line > finding.line or finding.end_column > finding.column):
-        region["endColumn"] = finding.end_column + 1  # SARIF's endColumn is exclusive; ours is inclusive
+def _result(
+    result: "AuditResult", finding: "Finding", rule_index: int, masker: Masker
+) -> dict[str, Any]:
+    region: dict[str, Any] = {
+        "startLine": finding.line,
+        "startColumn": finding.column,
+        "endLine": finding.end_line,
+    }
+    if finding.end_column is not None and (
+        finding.end_line > finding.line or finding.end_column > finding.column
+    ):
+        region["endColumn"] = (
+            finding.end_column + 1
+        )  # SARIF's endColumn is exclusive; ours is inclusive
     if finding.snippet:
         region["snippet"] = {"text": masker(finding.snippet)}
     out: dict[str, Any] = {
@@ -172,7 +195,14 @@ def _result(result: "AuditResult", finding: "Finding", rule_index: int, masker: 
         "level": LEVELS[finding.severity],
         # An auditor that quoted a secret another auditor masked does not get to leak it here.
         "message": {"text": masker(finding.message)},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(result)}, "region": region}}],
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(result)},
+                    "region": region,
+                }
+            }
+        ],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {
             "suggestionId": result.id,
@@ -185,33 +215,47 @@ def _result(result: "AuditResult", finding: "Finding", rule_index: int, masker: 
     if finding.cwe_id:
         out["properties"]["cwe"] = finding.cwe_id
     if finding.suppressed is not None:
-        out["suppressions"] = [{
-            "kind": SUPPRESSION_KIND.get(finding.suppressed, "external"),
-            "justification": SUPPRESSION_WHY.get(finding.suppressed, finding.suppressed),
-        }]
+        out["suppressions"] = [
+            {
+                "kind": SUPPRESSION_KIND.get(finding.suppressed, "external"),
+                "justification": SUPPRESSION_WHY.get(finding.suppressed, finding.suppressed),
+            }
+        ]
     return out
 
 
 def _invocation(report: "Report") -> dict[str, Any]:
     notes = []
     for issue in report.input_errors:
-        note: dict[str, Any] = {"level": "error" if issue.skipped else "warning", "message": {"text": str(issue)},
-                                "descriptor": {"id": "input-problem"}}
+        note: dict[str, Any] = {
+            "level": "error" if issue.skipped else "warning",
+            "message": {"text": str(issue)},
+            "descriptor": {"id": "input-problem"},
+        }
         if issue.line is not None:
-            note["locations"] = [{"physicalLocation": {
-                "artifactLocation": {"uri": quote(issue.source.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~")},
-                "region": {"startLine": issue.line},
-            }}]
+            note["locations"] = [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {
+                            "uri": quote(issue.source.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~")
+                        },
+                        "region": {"startLine": issue.line},
+                    }
+                }
+            ]
         notes.append(note)
     for result in report.results:
         for error in result.errors:
-            notes.append({
-                "level": "error",
-                "message": {"text": f"{result.id}: [{error.auditor}/{error.code}] {error.message}"},
-                "descriptor": {"id": f"{error.auditor}/{error.code}"},
-            })
+            notes.append(
+                {
+                    "level": "error",
+                    "message": {
+                        "text": f"{result.id}: [{error.auditor}/{error.code}] {error.message}"
+                    },
+                    "descriptor": {"id": f"{error.auditor}/{error.code}"},
+                }
+            )
     out: dict[str, Any] = {"executionSuccessful": True}
     if notes:
         out["toolExecutionNotifications"] = notes
     return out
-

@@ -19,7 +19,15 @@ import io
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..redact import Masker
-from ._common import auditor_names, code_lines, evidence_items, lexer_for, one_line, suppression_notes, windows
+from ._common import (
+    auditor_names,
+    code_lines,
+    evidence_items,
+    lexer_for,
+    one_line,
+    suppression_notes,
+    windows,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,23 +45,39 @@ SEVERITY_STYLE = {
     "info": "dim",
 }
 #: Summary columns: the badge styles without backgrounds, so a column does not become a block.
-COLUMN_STYLE = {"critical": "bold magenta", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+COLUMN_STYLE = {
+    "critical": "bold magenta",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
 VERDICT_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
 
 
-def render(report: "Report", stream: TextIO, *, color: bool = False, width: int | None = None, **_: Any) -> None:
+def render(
+    report: "Report", stream: TextIO, *, color: bool = False, width: int | None = None, **_: Any
+) -> None:
     """Write the table report. ``width`` defaults to the terminal's (colour) or 100 columns."""
     from rich.console import Console
 
     if color:
-        console = Console(file=stream, force_terminal=True, width=width, highlight=False, emoji=False)
+        console = Console(
+            file=stream, force_terminal=True, width=width, highlight=False, emoji=False
+        )
         _write(report, console)
         return
     # Plain text: render off-screen, then drop the padding rich adds to every line.
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=width or DEFAULT_WIDTH, force_terminal=False, no_color=True,
-        color_system=None, highlight=False, emoji=False, legacy_windows=False,
+        file=buffer,
+        width=width or DEFAULT_WIDTH,
+        force_terminal=False,
+        no_color=True,
+        color_system=None,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
     )
     _write(report, console)
     stream.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
@@ -63,7 +87,9 @@ def _write(report: "Report", console: "Console") -> None:
     from rich.text import Text
 
     summary = report.summary()
-    status = Text("FAILED", style="bold red") if summary["failed"] else Text("passed", style="green")
+    status = (
+        Text("FAILED", style="bold red") if summary["failed"] else Text("passed", style="green")
+    )
     suppressed = sum(summary["suppressed"].values())
     head = Text.assemble(
         (f"{report.tool.get('name', 'codeaudit')} {report.tool.get('version', '')}", "bold"),
@@ -78,10 +104,16 @@ def _write(report: "Report", console: "Console") -> None:
         console.print()
         console.print(_summary_table(report, summary))
         v = summary["verdicts"]
-        console.print(Text.assemble(
-            "verdicts: ", (f"{v['fail']} fail", VERDICT_STYLE["fail"]), " · ",
-            (f"{v['warn']} warn", VERDICT_STYLE["warn"]), " · ", (f"{v['pass']} pass", VERDICT_STYLE["pass"]),
-        ))
+        console.print(
+            Text.assemble(
+                "verdicts: ",
+                (f"{v['fail']} fail", VERDICT_STYLE["fail"]),
+                " · ",
+                (f"{v['warn']} warn", VERDICT_STYLE["warn"]),
+                " · ",
+                (f"{v['pass']} pass", VERDICT_STYLE["pass"]),
+            )
+        )
         for name, facts in (report.auditor_summaries or {}).items():
             console.print(Text.assemble((f"{name}: ", "bold"), _facts(facts)))
 
@@ -92,7 +124,9 @@ def _write(report: "Report", console: "Console") -> None:
     passed = [r.id for r in report.results if not r.findings and not r.errors]
     if passed:
         console.print()
-        shown = ", ".join(one_line(i, 80) for i in passed[:20]) + (f", … ({len(passed) - 20} more)" if len(passed) > 20 else "")
+        shown = ", ".join(one_line(i, 80) for i in passed[:20]) + (
+            f", … ({len(passed) - 20} more)" if len(passed) > 20 else ""
+        )
         console.print(Text.assemble((f"No findings ({len(passed)}): ", "green"), shown))
 
     _suppressions(console, report)
@@ -122,7 +156,12 @@ def _summary_table(report: "Report", summary: dict[str, Any]):
         cells = [str(counts.get(s, 0) or "·") for s in severities]
         table.add_row(name, *cells, str(sum(counts.values())))
     totals = summary["by_severity"]
-    table.add_row(Text("all", style="bold"), *[str(totals[s] or "·") for s in severities], str(summary["findings"]), end_section=False)
+    table.add_row(
+        Text("all", style="bold"),
+        *[str(totals[s] or "·") for s in severities],
+        str(summary["findings"]),
+        end_section=False,
+    )
     return table
 
 
@@ -130,7 +169,10 @@ def _facts(facts: Any) -> str:
     from ._common import plain_json
 
     if isinstance(facts, dict) or hasattr(facts, "items"):
-        return " · ".join(f"{k}={one_line(v if isinstance(v, str) else plain_json(v), 80)}" for k, v in facts.items())
+        return " · ".join(
+            f"{k}={one_line(v if isinstance(v, str) else plain_json(v), 80)}"
+            for k, v in facts.items()
+        )
     return one_line(facts)
 
 
@@ -157,12 +199,30 @@ def _result(console: "Console", result: "AuditResult") -> None:
         _code(console, result, window, masker)
     for f in result.findings:
         if not f.active:
-            console.print(Padding(Text(f"suppressed ({f.suppressed}): {f.rule_id} {f.rule_name} at line {f.line}", style="dim"), (0, 0, 0, 2)))
+            console.print(
+                Padding(
+                    Text(
+                        f"suppressed ({f.suppressed}): {f.rule_id} {f.rule_name} at line {f.line}",
+                        style="dim",
+                    ),
+                    (0, 0, 0, 2),
+                )
+            )
     for name, facts in (result.data or {}).items():
-        console.print(Padding(Text.assemble((f"{name}: ", "bold"), masker(_facts(facts))), (0, 0, 0, 2)))
+        console.print(
+            Padding(Text.assemble((f"{name}: ", "bold"), masker(_facts(facts))), (0, 0, 0, 2))
+        )
     for e in result.errors:
         where = f" (line {e.line})" if e.line else ""
-        console.print(Padding(Text.assemble(("error ", "bold magenta"), f"[{e.auditor}/{e.code}] {masker(one_line(e.message, 400))}{where}"), (0, 0, 0, 2)))
+        console.print(
+            Padding(
+                Text.assemble(
+                    ("error ", "bold magenta"),
+                    f"[{e.auditor}/{e.code}] {masker(one_line(e.message, 400))}{where}",
+                ),
+                (0, 0, 0, 2),
+            )
+        )
 
 
 def _finding(console: "Console", f: "Finding", masker: Masker) -> None:
@@ -170,13 +230,28 @@ def _finding(console: "Console", f: "Finding", masker: Masker) -> None:
     from rich.text import Text
 
     sev = f.severity.label
-    where = f"lines {f.line}-{f.end_line}" if f.end_line != f.line else f"line {f.line} col {f.column}"
-    console.print(Padding(Text.assemble(
-        (f" {sev.upper()} ", SEVERITY_STYLE[sev]), " ", (f.rule_id, "bold"), f" {f.rule_name} · {where}",
-    ), (0, 0, 0, 2)))
-    about = f"{f.auditor} · confidence {f.confidence.label}" + (f" · {f.cwe_id}" if f.cwe_id else "")
+    where = (
+        f"lines {f.line}-{f.end_line}" if f.end_line != f.line else f"line {f.line} col {f.column}"
+    )
+    console.print(
+        Padding(
+            Text.assemble(
+                (f" {sev.upper()} ", SEVERITY_STYLE[sev]),
+                " ",
+                (f.rule_id, "bold"),
+                f" {f.rule_name} · {where}",
+            ),
+            (0, 0, 0, 2),
+        )
+    )
+    about = f"{f.auditor} · confidence {f.confidence.label}" + (
+        f" · {f.cwe_id}" if f.cwe_id else ""
+    )
     lines = [Text(masker(one_line(f.message, 500))), Text(about, style="dim")]
-    lines += [Text.assemble((f"{key}: ", "dim"), value) for key, value in evidence_items(f.evidence, masker=masker)]
+    lines += [
+        Text.assemble((f"{key}: ", "dim"), value)
+        for key, value in evidence_items(f.evidence, masker=masker)
+    ]
     for line in lines:
         console.print(Padding(line, (0, 0, 0, 4)))
 

@@ -71,13 +71,24 @@ class Limits:
     tmpfs_mb: int = 64
 
     def __post_init__(self) -> None:
-        for name in ("timeout_s", "memory_mb", "max_procs", "max_files", "max_output_bytes", "tmpfs_mb"):
+        for name in (
+            "timeout_s",
+            "memory_mb",
+            "max_procs",
+            "max_files",
+            "max_output_bytes",
+            "tmpfs_mb",
+        ):
             if getattr(self, name) <= 0:
-                raise ValueError(f"sandbox limit {name} must be positive, not {getattr(self, name)!r}")
+                raise ValueError(
+                    f"sandbox limit {name} must be positive, not {getattr(self, name)!r}"
+                )
         if self.max_files < 16:
             raise ValueError("sandbox limit max_files must be at least 16 (Python needs a few)")
         if self.memory_mb < 64:
-            raise ValueError("sandbox limit memory_mb must be at least 64 (Python needs about 40 MiB)")
+            raise ValueError(
+                "sandbox limit memory_mb must be at least 64 (Python needs about 40 MiB)"
+            )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -179,7 +190,11 @@ class RunResult:
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"outcome": self.outcome, "passed": self.passed, "duration_s": self.duration_s}
+        out: dict[str, Any] = {
+            "outcome": self.outcome,
+            "passed": self.passed,
+            "duration_s": self.duration_s,
+        }
         if not self.passed:
             out["error_type"] = self.error_type
             out["message"] = self.message
@@ -193,7 +208,11 @@ class RunResult:
     def from_record(cls, record: dict[str, Any]) -> "RunResult":
         outcome = record.get("outcome")
         if outcome not in OUTCOMES:
-            return cls(outcome="sandbox-error", error_type="BadRecord", message=f"unknown outcome {outcome!r}")
+            return cls(
+                outcome="sandbox-error",
+                error_type="BadRecord",
+                message=f"unknown outcome {outcome!r}",
+            )
         return cls(
             outcome=outcome,
             error_type=record.get("type"),
@@ -233,8 +252,15 @@ def _detect(config: SandboxConfig) -> ModeInfo:
     if config.mode in ("auto", "bwrap"):
         problem = _probe_bwrap(bwrap, config)
         if problem is None:
-            return ModeInfo(mode="bwrap", reason=f"bubblewrap at {bwrap} works", bwrap=bwrap,
-                            bwrap_version=_bwrap_version(bwrap), network_isolated=True, own_uid=root, degraded=False)
+            return ModeInfo(
+                mode="bwrap",
+                reason=f"bubblewrap at {bwrap} works",
+                bwrap=bwrap,
+                bwrap_version=_bwrap_version(bwrap),
+                network_isolated=True,
+                own_uid=root,
+                degraded=False,
+            )
         if config.mode == "bwrap":
             raise SandboxUnavailable(f"sandbox mode 'bwrap': {problem}")
         reason = f"{problem}; running in the weaker rlimit mode"
@@ -242,8 +268,15 @@ def _detect(config: SandboxConfig) -> ModeInfo:
     else:
         reason = "rlimit mode was chosen in the configuration"
         degraded = False
-    return ModeInfo(mode="rlimit", reason=reason, bwrap=None, bwrap_version=None,
-                    network_isolated=_unshare_net_works(), own_uid=root, degraded=degraded)
+    return ModeInfo(
+        mode="rlimit",
+        reason=reason,
+        bwrap=None,
+        bwrap_version=None,
+        network_isolated=_unshare_net_works(),
+        own_uid=root,
+        degraded=degraded,
+    )
 
 
 def _bwrap_version(bwrap: str) -> str | None:
@@ -266,7 +299,10 @@ def _probe_bwrap(bwrap: str, config: SandboxConfig) -> str | None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap at {bwrap} cannot start: {exc}"
     if out.returncode != 0 or b"sandbox-ok" not in out.stdout:
-        why = (out.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {out.returncode}"])[-1]
+        why = (
+            out.stderr.decode(errors="replace").strip().splitlines()
+            or [f"exit status {out.returncode}"]
+        )[-1]
         return f"bubblewrap at {bwrap} fails here: {why}"
     return None
 
@@ -276,7 +312,9 @@ def _unshare_net_works() -> bool:
     if unshare is None:
         return False
     try:
-        return subprocess.run([unshare, "-n", "true"], capture_output=True, timeout=10).returncode == 0
+        return (
+            subprocess.run([unshare, "-n", "true"], capture_output=True, timeout=10).returncode == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -307,11 +345,22 @@ def _clean_env(home: str) -> dict[str, str]:
 def _python_roots(python: str) -> list[str]:
     """Folders the interpreter needs: its prefix, base prefix and the real executable's home."""
     probe = subprocess.run(
-        [python, "-I", "-c", "import sys, os; print(sys.prefix); print(sys.base_prefix); print(sys.exec_prefix);"
-         "print(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))"],
-        capture_output=True, text=True, timeout=30,
+        [
+            python,
+            "-I",
+            "-c",
+            "import sys, os; print(sys.prefix); print(sys.base_prefix); print(sys.exec_prefix);"
+            "print(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
-    roots = {os.path.realpath(p) for p in probe.stdout.split("\n") if p.strip()} if probe.returncode == 0 else set()
+    roots = (
+        {os.path.realpath(p) for p in probe.stdout.split("\n") if p.strip()}
+        if probe.returncode == 0
+        else set()
+    )
     roots.add(os.path.dirname(os.path.dirname(os.path.realpath(python))))
     # The venv folder itself too (its bin/python is a link that must resolve), unresolved.
     roots.add(os.path.dirname(os.path.dirname(os.path.abspath(python))))
@@ -327,10 +376,25 @@ _roots_cache: dict[str, list[str]] = {}
 
 def _bwrap_argv(bwrap: str, config: SandboxConfig, python_args: list[str]) -> list[str]:
     root = os.geteuid() == 0
-    argv = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    argv = [
+        bwrap,
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+    ]
     if not root:
         argv.append("--unshare-user")
-    argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
+    argv += [
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             argv += ["--symlink", os.readlink(top), top]
@@ -340,7 +404,16 @@ def _bwrap_argv(bwrap: str, config: SandboxConfig, python_args: list[str]) -> li
         argv += ["--ro-bind-try", name, name]
     # The private /tmp first: an interpreter or venv that lives under /tmp (common on CI) is then
     # bound on top of it instead of being hidden by it.
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(config.limits.tmpfs_mb << 20), "--tmpfs", "/tmp"]
+    argv += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(config.limits.tmpfs_mb << 20),
+        "--tmpfs",
+        "/tmp",
+    ]
     if config.python not in _roots_cache:
         _roots_cache[config.python] = _python_roots(config.python)
     made: set[str] = set()
@@ -398,8 +471,12 @@ class _Spawner:
     def __init__(self) -> None:
         import queue
 
-        self._requests: queue.Queue[tuple[Callable[[], Any], list[Any], threading.Event] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._serve, name="codeaudit-sandbox-spawner", daemon=True)
+        self._requests: queue.Queue[tuple[Callable[[], Any], list[Any], threading.Event] | None] = (
+            queue.Queue()
+        )
+        self._thread = threading.Thread(
+            target=self._serve, name="codeaudit-sandbox-spawner", daemon=True
+        )
         self._thread.start()
 
     def _serve(self) -> None:
@@ -467,7 +544,9 @@ class _Worker:
             settings["base"] = "/tmp/codeaudit"
             env = _clean_env("/tmp")
             cwd = None
-            argv = _bwrap_argv(self.info.bwrap or cfg.bwrap_path(), cfg, [*python_args, json.dumps(settings)])
+            argv = _bwrap_argv(
+                self.info.bwrap or cfg.bwrap_path(), cfg, [*python_args, json.dumps(settings)]
+            )
         else:
             self.base = tempfile.mkdtemp(prefix="codeaudit-sandbox-")
             settings["base"] = self.base
@@ -477,15 +556,25 @@ class _Worker:
             if self.info.network_isolated:
                 argv = [shutil.which("unshare") or "unshare", "-n", "--", *argv]
         self.stderr = tempfile.TemporaryFile()
-        self.proc = self.spawner.call(lambda: subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-            env=env, cwd=cwd, start_new_session=True, close_fds=True,
-        ))
+        self.proc = self.spawner.call(
+            lambda: subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+                close_fds=True,
+            )
+        )
         ready = self._read(time.monotonic() + _START_TIMEOUT_S)
         if ready is None or not ready.get("ready"):
             tail = self._stderr_tail()
             self.close()
-            raise SandboxUnavailable(f"sandbox worker did not start ({self.info.mode} mode): {tail or 'no message'}")
+            raise SandboxUnavailable(
+                f"sandbox worker did not start ({self.info.mode} mode): {tail or 'no message'}"
+            )
 
     def _stderr_tail(self) -> str:
         if self.stderr is None:
@@ -536,8 +625,12 @@ class _Worker:
         if record is None:
             why = self._stderr_tail() or "the sandbox worker stopped answering"
             self.restart()
-            return RunResult(outcome="sandbox-error", error_type="SandboxError", message=why,
-                             duration_s=round(time.monotonic() - started, 6))
+            return RunResult(
+                outcome="sandbox-error",
+                error_type="SandboxError",
+                message=why,
+                duration_s=round(time.monotonic() - started, 6),
+            )
         return RunResult.from_record(record)
 
     def restart(self) -> None:
@@ -628,7 +721,9 @@ class Sandbox:
     def run(self, job: Job) -> RunResult:
         return self.run_all([job])[0]
 
-    def run_all(self, jobs: Sequence[Job], progress: Callable[[int], None] | None = None) -> list[RunResult]:
+    def run_all(
+        self, jobs: Sequence[Job], progress: Callable[[int], None] | None = None
+    ) -> list[RunResult]:
         """Run every job; ``progress(1)`` is called as each finishes."""
         if not jobs:
             return []
@@ -659,7 +754,12 @@ class Sandbox:
             t.join()
         if failures:
             raise failures[0]
-        return [r if r is not None else RunResult(outcome="sandbox-error", error_type="SandboxError", message="not run") for r in results]
+        return [
+            r
+            if r is not None
+            else RunResult(outcome="sandbox-error", error_type="SandboxError", message="not run")
+            for r in results
+        ]
 
     def close(self) -> None:
         with self._pool_lock:

@@ -137,7 +137,10 @@ def _is_plain(value: object, budget: list[int], depth: int = 0) -> bool:
     if kind in (list, tuple, set, frozenset):
         return all(_is_plain(v, budget, depth + 1) for v in value)  # type: ignore[union-attr]
     if kind is dict:
-        return all(_is_plain(k, budget, depth + 1) and _is_plain(v, budget, depth + 1) for k, v in value.items())  # type: ignore[union-attr]
+        return all(
+            _is_plain(k, budget, depth + 1) and _is_plain(v, budget, depth + 1)
+            for k, v in value.items()
+        )  # type: ignore[union-attr]
     return False
 
 
@@ -169,7 +172,16 @@ def serve_sample(fd: int, setup_source: str) -> None:
         unpickler.persistent_load = lambda pid: objects[pid[1]]  # type: ignore[method-assign]
         return unpickler.load()
 
-    _unary = {"len": len, "repr": repr, "str": str, "iter": iter, "next": next, "hash": hash, "bool": bool, "abs": abs}
+    _unary = {
+        "len": len,
+        "repr": repr,
+        "str": str,
+        "iter": iter,
+        "next": next,
+        "hash": hash,
+        "bool": bool,
+        "abs": abs,
+    }
 
     def handle(op: str, payload: bytes) -> tuple:
         if op == "setup":
@@ -252,7 +264,9 @@ class _Conn:
         if args:
             buf = io.BytesIO()
             pickler = pickle.Pickler(buf, protocol=5)
-            pickler.persistent_id = lambda obj: ("ref", obj._ref) if type(obj) is RemoteRef else None  # type: ignore[method-assign]
+            pickler.persistent_id = lambda obj: (
+                ("ref", obj._ref) if type(obj) is RemoteRef else None
+            )  # type: ignore[method-assign]
             try:
                 pickler.dump(args)
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
@@ -272,7 +286,11 @@ class _Conn:
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever the sample sent instead of a reply
-            raise _rebuild_exception("ProtocolError", f"the code under test sent malformed data ({type(exc).__name__})", None) from None
+            raise _rebuild_exception(
+                "ProtocolError",
+                f"the code under test sent malformed data ({type(exc).__name__})",
+                None,
+            ) from None
         if reply[0] == "exc":
             _, name, message, line = reply
             raise _rebuild_exception(name, message, line)
@@ -287,7 +305,11 @@ class _Conn:
 def _rebuild_exception(name: str, message: str, line: int | None) -> BaseException:
     cls = getattr(builtins, name, None) if isinstance(name, str) else None
     exc: BaseException
-    if isinstance(cls, type) and issubclass(cls, BaseException) and cls not in (KeyboardInterrupt, GeneratorExit):
+    if (
+        isinstance(cls, type)
+        and issubclass(cls, BaseException)
+        and cls not in (KeyboardInterrupt, GeneratorExit)
+    ):
         try:
             exc = cls(message)
         except Exception:  # noqa: BLE001 - e.g. UnicodeDecodeError wants five arguments
@@ -369,14 +391,33 @@ def _binary(name: str, reverse: bool = False):  # noqa: ANN202
     return lambda self, other: self._op(name, self, other)
 
 
-for _name in ("eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor"):
+for _name in (
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "add",
+    "sub",
+    "mul",
+    "truediv",
+    "floordiv",
+    "mod",
+    "pow",
+    "and",
+    "or",
+    "xor",
+):
     _op_name = {"and": "and_", "or": "or_"}.get(_name, _name)
     setattr(RemoteRef, f"__{_name}__", _binary(_op_name))
     if _name not in ("eq", "ne", "lt", "le", "gt", "ge"):
         setattr(RemoteRef, f"__r{_name}__", _binary(_op_name, reverse=True))
 
 
-def run_tests(sock_fd: int, result_fd: int, secret: bytes, job: dict, compiled: tuple | None) -> None:
+def run_tests(
+    sock_fd: int, result_fd: int, secret: bytes, job: dict, compiled: tuple | None
+) -> None:
     """Evaluate the tests against the sample process and write the secret-prefixed result.
 
     ``compiled`` holds the tests and the ``check`` call already compiled by the zygote (a fresh
@@ -457,12 +498,24 @@ def _from_status(status: int | None, who: str) -> dict:
         except ValueError:
             name = f"signal {sig}"
         if sig == signal.SIGXCPU:
-            return {"outcome": "timeout", "type": "CPUTimeLimit", "message": f"{who} used up its CPU time ({name})"}
+            return {
+                "outcome": "timeout",
+                "type": "CPUTimeLimit",
+                "message": f"{who} used up its CPU time ({name})",
+            }
         if sig == signal.SIGXFSZ:
-            return {"outcome": "killed", "type": name, "message": f"{who} wrote more output than allowed ({name})"}
+            return {
+                "outcome": "killed",
+                "type": name,
+                "message": f"{who} wrote more output than allowed ({name})",
+            }
         return {"outcome": "killed", "type": name, "message": f"{who} was killed by {name}"}
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-    return {"outcome": "error", "type": "Exit", "message": f"{who} exited with status {code} before the tests finished"}
+    return {
+        "outcome": "error",
+        "type": "Exit",
+        "message": f"{who} exited with status {code} before the tests finished",
+    }
 
 
 def _kill_minus_one() -> None:
@@ -530,7 +583,9 @@ class Zygote:
         return code
 
     # The sample and tests processes start here.
-    def _child(self, uid: int | None, keep: dict[int, int], cwd: str, output: str | None, cpu: int) -> None:
+    def _child(
+        self, uid: int | None, keep: dict[int, int], cwd: str, output: str | None, cpu: int
+    ) -> None:
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
@@ -587,7 +642,13 @@ class Zygote:
             try:
                 os.environ["TMPDIR"] = work
                 os.environ["HOME"] = work
-                self._child(self.sample_uid, {sample_sock.fileno(): 3}, work, os.path.join(work, ".output"), cpu)
+                self._child(
+                    self.sample_uid,
+                    {sample_sock.fileno(): 3},
+                    work,
+                    os.path.join(work, ".output"),
+                    cpu,
+                )
                 serve_sample(3, job["setup"])
             finally:
                 os._exit(71)
@@ -616,7 +677,9 @@ class Zygote:
         if sample_status is None:
             sample_status = statuses.get(sample_pid)
         self._rmtree(work)
-        record = self._classify(raw, secret, timed_out, timeout, statuses.get(tests_pid), sample_status)
+        record = self._classify(
+            raw, secret, timed_out, timeout, statuses.get(tests_pid), sample_status
+        )
         record["duration_s"] = round(duration, 6)
         return record
 
@@ -718,18 +781,36 @@ class Zygote:
         shutil.rmtree(path, onerror=unlock)
 
     @staticmethod
-    def _classify(raw: bytes, secret: bytes, timed_out: bool, timeout: float,
-                  tests_status: int | None, sample_status: int | None) -> dict:
+    def _classify(
+        raw: bytes,
+        secret: bytes,
+        timed_out: bool,
+        timeout: float,
+        tests_status: int | None,
+        sample_status: int | None,
+    ) -> dict:
         if timed_out:
-            return {"outcome": "timeout", "type": "Timeout", "message": f"no result within {timeout:g} s"}
+            return {
+                "outcome": "timeout",
+                "type": "Timeout",
+                "message": f"no result within {timeout:g} s",
+            }
         if not raw:
             return _from_status(tests_status, "the tests process")
         if raw[:_SECRET_BYTES] != secret:
-            return {"outcome": "sandbox-error", "type": "BadMarker", "message": "a result without this attempt's secret was rejected"}
+            return {
+                "outcome": "sandbox-error",
+                "type": "BadMarker",
+                "message": "a result without this attempt's secret was rejected",
+            }
         try:
             result = json.loads(raw[_SECRET_BYTES:])
         except ValueError:
-            return {"outcome": "sandbox-error", "type": "BadResult", "message": "unreadable result from the tests process"}
+            return {
+                "outcome": "sandbox-error",
+                "type": "BadResult",
+                "message": "unreadable result from the tests process",
+            }
         if result.get("outcome") == "remote-died":
             return _from_status(sample_status, "the code under test")
         return result
