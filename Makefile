@@ -1,5 +1,6 @@
 # Two entry points, both used by the README's quick start:
-#   make test   sets up a virtual environment with every extra and runs the whole test suite
+#   make test   sets up a virtual environment with every extra, checks lint, format and the
+#               direction of imports, and runs the whole test suite
 #   make bench  runs every benchmark under benchmarks/ (slow; writes benchmarks/results/)
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -20,6 +21,9 @@ system-deps:
 test: system-deps $(PY)
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m ruff check --quiet .
+	$(PY) -m ruff format --check --quiet .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q
 
 bench: $(PY)

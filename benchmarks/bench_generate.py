@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, write_results  # noqa: E402
+from _common import machine, write_results
 
 ENGINES_350M = ["torch", "torch-int8", "onnx", "onnx-int8", "onnx:optimum", "onnx-int8:optimum"]
 #: With two threads (both cores of this machine): the float32 anchor and the INT8 engines.

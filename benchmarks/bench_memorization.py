@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -47,7 +46,6 @@ from _common import median, p99, write_results  # noqa: E402
 
 from codeaudit import Config, audit  # noqa: E402
 from codeaudit.corpus.build import build_index  # noqa: E402
-from codeaudit.corpus.index import CorpusIndex  # noqa: E402
 from codeaudit.corpus.sources import FolderSource, stdlib_source  # noqa: E402
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -228,7 +226,7 @@ def rss():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
-from codeaudit.auditors.memorization import MemorizationAuditor
+from codeaudit.auditors.memorization.auditor import MemorizationAuditor
 from codeaudit.config import Config
 from codeaudit.corpus.index import CorpusIndex
 from codeaudit.model import Suggestion

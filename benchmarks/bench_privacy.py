@@ -47,7 +47,7 @@ def pin_one_core() -> int | None:
 
 
 def run_ours(items: list[dict]):
-    from codeaudit.auditors.privacy import PrivacyAuditor
+    from codeaudit.auditors.privacy.auditor import PrivacyAuditor
     from codeaudit.model import Suggestion
 
     suggestions = [
@@ -77,7 +77,7 @@ def run_detect_secrets(files: list[Path]):
 
 
 def per_item_latency(items: list[dict]) -> list[float]:
-    from codeaudit.auditors.privacy import PrivacyAuditor
+    from codeaudit.auditors.privacy.auditor import PrivacyAuditor
     from codeaudit.model import Suggestion
 
     auditor = PrivacyAuditor()
@@ -116,7 +116,7 @@ def compare(items: list[dict], outcomes, theirs: dict[str, set]) -> dict:
 
 def import_cost() -> dict:
     """Cold import of the privacy auditor module (``-X importtime``), and whether it pulls in detect-secrets."""
-    code = "import sys, codeaudit.auditors.privacy; print('detect_secrets' in sys.modules)"
+    code = "import sys, codeaudit.auditors.privacy.auditor; print('detect_secrets' in sys.modules)"
     runs = []
     for _ in range(5):
         proc = subprocess.run(
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     for e in check["missing"]:
         print(f"  MISSING: {e['id']}:{e['line']} {e['type']}")
     print(
-        f"import codeaudit.auditors.privacy: {imports['seconds_median']:.3f} s cold, "
+        f"import codeaudit.auditors.privacy.auditor: {imports['seconds_median']:.3f} s cold, "
         f"imports detect-secrets: {imports['imports_detect_secrets']}"
     )
     targets = {"suggestions_per_second_min": 1000, "ratio_min": 2.5}

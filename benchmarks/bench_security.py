@@ -20,9 +20,7 @@ benchmarks/results/security.json.
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -37,7 +35,7 @@ sys.path.insert(0, str(HERE))
 from _common import machine, median, p99, write_results  # noqa: E402
 from test_security_samples import load_samples  # noqa: E402
 
-from codeaudit.auditors.security import SecurityAuditor  # noqa: E402
+from codeaudit.auditors.security.auditor import SecurityAuditor  # noqa: E402
 from codeaudit.model import Suggestion  # noqa: E402
 
 CODESHIELD_VENV = HERE / ".venv-codeshield"

@@ -117,7 +117,7 @@ class Config:
     def auditor_options(self, name: str) -> Mapping[str, Any]:
         return self.options.get(name, MappingProxyType({}))
 
-    def with_overrides(self, **changes: Any) -> "Config":
+    def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)
 
 

@@ -19,7 +19,6 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -68,12 +67,12 @@ class CodeContext:
     _starts: list[int] = field(repr=False, compare=False)
 
     @classmethod
-    def build(cls, *, prompt: str = "", completion: str, suffix: str = "") -> "CodeContext":
+    def build(cls, *, prompt: str = "", completion: str, suffix: str = "") -> CodeContext:
         text = prompt + completion + suffix
         return cls(text, len(prompt), len(prompt) + len(completion), line_starts(text))
 
     @classmethod
-    def of(cls, suggestion, *, with_prompt: bool = True, with_suffix: bool = True) -> "CodeContext":
+    def of(cls, suggestion, *, with_prompt: bool = True, with_suffix: bool = True) -> CodeContext:
         return cls.build(
             prompt=suggestion.prompt if with_prompt else "",
             completion=suggestion.completion,

@@ -56,7 +56,7 @@ class Batch:
     suggestions: list[Suggestion] = field(default_factory=list)
     issues: list[InputIssue] = field(default_factory=list)
 
-    def extend(self, other: "Batch") -> None:
+    def extend(self, other: Batch) -> None:
         self.suggestions.extend(other.suggestions)
         self.issues.extend(other.issues)
 
@@ -172,7 +172,7 @@ def quoted(value: str, limit: int = 80) -> str:
     return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
 
 
-def unique_id(sid: str, number: int, taken: "Mapping[str, Any] | set[str]") -> str:
+def unique_id(sid: str, number: int, taken: Mapping[str, Any] | set[str]) -> str:
     """``sid#number`` (then ``sid#number.2`` …) for a duplicate id, never one already taken.
 
     >>> unique_id("a", 3, {"a", "a#3"})

@@ -30,7 +30,7 @@ class _Ordered(enum.IntEnum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, value: "str | _Ordered") -> "_Ordered":
+    def parse(cls, value: str | _Ordered) -> _Ordered:
         if isinstance(value, cls):
             return value
         try:

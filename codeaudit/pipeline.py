@@ -29,7 +29,7 @@ from .registry import load_auditor_class
 
 
 class Baseline(Protocol):
-    """Anything that marks already-known findings (see :mod:`codeaudit.baseline`)."""
+    """Anything that marks already-known findings (see :mod:`codeaudit.change.baseline`)."""
 
     def mark(self, suggestion: Suggestion, findings: Sequence[Finding]) -> list[Finding]: ...
 
@@ -228,7 +228,7 @@ def _run_auditor(auditor: Auditor, batch: list[Suggestion], advance: Progress) -
         if len(outcomes) != len(batch):
             raise RuntimeError(f"returned {len(outcomes)} outcomes for {len(batch)} suggestions")
         return outcomes
-    except Exception as exc:  # a crashing plug-in costs its own findings, never the report
+    except Exception as exc:  # noqa: BLE001 - a crashing plug-in costs its own findings, never the report
         message = f"auditor '{auditor.name}' failed: {type(exc).__name__}: {exc}"
         return [
             Outcome(

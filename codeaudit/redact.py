@@ -62,7 +62,7 @@ def redact_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def redact_values(text: str, values: "Iterable[str] | Masker") -> str:
+def redact_values(text: str, values: Iterable[str] | Masker) -> str:
     """``text`` with every occurrence of each (long enough) secret value masked.
 
     >>> redact_values("a=s3cr3t-value; b=s3cr3t-value", ["s3cr3t-value"])
@@ -98,7 +98,7 @@ class Masker:
         )
 
     @classmethod
-    def of_values(cls, values: Iterable[str]) -> "Masker":
+    def of_values(cls, values: Iterable[str]) -> Masker:
         """Every occurrence of each secret value (of at least :data:`MIN_VALUE_LENGTH` characters)
         shown as its :func:`mask`, prepared once for many texts.
 
@@ -108,7 +108,7 @@ class Masker:
         return cls({v: mask(v) for v in values if len(v) >= MIN_VALUE_LENGTH})
 
     @classmethod
-    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> "Masker":
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Masker:
         found: dict[str, str] = {}
         for raw, shown in pairs:
             if raw == shown or raw.strip() == shown.strip():
@@ -128,11 +128,11 @@ class Masker:
         return cls(found)
 
     @classmethod
-    def of(cls, result: "AuditResult") -> "Masker":
+    def of(cls, result: AuditResult) -> Masker:
         return cls.of_findings(result.suggestion.completion, result.findings)
 
     @classmethod
-    def of_findings(cls, completion: str, findings: Iterable["Finding"]) -> "Masker":
+    def of_findings(cls, completion: str, findings: Iterable[Finding]) -> Masker:
         lines = split_lines(completion)
         pairs = []
         seen: set[tuple[int, int, str]] = set()  # many findings share one snippet
@@ -157,7 +157,7 @@ class Masker:
         return text
 
 
-def masked(value: Any, masker: "Masker") -> Any:
+def masked(value: Any, masker: Masker) -> Any:
     """``value`` (JSON-like; mappings and tuples come back as dicts and lists) with ``masker``
     applied to every string in it."""
     if not masker:

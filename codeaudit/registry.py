@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "codeaudit.auditors"
 
 BUILTIN_AUDITORS: dict[str, str] = {
-    "privacy": "codeaudit.auditors.privacy:PrivacyAuditor",
-    "security": "codeaudit.auditors.security:SecurityAuditor",
-    "memorization": "codeaudit.auditors.memorization:MemorizationAuditor",
-    "tests": "codeaudit.auditors.passrate:TestsAuditor",
+    "privacy": "codeaudit.auditors.privacy.auditor:PrivacyAuditor",
+    "security": "codeaudit.auditors.security.auditor:SecurityAuditor",
+    "memorization": "codeaudit.auditors.memorization.auditor:MemorizationAuditor",
+    "tests": "codeaudit.auditors.passrate.auditor:TestsAuditor",
 }
 
 _RULE_ID = re.compile(r"^[A-Z]{1,4}\d{2,5}$")
@@ -121,7 +121,7 @@ def _installed_targets() -> tuple[tuple[str, str], ...]:
     return tuple((ep.name, ep.value) for ep in entry_points(group=ENTRY_POINT_GROUP))
 
 
-def load_auditor_class(name: str) -> type["Auditor"]:
+def load_auditor_class(name: str) -> type[Auditor]:
     targets = auditor_targets()
     if name not in targets:
         known = ", ".join(sorted(targets))

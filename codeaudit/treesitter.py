@@ -111,7 +111,7 @@ def supported_languages() -> list[str]:
 
 
 @functools.cache
-def grammar(language: str) -> "tree_sitter.Language":
+def grammar(language: str) -> tree_sitter.Language:
     """The tree-sitter ``Language`` of a codeaudit language name (imported on first use)."""
     import tree_sitter
 
@@ -121,7 +121,7 @@ def grammar(language: str) -> "tree_sitter.Language":
 
 
 @functools.cache
-def _parser(grammar_name: str) -> "tree_sitter.Parser":
+def _parser(grammar_name: str) -> tree_sitter.Parser:
     import tree_sitter
 
     return tree_sitter.Parser(grammar(grammar_name))
@@ -135,7 +135,7 @@ def grammar_name(language: str, text: str) -> str:
 
 
 @functools.cache
-def _lexical_query(name: str) -> "tree_sitter.Query":
+def _lexical_query(name: str) -> tree_sitter.Query:
     import tree_sitter
 
     lang = grammar(name)
@@ -147,7 +147,7 @@ def _lexical_query(name: str) -> "tree_sitter.Query":
 
 
 @functools.lru_cache(maxsize=512)
-def query(language: str, source: str) -> "tree_sitter.Query":
+def query(language: str, source: str) -> tree_sitter.Query:
     """Compile (once) a tree-sitter query for a language's grammar.
 
     Raises ``tree_sitter.QueryError`` naming the bad node or field.

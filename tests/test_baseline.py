@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codeaudit import baseline as baseline_mod
-from codeaudit.baseline import SCHEMA, Baseline, Entry, config_hash, parameters_for
+from codeaudit.change import baseline as baseline_mod
+from codeaudit.change.baseline import SCHEMA, Baseline, Entry, config_hash, parameters_for
 from codeaudit.config import Config, config_from_mapping
 from codeaudit.errors import InputError
 from codeaudit.model import Confidence, Finding, Severity, Suggestion

@@ -155,7 +155,7 @@ def test_audit_diff_reports_head_lines_in_sarif(repo):
 
 def test_bad_baseline_is_a_one_line_error(repo):
     (repo / "bl.json").write_text(
-        '{"schema": "codeaudit.baseline/1", "results": {"a.py": [{"rule_id": "X1"}]}}'
+        '{"schema": "codeaudit.change.baseline/1", "results": {"a.py": [{"rule_id": "X1"}]}}'
     )
     proc = run(repo, "baseline", "check", "-b", "bl.json")
     assert proc.returncode == 2

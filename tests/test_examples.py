@@ -172,7 +172,8 @@ def test_privacy_findings_on_the_example(privacy_report):
 
 
 @pytest.mark.skipif(
-    find_spec("codeaudit.auditors.security") is None, reason="the security auditor is not installed"
+    find_spec("codeaudit.auditors.security.auditor") is None,
+    reason="the security auditor is not installed",
 )
 def test_security_findings_on_the_example(tmp_path):
     out = tmp_path / "report.json"

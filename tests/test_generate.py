@@ -8,14 +8,14 @@ import sys
 
 import numpy as np
 import pytest
-from codeaudit.generators.decode import GenerationParams
-from codeaudit.generators.postprocess import HUMANEVAL_STOPS, truncate_at_stops
-from codeaudit.generators.prompts import humaneval_prompts, read_prompts
-from codeaudit.generators.sampling import _nucleus, choose, sequence_rng
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codeaudit.errors import InputError, UsageError
+from codeaudit.generators.decode import GenerationParams
+from codeaudit.generators.postprocess import HUMANEVAL_STOPS, truncate_at_stops
+from codeaudit.generators.prompts import humaneval_prompts, read_prompts
+from codeaudit.generators.sampling import _nucleus, choose, sequence_rng
 
 # ----------------------------------------------------------------------------- quantisation
 
@@ -25,9 +25,10 @@ def test_weight_quantisation_equals_onnxruntime_reference(isa):
     """Our vectorised per-channel quantiser gives bit-identical weights, scales and zero points to
     onnxruntime's own quantize_data applied column by column, for Optimum's preset of each ISA."""
     pytest.importorskip("onnxruntime")
-    from codeaudit.generators.quantize import quantization_for_cpu, quantize_weight
     from onnx import TensorProto
     from onnxruntime.quantization.quant_utils import quantize_data
+
+    from codeaudit.generators.quantize import quantization_for_cpu, quantize_weight
 
     spec = quantization_for_cpu(isa)
     rng = np.random.default_rng(3)
@@ -209,8 +210,9 @@ def test_humaneval_prompts_come_from_the_installed_package():
 def test_random_shapes_are_transformers_codegen_shapes():
     """Our tensor list matches the state dict transformers builds for the published configs."""
     torch = pytest.importorskip("torch")
-    from codeaudit.generators.random_model import SHAPES, config, parameter_count, tensors
     from transformers import CodeGenConfig, CodeGenForCausalLM
+
+    from codeaudit.generators.random_model import SHAPES, config, parameter_count, tensors
 
     for size in SHAPES:
         cfg = config(size, eos_token_id=0)
@@ -233,8 +235,9 @@ def test_random_shapes_are_transformers_codegen_shapes():
 
 def test_random_weights_stream_into_a_loadable_safetensors_file(tmp_path):
     pytest.importorskip("torch")
-    from codeaudit.generators import random_model
     from safetensors.numpy import load_file
+
+    from codeaudit.generators import random_model
 
     shape = {"n_layer": 2, "n_embd": 64, "n_head": 4, "rotary_dim": 16}
     path = tmp_path / "model.safetensors"
@@ -257,9 +260,10 @@ def test_random_weights_stream_into_a_loadable_safetensors_file(tmp_path):
 def test_codegen_qkv_permutation_matches_transformers_split():
     """Permuting qkv_proj's rows gives [Q|K|V] with heads in the order CodeGen's attention uses."""
     torch = pytest.importorskip("torch")
-    from codeaudit.generators.codegen_graph import qkv_permutation
     from transformers import CodeGenConfig
     from transformers.models.codegen.modeling_codegen import CodeGenAttention
+
+    from codeaudit.generators.codegen_graph import qkv_permutation
 
     cfg = CodeGenConfig(n_embd=64, n_head=8, rotary_dim=4, n_positions=16)
     attn = CodeGenAttention(cfg, layer_idx=0)

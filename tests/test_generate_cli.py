@@ -10,10 +10,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 
-from codeaudit.generators.tiny import tiny_model  # noqa: E402
-
-from codeaudit.cli import main  # noqa: E402
-from codeaudit.inputs import read_input  # noqa: E402
+from codeaudit.cli import main
+from codeaudit.generators.tiny import tiny_model
+from codeaudit.inputs import read_input
 
 
 @pytest.fixture(scope="session")

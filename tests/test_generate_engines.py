@@ -14,17 +14,17 @@ pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("optimum")
 
-from codeaudit.generators.base import EngineOptions, load_engine  # noqa: E402
-from codeaudit.generators.decode import (  # noqa: E402
+from codeaudit.generators.base import EngineOptions, load_engine
+from codeaudit.generators.decode import (
     GenerationParams,
     Tokenizer,
     encode_prompts,
     generate,
     teacher_forced_agreement,
 )
-from codeaudit.generators.prompts import humaneval_prompts  # noqa: E402
-from codeaudit.generators.source import resolve_model  # noqa: E402
-from codeaudit.generators.tiny import tiny_model  # noqa: E402
+from codeaudit.generators.prompts import humaneval_prompts
+from codeaudit.generators.source import resolve_model
+from codeaudit.generators.tiny import tiny_model
 
 NEW_TOKENS = 48
 
@@ -194,8 +194,9 @@ def test_pytorch_bin_checkpoints_stream_too(tiny, tokenizer, prompt_ids, engines
     """A sharded PyTorch .bin checkpoint builds the same fused graph as the safetensors one."""
     import shutil
 
-    from codeaudit.generators.source import Checkpoint
     from transformers import AutoModelForCausalLM
+
+    from codeaudit.generators.source import Checkpoint
 
     folder = tmp_path / "bin-model"
     AutoModelForCausalLM.from_pretrained(tiny.path).save_pretrained(

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codeaudit import gitdiff
+from codeaudit.change import gitdiff
+from codeaudit.change.gitdiff import LineMapper, parse_diff, parse_range, ranges, unquote
 from codeaudit.errors import InputError, UsageError
-from codeaudit.gitdiff import LineMapper, parse_diff, parse_range, ranges, unquote
 
 
 def git(repo: Path, *args: str, input: bytes | None = None) -> str:

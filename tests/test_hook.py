@@ -8,19 +8,15 @@ pre-commit framework are in ``test_hook_precommit.py``.
 from __future__ import annotations
 
 import doctest
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from codeaudit import Auditor, Confidence, Outcome, Rule, Severity
-from codeaudit import hook as hook_mod
-from codeaudit.baseline import Baseline, Entry
-from codeaudit.config import Config, config_from_mapping
-from codeaudit.context import CodeContext
-from codeaudit.errors import ConfigError
-from codeaudit.hook import (
+from codeaudit.change import hook as hook_mod
+from codeaudit.change.baseline import Baseline, Entry
+from codeaudit.change.hook import (
     ChangedFile,
     HookSettings,
     audit_diff,
@@ -28,6 +24,9 @@ from codeaudit.hook import (
     audit_staged,
     clusters,
 )
+from codeaudit.config import Config, config_from_mapping
+from codeaudit.context import CodeContext
+from codeaudit.errors import ConfigError
 from codeaudit.model import Verdict
 
 
@@ -456,7 +455,7 @@ def test_python_contexts_parse_on_real_code():
     import random
     import sysconfig
 
-    from codeaudit.hook import _line_offsets, _PySource, _split_lines
+    from codeaudit.change.hook import _line_offsets, _PySource, _split_lines
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     rng = random.Random(7)
@@ -519,7 +518,7 @@ def test_context_ranges_stay_in_the_file_and_outside_the_cluster(language):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from codeaudit.hook import context_ranges
+    from codeaudit.change.hook import context_ranges
 
     line = st.text(alphabet=" \tabc():#'\"\\,[]{}=@", max_size=12)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from codeaudit.change.hook import HookSettings
 from codeaudit.config import config_from_mapping
-from codeaudit.hook import HookSettings
 from codeaudit.model import Severity
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from codeaudit import Confidence, Rule, Severity
-from codeaudit import registry
+from codeaudit import Confidence, Rule, Severity, registry
 from codeaudit.auditors.base import Auditor
+from codeaudit.change.hook import ChangedFile, audit_files, audit_staged
 from codeaudit.config import Config, config_from_mapping
 from codeaudit.errors import ConfigError
-from codeaudit.hook import ChangedFile, audit_files, audit_staged
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs a POSIX system")
 

@@ -11,7 +11,7 @@
   the codeaudit on PATH), the entry for teams that install codeaudit themselves.
 * ``git commit`` with the hook installed by ``pre-commit install`` (one shared ``PRE_COMMIT_HOME``
   per session): blocked commits, baselines across a rename, the AI policy, a merge commit.
-* ``codeaudit.hook.main(argv)`` called on temporary files, as pre-commit-hooks' own tests do.
+* ``codeaudit.cli.hook.main(argv)`` called on temporary files, as pre-commit-hooks' own tests do.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from codeaudit.hook import main
+from codeaudit.cli.hook import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from codeaudit import humaneval
-from codeaudit.passk import pass_at_k
+from codeaudit.auditors.passrate import humaneval
+from codeaudit.auditors.passrate.passk import pass_at_k
 from codeaudit.sandbox import Limits, Sandbox, SandboxConfig
 
 TASKS = {

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codeaudit import humaneval
+from codeaudit.auditors.passrate import humaneval
 from codeaudit.errors import InputError
 
 

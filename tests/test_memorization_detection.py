@@ -18,7 +18,7 @@ from codeaudit.corpus.build import build_index
 from codeaudit.corpus.sources import FolderSource
 
 sys.path.insert(0, str(Path(__file__).parent))
-import memorization_cases as mc  # noqa: E402
+import memorization_cases as mc
 
 CORPUS = ("click", "attr", "yaml")
 NEGATIVES = ("tornado", "toolz", "idna")

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -16,40 +15,6 @@ import pytest
 from conftest import ROOT
 
 HEAVY = ("torch", "transformers", "onnxruntime", "optimum")
-#: Source folder -> the import name it is installed under (see [tool.setuptools.package-dir]).
-PACKAGE_ROOTS = {"codeaudit": "codeaudit", "generators": "codeaudit.generators"}
-
-
-def package_folders(root: Path) -> set[str]:
-    """Import names of every folder under codeaudit/ and generators/ that holds Python code."""
-    names = set()
-    for folder, dotted in PACKAGE_ROOTS.items():
-        base = root / folder
-        for path in [base, *base.rglob("*")]:
-            if not path.is_dir() or "__pycache__" in path.parts or path.name.startswith("."):
-                continue
-            if any(p.suffix == ".py" for p in path.iterdir()):
-                rel = path.relative_to(base).parts
-                names.add(".".join((dotted, *rel)))
-    return names
-
-
-def missing_packages(pyproject: str, root: Path) -> set[str]:
-    listed = set(tomllib.loads(pyproject)["tool"]["setuptools"]["packages"])
-    return package_folders(root) - listed
-
-
-def test_every_package_folder_is_listed():
-    missing = missing_packages((ROOT / "pyproject.toml").read_text(encoding="utf-8"), ROOT)
-    assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(missing)}"
-
-
-def test_the_listing_check_catches_a_missing_package():
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    for name in ("codeaudit.report", "codeaudit.generators"):
-        broken = text.replace(f'    "{name}",\n', "", 1)
-        assert broken != text
-        assert name in missing_packages(broken, ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +26,7 @@ def installed(tmp_path_factory):
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
-    for name in ("codeaudit", "generators", "rules"):
-        shutil.copytree(ROOT / name, src / name, ignore=ignore)
+    shutil.copytree(ROOT / "codeaudit", src / "codeaudit", ignore=ignore)
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", "--no-input"]
     subprocess.run(
         [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(src)],
@@ -104,24 +68,30 @@ def test_wheel_holds_only_the_codeaudit_package(installed):
     assert {t for t in tops if not t.endswith(".dist-info")} == {"codeaudit"}
 
 
-def test_installed_wheel_finds_generators_rules_and_schemas(installed):
+def test_installed_wheel_holds_every_package_rules_and_schemas(installed):
     _, target = installed
-    source_yaml = sorted(
-        p.relative_to(ROOT / "rules").as_posix() for p in (ROOT / "rules").rglob("*.yaml")
+    source = ROOT / "codeaudit"
+    packages = sorted(
+        ".".join(("codeaudit", *p.parent.relative_to(source).parts))
+        for p in source.rglob("__init__.py")
+        if "__pycache__" not in p.parts
     )
+    rules_dir = source / "auditors" / "security" / "rules"
+    source_yaml = sorted(p.name for p in rules_dir.glob("*.yaml"))
     out = run_installed(
         target,
         f"""
         import json, pathlib
+        from importlib import import_module
         from importlib.resources import files
-        import codeaudit, codeaudit.generators, codeaudit.rules
         root = pathlib.Path({str(target)!r})
-        for module in (codeaudit, codeaudit.generators, codeaudit.rules):
+        for name in {packages!r}:
+            module = import_module(name)
             assert root in pathlib.Path(module.__file__).parents, module.__file__
         for name in ("report.schema.json", "suggestion.schema.json"):
             json.loads(files("codeaudit").joinpath("schemas", name).read_text())
-        rules = files("codeaudit.rules")
-        found = sorted(str(p.relative_to(pathlib.Path(str(rules)))) for p in pathlib.Path(str(rules)).rglob("*.yaml"))
+        rules = pathlib.Path(str(files("codeaudit.auditors.security.rules")))
+        found = sorted(p.name for p in rules.glob("*.yaml"))
         assert found == {source_yaml!r}, (found, {source_yaml!r})
         from importlib.metadata import entry_points
         names = {{ep.name for ep in entry_points(group="codeaudit.auditors")}}

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from codeaudit import audit
-from codeaudit.auditors.passrate import RULES, TestsAuditor
+from codeaudit.auditors.passrate.auditor import RULES, TestsAuditor
 from codeaudit.config import Config, config_from_mapping
 from codeaudit.errors import ConfigError
 

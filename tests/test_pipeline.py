@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codeaudit import Auditor, Config, Confidence, Outcome, Rule, Severity, Suggestion, audit
+from codeaudit import Auditor, Confidence, Config, Outcome, Rule, Severity, Suggestion, audit
 from codeaudit.config import Allowlist
 from codeaudit.context import CodeContext
 from codeaudit.model import Verdict

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import ROOT  # noqa: E402
+from conftest import ROOT
 
-from codeaudit import audit  # noqa: E402
-from codeaudit.auditors.privacy import SECRET_RULES, PrivacyAuditor  # noqa: E402
-from codeaudit.config import Config, config_from_mapping  # noqa: E402
-from codeaudit.model import Suggestion  # noqa: E402
-from codeaudit.registry import check_unique  # noqa: E402
+from codeaudit import audit
+from codeaudit.auditors.privacy.auditor import SECRET_RULES, PrivacyAuditor
+from codeaudit.config import Config, config_from_mapping
+from codeaudit.model import Suggestion
+from codeaudit.registry import check_unique
 
 DOCS = ROOT / "docs" / "privacy.md"
 BEGIN, END = (
@@ -513,9 +513,9 @@ def test_report_json_shape(auditor):
 @pytest.mark.parametrize(
     "module",
     [
-        "codeaudit.auditors.privacy",
-        "codeaudit.auditors.leakage",
-        "codeaudit.auditors.secrets",
+        "codeaudit.auditors.privacy.auditor",
+        "codeaudit.auditors.privacy.leakage",
+        "codeaudit.auditors.privacy.secrets",
         "codeaudit.redact",
     ],
 )

@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from privacy_corpus import LEAK_MAKERS, SECRET_MAKERS  # noqa: E402
+from privacy_corpus import LEAK_MAKERS, SECRET_MAKERS
 
-from codeaudit import audit  # noqa: E402
-from codeaudit.auditors.privacy import PrivacyAuditor, _filename  # noqa: E402
-from codeaudit.auditors.secrets import SecretScanner  # noqa: E402
-from codeaudit.context import line_starts  # noqa: E402
-from codeaudit.model import Suggestion  # noqa: E402
+from codeaudit import audit
+from codeaudit.auditors.privacy.auditor import PrivacyAuditor, _filename
+from codeaudit.auditors.privacy.secrets import SecretScanner
+from codeaudit.context import line_starts
+from codeaudit.model import Suggestion
 
 #: ``CODEAUDIT_FUZZ_EXAMPLES=5000`` runs a longer search locally.
 SETTINGS = settings(
@@ -174,7 +174,7 @@ def test_a_megabyte_on_one_line_finishes(auditor):
 
     code = (
         "import sys\n"
-        "from codeaudit.auditors.privacy import PrivacyAuditor\n"
+        "from codeaudit.auditors.privacy.auditor import PrivacyAuditor\n"
         "from codeaudit.model import Suggestion\n"
         "line = ('a' * 999 + ' /home/' + 'x' * 500 + ' password=\"' + 'f0' * 400 + ':' * 300 + '@' * 100) * 300\n"
         "(o,) = PrivacyAuditor().audit_batch([Suggestion(id='big', completion=line)])\n"

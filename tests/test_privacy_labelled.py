@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 from conftest import DATA
 
-from codeaudit.auditors.privacy import PrivacyAuditor
+from codeaudit.auditors.privacy.auditor import PrivacyAuditor
 from codeaudit.model import Suggestion
 
 LABELLED = DATA / "privacy" / "labelled.jsonl"

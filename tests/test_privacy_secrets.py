@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from privacy_corpus import SECRET_MAKERS, build_batch  # noqa: E402
+from privacy_corpus import SECRET_MAKERS, build_batch
 
-from codeaudit import audit  # noqa: E402
-from codeaudit.auditors import secrets as S  # noqa: E402
-from codeaudit.auditors.privacy import PrivacyAuditor  # noqa: E402
-from codeaudit.model import Suggestion  # noqa: E402
+from codeaudit import audit
+from codeaudit.auditors.privacy import secrets as S
+from codeaudit.auditors.privacy.auditor import PrivacyAuditor
+from codeaudit.model import Suggestion
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -247,7 +247,7 @@ def test_scanner_reports_every_occurrence_and_the_whole_token(scanner):
 def test_detect_secrets_is_imported_only_when_needed():
     import subprocess
 
-    code = "import sys, codeaudit.auditors.privacy as p; p.PrivacyAuditor(); print('detect_secrets' in sys.modules)"
+    code = "import sys, codeaudit.auditors.privacy.auditor as p; p.PrivacyAuditor(); print('detect_secrets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

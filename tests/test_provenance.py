@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codeaudit import provenance
+from codeaudit.change import provenance
+from codeaudit.change.provenance import Provenance, marked_lines, normalize
 from codeaudit.errors import InputError
-from codeaudit.provenance import Provenance, marked_lines, normalize
 
 GENERATED = (
     "def fetch_rows(connection, table_name):\n"

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from codeaudit import rulepack, treesitter
-from codeaudit.auditors.security import SecurityAuditor, is_bandit_rule
-from codeaudit.pybandit import bandit_rules
+from codeaudit import treesitter
+from codeaudit.auditors.security import rulepack
+from codeaudit.auditors.security.auditor import SecurityAuditor, is_bandit_rule
+from codeaudit.auditors.security.bandit_adapter import bandit_rules
 from codeaudit.model import Suggestion
 from codeaudit.registry import all_rules, check_unique
 
@@ -139,7 +140,9 @@ def test_ids_and_names_are_unique_across_all_auditors():
 
 def test_pack_ids_follow_the_pack_prefix():
     for pack in rulepack.builtin_packs():
-        raw = yaml.safe_load((ROOT / "rules" / f"{pack.name}.yaml").read_text())
+        raw = yaml.safe_load(
+            (ROOT / "codeaudit/auditors/security/rules" / f"{pack.name}.yaml").read_text()
+        )
         assert all(r.id.startswith(raw["id_prefix"]) for r in pack.rules)
 
 
@@ -275,7 +278,7 @@ def test_bandit_tests_are_rules_with_metadata_from_bandit():
 
 
 def test_bandit_rule_docs_are_cached_per_bandit_version(tmp_path, monkeypatch):
-    from codeaudit import pybandit
+    from codeaudit.auditors.security import bandit_adapter as pybandit
 
     monkeypatch.setenv("CODEAUDIT_CACHE_DIR", str(tmp_path))
     built = pybandit._cached_bandit_rules.__wrapped__()

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codeaudit import audit
-from codeaudit.auditors.security import SecurityAuditor, redact
+from codeaudit.auditors.security.auditor import SecurityAuditor, redact
 from codeaudit.model import Confidence, Severity, Suggestion
 
 
@@ -392,7 +392,7 @@ def test_language_is_detected_when_absent():
 def _imported_modules(code: str) -> set[str]:
     probe = (
         "import sys\n"
-        "from codeaudit.auditors.security import SecurityAuditor\n"
+        "from codeaudit.auditors.security.auditor import SecurityAuditor\n"
         "from codeaudit.model import Suggestion\n"
         f"SecurityAuditor().audit_batch([Suggestion(id='a', completion={code!r}, language='c')])\n"
         "print('\\n'.join(sorted(sys.modules)))\n"

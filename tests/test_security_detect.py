@@ -14,9 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from test_security_samples import LANGUAGES, load_samples
 
 from codeaudit.languages import detect
-from test_security_samples import LANGUAGES, load_samples
 
 
 def _accepted(truth: str, got: str | None) -> bool:

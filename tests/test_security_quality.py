@@ -12,10 +12,10 @@ Run with ``-s`` to see the per-language table (the README's figures come from it
 from __future__ import annotations
 
 import pytest
+from test_security_samples import LANGUAGES, load_samples
 
 from codeaudit import audit
 from codeaudit.model import Suggestion
-from test_security_samples import LANGUAGES, load_samples
 
 RECALL_TARGET = 0.85
 FPR_TARGET = 0.05

@@ -95,11 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # Output piped into a command that stopped reading (e.g. `| head`): not an error.
         try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
+            sys.stdout = open(os.devnull, "w")
         except OSError:
             pass
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, distinct exit code
+    except Exception as exc:
         if os.environ.get("CODEAUDIT_DEBUG"):
             raise
         _print_error(

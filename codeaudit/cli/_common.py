@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import os
 import sys
 import tempfile
@@ -29,7 +28,7 @@ def output_stream(path: str | None, *, encoding: str = "utf-8") -> Iterator[Text
         raise UsageError(f"-o {path}: folder {parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
     try:
-        with io.open(fd, "w", encoding=encoding, newline="") as fh:
+        with open(fd, "w", encoding=encoding, newline="") as fh:
             yield fh
         os.replace(tmp, target)
     except BaseException:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, ConfigError, InputError
 from ._common import add_progress_flag, print_issue, progress_bar, wants_progress, write_report
+
+if TYPE_CHECKING:
+    from codeaudit.config import Config
 
 HELP = "audit a suggestion batch (JSONL), a source file, a folder, or - (stdin)"
 DESCRIPTION = """\
@@ -117,8 +121,6 @@ def run(args: argparse.Namespace) -> int:
     config = load_cli_config(args)
     fmt = choose_format(args)
     if args.diff:
-        from ..hook import run_audit_diff
-
         return run_audit_diff(args, config, fmt)
     if not args.inputs:
         from ..errors import UsageError
@@ -126,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give at least one INPUT (or --diff BASE..HEAD)")
     baseline = None
     if args.baseline:
-        from ..baseline import Baseline
+        from codeaudit.change.baseline import Baseline
 
         baseline = Baseline.load(args.baseline)
 
@@ -172,3 +174,37 @@ def _print_auditor_errors(report) -> None:
             seen[key] = seen.get(key, 0) + 1
     for (auditor, code, message), count in seen.items():
         print_issue(f"auditor {auditor}: {code} in {count} suggestion(s): {message}")
+
+
+def run_audit_diff(args: Any, config: Config, fmt: str) -> int:
+    """``codeaudit audit --diff BASE..HEAD``: the report in ``fmt``, exit 1 when something blocks.
+
+    ``--fail-on`` and ``--auditors`` given on the command line win over ``[tool.codeaudit.hook]``.
+    """
+    from codeaudit.change.hook import audit_diff
+    from codeaudit.cli._common import output_stream, print_issue
+    from codeaudit.errors import EXIT_FINDINGS, EXIT_OK
+    from codeaudit.report import render
+
+    if args.fail_on:
+        config = config.with_overrides(
+            options={
+                **config.options,
+                "hook": {**config.auditor_options("hook"), "fail_on": args.fail_on},
+            }
+        )
+    result = audit_diff(
+        args.diff,
+        paths=args.inputs or None,
+        config=config,
+        baseline=args.baseline,
+        auditors=list(config.auditors) if args.auditors else None,
+    )
+    for issue in result.report.input_errors:
+        print_issue(f"input: {issue}")
+    for note in result.notes:
+        print_issue(f"note: {note}")
+    with output_stream(args.output) as stream:
+        options = {"color": stream is sys.stdout and sys.stdout.isatty()} if fmt == "table" else {}
+        render(result.report, fmt, stream, **options)
+    return EXIT_FINDINGS if result.failed else EXIT_OK

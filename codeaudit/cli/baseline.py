@@ -79,10 +79,11 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..baseline import DEFAULT_FILENAME, Baseline, parameters_for
+    from codeaudit.change.baseline import DEFAULT_FILENAME, Baseline, parameters_for
+    from codeaudit.change.hook import HookSettings, write_text
+
     from ..config import load_config, parse_auditor_list
     from ..errors import EXIT_FINDINGS, EXIT_OK, ConfigError, UsageError
-    from ..hook import HookSettings, write_text
     from ..model import Severity
     from ..registry import auditor_targets
     from ._common import print_issue, wants_progress
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action in ("update", "check"):
         old = Baseline.load(target, root=root)
         if in_git:
-            from ..hook import baseline_renames
+            from codeaudit.change.hook import baseline_renames
 
             old.renames.update(baseline_renames(root, old, None))
     elif target.exists() and not args.force:
@@ -124,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
         scope = sorted({_relative(p, root) for p in paths})
 
     files = _collect(root, paths, in_git)
-    from ..hook import audit_files
+    from codeaudit.change.hook import audit_files
+
     from ._common import progress_bar
 
     with progress_bar("auditing", enabled=wants_progress(args) and len(files) > 1) as update:
@@ -177,8 +179,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _root() -> tuple[Path, bool]:
     """The repository root (else the current folder) and whether it is a git work tree."""
+    from codeaudit.change.gitdiff import repo_root
+
     from ..errors import InputError
-    from ..gitdiff import repo_root
 
     try:
         return repo_root(), True
@@ -201,9 +204,10 @@ def _show(path: Path) -> str:
 def _collect(root: Path, paths: list[str], in_git: bool):
     """The files to audit in full: tracked files under ``paths`` in a git repository (working-tree
     content), else the source files under them."""
+    from codeaudit.change.gitdiff import tracked_files
+    from codeaudit.change.hook import ChangedFile
+
     from ..errors import InputError
-    from ..gitdiff import tracked_files
-    from ..hook import ChangedFile
     from ..inputs import MAX_FILE_BYTES, iter_source_files
 
     names: list[str] = []

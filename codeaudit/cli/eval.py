@@ -110,7 +110,8 @@ def _ks(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import humaneval
+    from codeaudit.auditors.passrate import humaneval
+
     from ..sandbox import Limits, Sandbox, SandboxConfig
 
     if args.canonical == bool(args.samples):
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _table(evaluation) -> None:  # noqa: ANN001
+def _table(evaluation) -> None:
     from rich.console import Console
     from rich.table import Table
 

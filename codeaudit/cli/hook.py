@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from codeaudit.config import Config
+from codeaudit.errors import ConfigError, InputError
+from codeaudit.model import Severity
 
 HELP = "audit only the lines the staged changes add (pre-commit hook)"
 DESCRIPTION = """\
@@ -89,6 +97,88 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..hook import run as run_hook
+    """``codeaudit hook`` with the arguments above."""
+    from codeaudit.change.hook import audit_diff, audit_paths, audit_staged, write_text
+    from codeaudit.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
-    return run_hook(args)
+    config = _cli_config(args)
+    from_ref, to_ref = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+    kwargs: dict[str, Any] = {
+        "config": config,
+        "baseline": args.baseline,
+        "suggestions_logs": args.suggestions_log,
+        "auditors": _cli_auditors(args),
+        # The one-line-per-finding output needs no auditor summaries: let the auditors run at once.
+        "parallel": args.format == "text" and not args.serial,
+    }
+    if args.all_lines:
+        if not args.files:
+            raise UsageError("--all-lines needs the files to audit")
+        result = audit_paths(args.files, **kwargs)
+    elif not _in_git():
+        if not args.files:
+            raise UsageError("not inside a git repository: give the files to audit")
+        result = audit_paths(args.files, **kwargs)
+    elif from_ref and to_ref:  # pre-commit's pre-push and manual stages pass the pushed range
+        result = audit_diff(f"{from_ref}...{to_ref}", paths=args.files or None, **kwargs)
+    else:
+        result = audit_staged(paths=args.files or None, **kwargs)
+
+    if args.format == "text":
+        write_text(result, sys.stdout, verbose=args.verbose)
+    else:
+        from codeaudit.cli._common import output_stream
+        from codeaudit.report import render
+
+        with output_stream(args.output) as stream:
+            render(result.report, args.format, stream)
+        if args.output not in (None, "-"):
+            write_text(result, sys.stderr, verbose=args.verbose)
+    return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
+def _in_git() -> bool:
+    from codeaudit.change.gitdiff import repo_root
+
+    try:
+        repo_root()
+    except InputError:
+        return False
+    return True
+
+
+def _cli_config(args: Any) -> Config:
+    from codeaudit.config import load_config
+
+    config = load_config(args.config)
+    hook = dict(config.auditor_options("hook"))
+    for key, value in (("fail_on", args.fail_on), ("ai_fail_on", args.ai_fail_on)):
+        if value:
+            try:
+                Severity.parse(value)
+            except ValueError as exc:
+                raise ConfigError(f"--{key.replace('_', '-')}: {exc}") from None
+            hook[key] = value
+    if args.no_markers:
+        hook["markers"] = False
+    options = {**config.options, "hook": hook}
+    return config.with_overrides(options=options)
+
+
+def _cli_auditors(args: Any) -> list[str] | None:
+    if not args.auditors:
+        return None
+    from codeaudit.config import parse_auditor_list
+    from codeaudit.registry import auditor_targets
+
+    return list(parse_auditor_list(args.auditors, available=auditor_targets()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The pre-commit entry point: ``codeaudit hook`` with ``argv``; returns the exit code.
+
+    0: nothing blocks · 1: findings at or above the policy · 2: usage, configuration or input error.
+    """
+    from codeaudit.cli import main as cli_main
+
+    return cli_main(["hook", *(sys.argv[1:] if argv is None else argv)])

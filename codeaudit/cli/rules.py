@@ -166,7 +166,7 @@ def list_text(rules: list[Any]) -> str:
 
 
 def _is_third_party(rule: Any) -> bool:
-    from ..auditors.security import is_bandit_rule
+    from codeaudit.auditors.security.auditor import is_bandit_rule
 
     return is_bandit_rule(rule)
 

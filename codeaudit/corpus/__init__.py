@@ -25,9 +25,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from .default import default_index_path, ensure_default_index
     from .index import CorpusIndex
     from .match import Match, find_matches, query_views
-    from .thresholds import Thresholds
     from .params import IndexParams
     from .sources import FieldMap, FolderSource, GitSource, ShardSource, parse_sources
+    from .thresholds import Thresholds
+
+__all__ = [
+    "search",
+    "CorpusIndex",
+    "FieldMap",
+    "FolderSource",
+    "GitSource",
+    "IndexParams",
+    "Match",
+    "ShardSource",
+    "Thresholds",
+    "build_index",
+    "default_index_path",
+    "ensure_default_index",
+    "find_matches",
+    "parse_sources",
+    "query_views",
+]
 
 _LAZY = {
     "build_index": "build",
@@ -45,8 +63,6 @@ _LAZY = {
     "default_index_path": "default",
     "ensure_default_index": "default",
 }
-
-__all__ = [*_LAZY, "search"]
 
 
 def __getattr__(name: str) -> Any:

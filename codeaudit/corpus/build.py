@@ -36,14 +36,14 @@ from . import minhash
 from .index import (
     ARRAYS,
     FILE_DTYPE,
-    POPULAR,
-    directory_bits,
     FORMAT_NAME,
     LINE_CHECKPOINT,
     LINE_ESCAPE,
     MANIFEST,
+    POPULAR,
     CorpusIndex,
     crc32_file,
+    directory_bits,
     manifest_checksum,
 )
 from .params import FORMAT_VERSION, IndexParams

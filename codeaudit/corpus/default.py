@@ -52,7 +52,7 @@ def default_index_path() -> Path:
     )
 
 
-def open_default_index(progress: Callable[[int, int], None] | None = None) -> "CorpusIndex":
+def open_default_index(progress: Callable[[int, int], None] | None = None) -> CorpusIndex:
     """The default index, opened; built first if missing, and rebuilt if the cached copy cannot
     be used (damaged, or left by an incompatible development build): it is only a cache."""
     from ..errors import InputError

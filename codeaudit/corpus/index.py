@@ -158,7 +158,7 @@ class CorpusIndex:
 
     # -- opening --------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, verify: str = "auto") -> "CorpusIndex":
+    def open(cls, path: str | os.PathLike[str], *, verify: str = "auto") -> CorpusIndex:
         """Open an index folder. ``verify``: ``auto`` (CRCs when files changed since the last
         verified open), ``full`` (always), ``none`` (sizes and manifest only)."""
         folder = Path(path)

@@ -36,7 +36,7 @@ _COPYLEFT = re.compile(
 )
 
 
-def _gnu(family: str, title: str) -> "_Rule":
+def _gnu(family: str, title: str) -> _Rule:
     def decide(t: str, at: int) -> str:
         head = t[at : at + 400]
         later = "any later version" in t or "or later version" in t
@@ -74,7 +74,7 @@ class _Rule:
 
     def __init__(
         self,
-        spdx: "str | Callable[[str, int], str]",
+        spdx: str | Callable[[str, int], str],
         all_of: tuple[str, ...],
         any_of: tuple[str, ...] = (),
     ) -> None:

@@ -87,7 +87,7 @@ class _Chain:
     """Runs of one file that follow each other in the query and in the file."""
 
     index: CorpusIndex
-    view: "View"
+    view: View
     file: int
     tiles: list[tuple[int, int, int]]  # (query start, query end, file-local start)
 

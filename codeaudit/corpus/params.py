@@ -85,6 +85,6 @@ class IndexParams:
         return {**asdict(self), "lsh_threshold": self.lsh_threshold}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "IndexParams":
+    def from_dict(cls, data: dict[str, Any]) -> IndexParams:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})

@@ -255,7 +255,7 @@ class FolderSource:
                         self.repo_name,
                         self.prefix,
                         tuple(p for p, _ in batch),
-                        tuple(l for _, l in batch),
+                        tuple(label for _, label in batch),
                         self.max_bytes,
                     )
                 )

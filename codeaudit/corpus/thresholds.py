@@ -65,6 +65,6 @@ class Thresholds:
         return {f.name: f.default for f in fields(cls)}
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> "Thresholds":
+    def from_options(cls, options: dict[str, Any]) -> Thresholds:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in options.items() if k in names})

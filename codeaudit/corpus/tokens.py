@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import repeat
 
 import numpy as np
@@ -146,8 +146,8 @@ def _family(
     return _Family(name, "|".join(parts), tuple(comments), quotes, prefixes, keywords)
 
 
-@lru_cache(maxsize=None)
-def _pattern(family: str) -> "re.Pattern[str]":
+@cache
+def _pattern(family: str) -> re.Pattern[str]:
     """A family's lexer, compiled on first use (start-up pays only for the languages it sees)."""
     return re.compile(_FAMILIES[family].regex)
 
@@ -274,7 +274,7 @@ def _raw8(text: str) -> int:
 _WORDS = re.compile(r"\w+|[^\w\s]")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _simple(family: str, tok: str) -> tuple[int, int]:
     """(norm, raw) of an identifier, keyword, number or operator."""
     fam = _FAMILIES[family]

@@ -22,7 +22,7 @@ FORMATS: dict[str, str] = {
 EXTENSIONS = {".json": "json", ".sarif": "sarif", ".html": "html", ".htm": "html", ".txt": "table"}
 
 
-def render(report: "Report", fmt: str, stream: TextIO, **options: Any) -> None:
+def render(report: Report, fmt: str, stream: TextIO, **options: Any) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
     import_module(FORMATS[fmt]).render(report, stream, **options)

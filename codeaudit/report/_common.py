@@ -82,7 +82,7 @@ def lexer_for(language: str | None):
     return get_lexer_by_name(alias, **options)
 
 
-def rules_for(report: "Report", rules: Mapping[str, "Rule"] | None = None) -> dict[str, "Rule"]:
+def rules_for(report: Report, rules: Mapping[str, Rule] | None = None) -> dict[str, Rule]:
     """Rule metadata for the rules in ``report``: ``rules`` when given, else from the registry.
 
     Auditors that cannot be loaded (an uninstalled plug-in) or rules they do not declare are
@@ -94,7 +94,7 @@ def rules_for(report: "Report", rules: Mapping[str, "Rule"] | None = None) -> di
 
     names = {f.auditor for _, f in report.findings(include_suppressed=True)}
     names.update(str(n) for n in report.tool.get("auditors", {}) or {})
-    found: dict[str, "Rule"] = {}
+    found: dict[str, Rule] = {}
     for name in sorted(names):
         try:
             declared = load_auditor_class(name).rules()
@@ -122,7 +122,7 @@ class Window:
         return lines
 
 
-def windows(result: "AuditResult", findings: Sequence[Finding]) -> list[Window]:
+def windows(result: AuditResult, findings: Sequence[Finding]) -> list[Window]:
     """Group findings whose context windows overlap, so each code excerpt is shown once."""
     n_lines = max(1, len(split_lines(result.suggestion.completion)))
     spans = []
@@ -140,14 +140,14 @@ def windows(result: "AuditResult", findings: Sequence[Finding]) -> list[Window]:
     return [Window(start, end, tuple(fs)) for start, end, fs in merged]
 
 
-def code_lines(result: "AuditResult", window: Window, masker: "Masker | None" = None) -> str:
+def code_lines(result: AuditResult, window: Window, masker: Masker | None = None) -> str:
     """The window's lines of the completion, with every secret an auditor masked masked again."""
     text = "\n".join(split_lines(result.suggestion.completion)[window.start - 1 : window.end])
     return masker(text) if masker else text
 
 
 def evidence_items(
-    evidence: Mapping[str, Any], *, max_chars: int = 160, masker: "Masker | None" = None
+    evidence: Mapping[str, Any], *, max_chars: int = 160, masker: Masker | None = None
 ) -> list[tuple[str, str]]:
     """Evidence as (key, text) pairs in the auditor's order; nested values as compact JSON.
 
@@ -187,7 +187,7 @@ def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     return counts
 
 
-def auditor_names(report: "Report") -> list[str]:
+def auditor_names(report: Report) -> list[str]:
     """Auditors that ran (in run order), then any that only appear in findings."""
     names = [str(n) for n in (report.tool.get("auditors") or {})]
     for _, f in report.findings(include_suppressed=True):
@@ -202,7 +202,7 @@ def one_line(text: Any, max_chars: int = 300) -> str:
     return s if len(s) <= max_chars else s[: max_chars - 1] + "…"
 
 
-def suppression_notes(report: "Report") -> list[str]:
+def suppression_notes(report: Report) -> list[str]:
     """Suppressions a reviewer should look at: bare ones (they hide any rule) and unused ones."""
     notes = []
     for r in report.results:

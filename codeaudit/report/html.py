@@ -133,10 +133,10 @@ _JS = """
 
 
 def render(
-    report: "Report",
+    report: Report,
     stream: TextIO,
     *,
-    rules: Mapping[str, "Rule"] | None = None,
+    rules: Mapping[str, Rule] | None = None,
     title: str | None = None,
     **_: Any,
 ) -> None:
@@ -228,7 +228,7 @@ def _bars(
     w("</svg></figure>\n")
 
 
-def _charts(w, report: "Report", summary: dict[str, Any]) -> None:
+def _charts(w, report: Report, summary: dict[str, Any]) -> None:
     w('<section id="charts">\n')
     by_sev = summary["by_severity"]
     _bars(
@@ -253,7 +253,7 @@ def _charts(w, report: "Report", summary: dict[str, Any]) -> None:
 
 
 # -- filters -----------------------------------------------------------------------------------
-def _filters(w, report: "Report", summary: dict[str, Any]) -> None:
+def _filters(w, report: Report, summary: dict[str, Any]) -> None:
     names = auditor_names(report)
     for r in report.results:
         for e in r.errors:
@@ -280,7 +280,7 @@ def _filters(w, report: "Report", summary: dict[str, Any]) -> None:
 
 
 # -- suggestions -------------------------------------------------------------------------------
-def _article(w, result: "AuditResult", rules: Mapping[str, "Rule"]) -> None:
+def _article(w, result: AuditResult, rules: Mapping[str, Rule]) -> None:
     s = result.suggestion
     verdict = result.verdict.value
     w(f'<article class="suggestion verdict-{verdict}" data-id="{escape(s.id)}">\n')
@@ -325,7 +325,7 @@ def _article(w, result: "AuditResult", rules: Mapping[str, "Rule"]) -> None:
     w("</article>\n")
 
 
-def _finding(w, result: "AuditResult", f: "Finding", rule: "Rule | None", masker: Masker) -> None:
+def _finding(w, result: AuditResult, f: Finding, rule: Rule | None, masker: Masker) -> None:
     sev = f.severity.label
     classes = f"finding sev-{sev}" + (" suppressed" if not f.active else "")
     supp = f' data-suppressed="{escape(f.suppressed)}"' if f.suppressed else ""
@@ -368,7 +368,7 @@ def _finding(w, result: "AuditResult", f: "Finding", rule: "Rule | None", masker
     w("</div>\n")
 
 
-def _code(w, result: "AuditResult", window, masker: Masker) -> None:
+def _code(w, result: AuditResult, window, masker: Masker) -> None:
     from pygments import highlight
     from pygments.formatters import HtmlFormatter
 
@@ -383,7 +383,7 @@ def _code(w, result: "AuditResult", window, masker: Masker) -> None:
     w(highlight(code_lines(result, window, masker) + "\n", lexer_for(result.language), formatter))
 
 
-def _tail(w, report: "Report") -> None:
+def _tail(w, report: Report) -> None:
     clean = [r.id for r in report.results if not r.findings and not r.errors]
     if clean:
         w(

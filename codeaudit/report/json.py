@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..model import Report
 
 
-def render(report: "Report", stream: TextIO, *, indent: int | None = 2, **_: Any) -> None:
+def render(report: Report, stream: TextIO, *, indent: int | None = 2, **_: Any) -> None:
     doc = report.to_dict()
     for result, out in zip(report.results, doc["results"]):
         masker = Masker.of(result)

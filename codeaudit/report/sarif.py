@@ -67,11 +67,11 @@ SUPPRESSION_WHY = {
 
 
 def render(
-    report: "Report",
+    report: Report,
     stream: TextIO,
     *,
     indent: int | None = 2,
-    rules: Mapping[str, "Rule"] | None = None,
+    rules: Mapping[str, Rule] | None = None,
     **_: Any,
 ) -> None:
     """Write ``report`` as one SARIF run. ``rules`` (id -> Rule) replaces the registry look-up."""
@@ -79,7 +79,7 @@ def render(
     stream.write("\n")
 
 
-def to_sarif(report: "Report", *, rules: Mapping[str, "Rule"] | None = None) -> dict[str, Any]:
+def to_sarif(report: Report, *, rules: Mapping[str, Rule] | None = None) -> dict[str, Any]:
     known = rules_for(report, rules)
     descriptors: list[dict[str, Any]] = []
     index: dict[str, int] = {}
@@ -113,7 +113,7 @@ def to_sarif(report: "Report", *, rules: Mapping[str, "Rule"] | None = None) -> 
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def _descriptor(finding: "Finding", rule: "Rule | None") -> dict[str, Any]:
+def _descriptor(finding: Finding, rule: Rule | None) -> dict[str, Any]:
     """A reportingDescriptor from the registered rule, else from what the finding says."""
     severity = rule.severity if rule is not None else finding.severity
     cwe = rule.cwe if rule is not None else finding.cwe
@@ -148,7 +148,7 @@ def _descriptor(finding: "Finding", rule: "Rule | None") -> dict[str, Any]:
     return out
 
 
-def _help_text(rule: "Rule") -> str:
+def _help_text(rule: Rule) -> str:
     parts = [_plain(rule.description), "", "How to fix: " + _plain(rule.fix)]
     if rule.references:
         parts += ["", "References: " + ", ".join(rule.references)]
@@ -161,7 +161,7 @@ def _plain(markdown: str) -> str:
     return re.sub(r"(\*\*|__|`)", "", text)
 
 
-def artifact_uri(result: "AuditResult") -> str:
+def artifact_uri(result: AuditResult) -> str:
     """The suggestion's path (else its id) as a relative URI reference.
 
     >>> from codeaudit.model import AuditResult, Suggestion, Verdict
@@ -174,7 +174,7 @@ def artifact_uri(result: "AuditResult") -> str:
 
 
 def _result(
-    result: "AuditResult", finding: "Finding", rule_index: int, masker: Masker
+    result: AuditResult, finding: Finding, rule_index: int, masker: Masker
 ) -> dict[str, Any]:
     region: dict[str, Any] = {
         "startLine": finding.line,
@@ -224,7 +224,7 @@ def _result(
     return out
 
 
-def _invocation(report: "Report") -> dict[str, Any]:
+def _invocation(report: Report) -> dict[str, Any]:
     notes = []
     for issue in report.input_errors:
         note: dict[str, Any] = {

@@ -56,7 +56,7 @@ VERDICT_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
 
 
 def render(
-    report: "Report", stream: TextIO, *, color: bool = False, width: int | None = None, **_: Any
+    report: Report, stream: TextIO, *, color: bool = False, width: int | None = None, **_: Any
 ) -> None:
     """Write the table report. ``width`` defaults to the terminal's (colour) or 100 columns."""
     from rich.console import Console
@@ -83,7 +83,7 @@ def render(
     stream.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
 
 
-def _write(report: "Report", console: "Console") -> None:
+def _write(report: Report, console: Console) -> None:
     from rich.text import Text
 
     summary = report.summary()
@@ -139,7 +139,7 @@ def _write(report: "Report", console: "Console") -> None:
             console.print(Padding(Text(one_line(issue, 400)), (0, 0, 0, 2)))
 
 
-def _summary_table(report: "Report", summary: dict[str, Any]):
+def _summary_table(report: Report, summary: dict[str, Any]):
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -176,7 +176,7 @@ def _facts(facts: Any) -> str:
     return one_line(facts)
 
 
-def _result(console: "Console", result: "AuditResult") -> None:
+def _result(console: Console, result: AuditResult) -> None:
     from rich.padding import Padding
     from rich.rule import Rule as Line
     from rich.text import Text
@@ -225,7 +225,7 @@ def _result(console: "Console", result: "AuditResult") -> None:
         )
 
 
-def _finding(console: "Console", f: "Finding", masker: Masker) -> None:
+def _finding(console: Console, f: Finding, masker: Masker) -> None:
     from rich.padding import Padding
     from rich.text import Text
 
@@ -256,7 +256,7 @@ def _finding(console: "Console", f: "Finding", masker: Masker) -> None:
         console.print(Padding(line, (0, 0, 0, 4)))
 
 
-def _code(console: "Console", result: "AuditResult", window, masker: Masker) -> None:
+def _code(console: Console, result: AuditResult, window, masker: Masker) -> None:
     from rich.padding import Padding
     from rich.syntax import Syntax
 
@@ -274,7 +274,7 @@ def _code(console: "Console", result: "AuditResult", window, masker: Masker) -> 
     console.print(Padding(syntax, (0, 0, 0, 4)))
 
 
-def _suppressions(console: "Console", report: "Report") -> None:
+def _suppressions(console: Console, report: Report) -> None:
     from rich.padding import Padding
     from rich.text import Text
 

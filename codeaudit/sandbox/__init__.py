@@ -205,7 +205,7 @@ class RunResult:
         return out
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> "RunResult":
+    def from_record(cls, record: dict[str, Any]) -> RunResult:
         outcome = record.get("outcome")
         if outcome not in OUTCOMES:
             return cls(
@@ -661,7 +661,7 @@ class _Worker:
 
 
 def _force_rmtree(path: str) -> None:
-    def unlock(func, target, _exc):  # noqa: ANN001, ANN202
+    def unlock(func, target, _exc):
         try:
             os.chmod(os.path.dirname(target), 0o700)
             os.chmod(target, 0o700)
@@ -770,7 +770,7 @@ class Sandbox:
         if spawner is not None:
             spawner.stop()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:

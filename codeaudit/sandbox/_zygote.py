@@ -22,43 +22,43 @@ Nothing is inferred from an exit code.
 
 from __future__ import annotations
 
+import bisect  # noqa: F401
 import builtins
-import fcntl
-import io
-import json
-import operator
-import os
-import pickle
-import select
-import signal
-import socket
-import struct
-import sys
-import time
-import types
+import cmath  # noqa: F401
 
 # Preloaded so that forks start with them imported, and so that the code under test finds them
 # even where its unprivileged uid cannot read the interpreter's files (rlimit mode with Python
 # installed under /root, as pyenv does).
 import collections  # noqa: F401
 import copy  # noqa: F401
+import datetime  # noqa: F401
 import decimal  # noqa: F401
+import encodings.idna  # noqa: F401
+import fcntl
 import fractions  # noqa: F401
 import functools  # noqa: F401
 import hashlib  # noqa: F401
 import heapq  # noqa: F401
+import io
 import itertools  # noqa: F401
+import json
 import math  # noqa: F401
+import operator
+import os
+import pickle
 import random  # noqa: F401
 import re  # noqa: F401
 import resource
+import select
+import signal
+import socket
 import statistics  # noqa: F401
 import string  # noqa: F401
+import struct
+import sys
+import time
+import types
 import typing  # noqa: F401
-import bisect  # noqa: F401
-import cmath  # noqa: F401
-import datetime  # noqa: F401
-import encodings.idna  # noqa: F401
 import unicodedata  # noqa: F401
 
 _LEN = struct.Struct(">I")
@@ -147,7 +147,7 @@ def _is_plain(value: object, budget: list[int], depth: int = 0) -> bool:
 class _PlainUnpickler(pickle.Unpickler):
     """Rebuilds only builtin data: no classes, no callables (``complex`` is the one constructor)."""
 
-    def find_class(self, module: str, name: str):  # noqa: ANN201
+    def find_class(self, module: str, name: str):
         if module == "builtins" and name == "complex":
             return complex
         raise pickle.UnpicklingError(f"the sample sent a {module}.{name} object")
@@ -185,7 +185,7 @@ def serve_sample(fd: int, setup_source: str) -> None:
 
     def handle(op: str, payload: bytes) -> tuple:
         if op == "setup":
-            exec(compile(setup_source, "<sample>", "exec"), namespace)  # noqa: S102 - inside the sandbox
+            exec(compile(setup_source, "<sample>", "exec"), namespace)
             names = []
             for name, value in list(namespace.items()):
                 if name == "__builtins__":
@@ -360,7 +360,7 @@ class RemoteRef:
     def __len__(self) -> int:
         return int(self._op("len", self))  # type: ignore[arg-type]
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return self._op("iter", self)
 
     def __next__(self) -> object:
@@ -385,7 +385,7 @@ class RemoteRef:
         self._op("delitem", self, key)
 
 
-def _binary(name: str, reverse: bool = False):  # noqa: ANN202
+def _binary(name: str, reverse: bool = False):
     if reverse:
         return lambda self, other: self._op(name, other, self)
     return lambda self, other: self._op(name, self, other)
@@ -440,9 +440,9 @@ def run_tests(
         if compiled is None:
             compiled = _compile_tests(tests_source, call)
         tests_code, check_code = compiled
-        exec(tests_code, namespace)  # noqa: S102
+        exec(tests_code, namespace)
         if check_code is not None:
-            eval(check_code, namespace)  # noqa: S307
+            eval(check_code, namespace)
         result = {"outcome": "passed"}
     except RemoteDied:
         result = {"outcome": "remote-died"}
@@ -770,7 +770,7 @@ class Zygote:
             pass
         import shutil
 
-        def unlock(func, target, _exc):  # noqa: ANN001, ANN202 - the sample may have chmod-ed its files
+        def unlock(func, target, _exc):
             try:
                 os.chmod(os.path.dirname(target), 0o700)
                 os.chmod(target, 0o700)

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .languages import comment_syntax
-from .model import InputIssue
+from codeaudit.languages import comment_syntax
+from codeaudit.model import InputIssue
 
 #: A logged line at least this long (whitespace-normalised) identifies its suggestion on its own.
 DISTINCTIVE_CHARS = 20
@@ -99,7 +99,7 @@ class Provenance:
         *,
         wanted: set[str] | None = None,
         markers: bool = True,
-    ) -> "Provenance":
+    ) -> Provenance:
         """Index completions of batch-contract records (``completion`` and optional ``path``).
 
         ``wanted`` (normalised added lines) restricts the index to lines that can match, which
@@ -121,10 +121,10 @@ class Provenance:
         *,
         wanted: set[str] | None = None,
         markers: bool = True,
-    ) -> "Provenance":
+    ) -> Provenance:
         """Read JSONL suggestion logs. A missing log is an error; bad lines become :attr:`issues`."""
-        from .errors import InputError
-        from .inputs import read_jsonl
+        from codeaudit.errors import InputError
+        from codeaudit.inputs import read_jsonl
 
         prov = cls(markers=markers, has_log=bool(logs))
         for log in logs:

@@ -1,7 +1,7 @@
 """Rule packs: the security auditor's pattern rules, as data, one YAML file per language.
 
-The packs ship inside the package (``rules/*.yaml`` in a checkout, ``codeaudit.rules`` once
-installed). Every rule is schema-checked when its pack loads: a missing or malformed field stops
+The packs ship inside the security auditor's package (``codeaudit/auditors/security/rules/*.yaml``,
+read with :mod:`importlib.resources`). Every rule is schema-checked when its pack loads: a missing or malformed field stops
 the load with a message naming the file, the rule and the field; a pack never loads with fewer
 rules than it holds. A pack looks like this::
 
@@ -52,9 +52,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import CodeauditError, EXIT_INTERNAL, EXIT_USAGE
-from .model import Confidence, Severity
-from .registry import Rule, check_unique
+from codeaudit.errors import EXIT_INTERNAL, EXIT_USAGE, CodeauditError
+from codeaudit.model import Confidence, Severity
+from codeaudit.registry import Rule, check_unique
 
 AUDITOR = "security"
 VIEWS = ("code", "text")
@@ -168,7 +168,7 @@ class PackRule:
     def _query_spans(self, parsed: Any) -> list[tuple[int, int]]:
         import tree_sitter
 
-        from . import treesitter
+        from codeaudit import treesitter
 
         try:
             compiled = treesitter.query(parsed.grammar_name, self.query or "")
@@ -290,7 +290,7 @@ def load_pack(text: str, source: str, *, builtin: bool = True) -> RulePack:
         )
     name = check.text(raw, "pack")
     languages = check.strings(raw, "languages", required=True, minimum=1)
-    from . import treesitter
+    from codeaudit import treesitter
 
     unparsed = [lang for lang in languages if not treesitter.supported(lang)]
     if unparsed:
@@ -411,7 +411,7 @@ def _load_rule(
 
 
 def _builtin_files() -> dict[str, Any]:
-    root = resources.files("codeaudit.rules")
+    root = resources.files("codeaudit.auditors.security.rules")
     return {p.name[: -len(".yaml")]: p for p in root.iterdir() if p.name.endswith(".yaml")}
 
 

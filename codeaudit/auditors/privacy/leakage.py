@@ -3,7 +3,7 @@ addresses, internal host names.
 
 :func:`find_leaks` takes a text (a completion, possibly with the rest of its first and last
 lines as context) and returns :class:`Leak` records with offsets into that text; the privacy
-auditor (:mod:`codeaudit.auditors.privacy`) turns them into findings. Nothing here knows about
+auditor (:mod:`codeaudit.auditors.privacy.auditor`) turns them into findings. Nothing here knows about
 rules, severities or reports.
 
 Each detector is gated by a few lowercase strings (``/home``, ``users``, ``@`` …): a text without
@@ -815,7 +815,7 @@ def _inside_string(line: str, i: int) -> bool:
 
 def _after_comment(line: str, i: int, language: str | None) -> bool:
     """Whether a comment starts before position ``i`` on this line (a heuristic: no string parsing)."""
-    from ..languages import comment_syntax
+    from codeaudit.languages import comment_syntax
 
     tokens, blocks = comment_syntax(language)
     head = line[:i]

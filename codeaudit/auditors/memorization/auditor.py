@@ -28,16 +28,15 @@ import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
-from ..model import Confidence, Severity, Suggestion
-from ..registry import Rule
-from .base import Auditor, Outcome
-
-from ..corpus.thresholds import Thresholds
+from codeaudit.auditors.base import Auditor, Outcome
+from codeaudit.corpus.thresholds import Thresholds
+from codeaudit.errors import ConfigError
+from codeaudit.model import Confidence, Severity, Suggestion
+from codeaudit.registry import Rule
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..corpus.index import CorpusIndex
-    from ..corpus.match import Match
+    from codeaudit.corpus.index import CorpusIndex
+    from codeaudit.corpus.match import Match
 
 #: Characters of the prompt lexed before the completion as context (whole lines only).
 CONTEXT_CHARS = 2000
@@ -100,7 +99,7 @@ RULES = (
 
 
 def _severity(chars: int, license_expression: str, medium_chars: int, high_chars: int) -> Severity:
-    from ..corpus.licenses import is_copyleft, is_unknown
+    from codeaudit.corpus.licenses import is_copyleft, is_unknown
 
     level = (
         Severity.LOW
@@ -132,9 +131,9 @@ class MemorizationAuditor(Auditor):
         self.indexes: list[CorpusIndex] = [self._open(n) for n in dict.fromkeys(names)]
 
     @staticmethod
-    def _open(name: str) -> "CorpusIndex":
-        from ..corpus.default import DEFAULT_NAME, open_default_index
-        from ..corpus.index import CorpusIndex
+    def _open(name: str) -> CorpusIndex:
+        from codeaudit.corpus.default import DEFAULT_NAME, open_default_index
+        from codeaudit.corpus.index import CorpusIndex
 
         if name == DEFAULT_NAME:
             return open_default_index()
@@ -173,9 +172,9 @@ class MemorizationAuditor(Auditor):
 
     def audit_one(self, s: Suggestion) -> Outcome:
         """Search one suggestion's completion in every corpus."""
-        from ..context import CodeContext
-        from ..corpus.match import find_matches, views_for
-        from ..corpus.tokens import normalize_newlines
+        from codeaudit.context import CodeContext
+        from codeaudit.corpus.match import find_matches, views_for
+        from codeaudit.corpus.tokens import normalize_newlines
 
         prompt = normalize_newlines(s.prompt)
         if len(prompt) > CONTEXT_CHARS:
@@ -187,7 +186,7 @@ class MemorizationAuditor(Auditor):
         matches = find_matches(self.indexes, views, ctx.text, self.thresholds)
         return Outcome(findings=[self._finding(s, ctx, m) for m in matches])
 
-    def _finding(self, s: Suggestion, ctx: Any, m: "Match") -> Any:
+    def _finding(self, s: Suggestion, ctx: Any, m: Match) -> Any:
         line, column = ctx.locate(max(m.start_offset, ctx.start))
         end_line, end_column = ctx.locate(min(m.end_offset, ctx.end) - 1)
         rule = "CA301" if m.kind == "verbatim" else "CA302"

@@ -34,12 +34,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..config import Config
-from ..context import split_lines
-from ..errors import ConfigError
-from ..model import AuditResult, Confidence, Severity, Suggestion
-from ..registry import Rule
-from .base import Auditor, Outcome, Progress
+from codeaudit.auditors.base import Auditor, Outcome, Progress
+from codeaudit.config import Config
+from codeaudit.context import split_lines
+from codeaudit.errors import ConfigError
+from codeaudit.model import AuditResult, Confidence, Severity, Suggestion
+from codeaudit.registry import Rule
 
 _COMMON_FIX = "Fix the code so that its tests pass, or reject the suggestion."
 
@@ -147,7 +147,7 @@ class TestsAuditor(Auditor):
 
     def __init__(self, config: Config | None = None) -> None:
         super().__init__(config)
-        from ..sandbox import MODES, Limits, SandboxConfig
+        from codeaudit.sandbox import MODES, Limits, SandboxConfig
 
         o = self.options
         where = "[tool.codeaudit.tests]" + (
@@ -181,9 +181,9 @@ class TestsAuditor(Auditor):
     def rules(cls) -> Sequence[Rule]:
         return RULES
 
-    def _get_sandbox(self):  # noqa: ANN202
+    def _get_sandbox(self):
         if self._sandbox is None:
-            from ..sandbox import Sandbox
+            from codeaudit.sandbox import Sandbox
 
             self._sandbox = Sandbox(self.sandbox_config)
         return self._sandbox
@@ -191,7 +191,7 @@ class TestsAuditor(Auditor):
     def audit_batch(
         self, suggestions: Sequence[Suggestion], progress: Progress | None = None
     ) -> list[Outcome]:
-        from ..sandbox import Job
+        from codeaudit.sandbox import Job
 
         outcomes = [Outcome() for _ in suggestions]
         jobs: list[Job] = []
@@ -239,7 +239,7 @@ class TestsAuditor(Auditor):
             outcomes[i].findings.append(self._finding(s, result))
         return outcomes
 
-    def _finding(self, s: Suggestion, result: Any):  # noqa: ANN202
+    def _finding(self, s: Suggestion, result: Any):
         rule = self.rule(_RULE_BY_OUTCOME[result.outcome])
         line = 1
         n_lines = max(1, len(split_lines(s.completion)))
@@ -264,7 +264,7 @@ class TestsAuditor(Auditor):
         )
 
     def summarize(self, results: Sequence[AuditResult]) -> Mapping[str, Any] | None:
-        from ..passk import mean_pass_at_k
+        from codeaudit.auditors.passrate.passk import mean_pass_at_k
 
         runs = [(r.suggestion, r.data[self.name]) for r in results if self.name in r.data]
         if not runs:
@@ -291,7 +291,7 @@ class TestsAuditor(Auditor):
         return summary
 
     def describe(self) -> Mapping[str, Any]:
-        from ..sandbox import detect_mode
+        from codeaudit.sandbox import detect_mode
 
         info = detect_mode(self.sandbox_config)
         return {

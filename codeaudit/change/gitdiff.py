@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, UsageError
+from codeaudit.errors import InputError, UsageError
 
 #: A run of added lines in the new file: 1-based, inclusive (start, end).
 LineRange = tuple[int, int]

@@ -4,7 +4,7 @@ A baseline is a JSON file (``.codeaudit-baseline.json`` by default) written by
 ``codeaudit baseline create`` and refreshed by ``codeaudit baseline update``::
 
     {
-      "schema": "codeaudit.baseline/1",
+      "schema": "codeaudit.change.baseline/1",
       "codeaudit": "0.1.0",
       "parameters": {"auditors": ["privacy", "security"], "config_hash": "3f2a…", "paths": ["."]},
       "results": {
@@ -46,11 +46,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._version import __version__
-from .errors import InputError
-from .model import Finding, Suggestion
+from codeaudit._version import __version__
+from codeaudit.errors import InputError
+from codeaudit.model import Finding, Suggestion
 
-SCHEMA = "codeaudit.baseline/1"
+SCHEMA = "codeaudit.change.baseline/1"
 DEFAULT_FILENAME = ".codeaudit-baseline.json"
 _ENTRY_KEYS = ("rule_id", "rule_name", "auditor", "severity", "fingerprint", "line")
 
@@ -140,7 +140,7 @@ class Baseline:
     @classmethod
     def load(
         cls, path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
-    ) -> "Baseline":
+    ) -> Baseline:
         """Read a baseline file; anything malformed is an :class:`InputError` naming the field."""
         p = Path(path)
         try:
@@ -201,7 +201,7 @@ class Baseline:
         *,
         parameters: Mapping[str, Any] | None = None,
         root: str | os.PathLike[str] | None = None,
-    ) -> "Baseline":
+    ) -> Baseline:
         """A baseline of ``(path, finding)`` pairs: active findings and those an older baseline
         already knew; findings suppressed inline or by the allowlist are left out."""
         root_path = Path(root) if root is not None else None

@@ -27,7 +27,7 @@ class ExternalData:
     def __init__(self, model_path: Path) -> None:
         self.model_path = model_path
         self.location = model_path.name + ".data"
-        self._fh = open(model_path.parent / self.location, "wb")  # noqa: SIM115 - closed in close()
+        self._fh = open(model_path.parent / self.location, "wb")
         self.offset = 0
         self.bytes_written = 0
 

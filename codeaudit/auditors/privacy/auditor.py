@@ -1,8 +1,8 @@
 """The privacy auditor: personal data (CA1xx) and secrets (CA2xx) in generated code.
 
-Personal data comes from :mod:`codeaudit.auditors.leakage` (user names in paths and remotes,
+Personal data comes from :mod:`codeaudit.auditors.privacy.leakage` (user names in paths and remotes,
 credentials in URLs, e-mail and IP addresses, internal host names); secrets from detect-secrets'
-own plug-ins, run in process by :class:`~codeaudit.auditors.secrets.SecretScanner`. Both see the
+own plug-ins, run in process by :class:`~codeaudit.auditors.privacy.secrets.SecretScanner`. Both see the
 completion together with the rest of its first and last lines (so ``"/home/`` + ``alice/…"`` split
 at the cursor is still a path), and only what lies in the completion is reported.
 
@@ -22,12 +22,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from .. import languages
-from ..context import CodeContext, line_starts
-from ..model import Confidence, Finding, Severity, Suggestion
-from ..redact import Masker, mask, redact_spans, redact_values, secret_hash
-from ..registry import Rule
-from .base import Auditor, Outcome
+from codeaudit import languages
+from codeaudit.auditors.base import Auditor, Outcome
+from codeaudit.context import CodeContext, line_starts
+from codeaudit.model import Confidence, Finding, Severity, Suggestion
+from codeaudit.redact import Masker, mask, redact_spans, redact_values, secret_hash
+from codeaudit.registry import Rule
 
 _CWE_PRIVATE = 359  # Exposure of Private Personal Information to an Unauthorized Actor
 _CWE_EXPOSURE = 200  # Exposure of Sensitive Information to an Unauthorized Actor
@@ -444,7 +444,7 @@ class PrivacyAuditor(Auditor):
     # -- one suggestion ------------------------------------------------------------------------
     def audit_one(self, s: Suggestion) -> Outcome:
         """Audit one suggestion (what :meth:`audit_batch` does for each)."""
-        from .leakage import find_leaks, judge_ipv4
+        from codeaudit.auditors.privacy.leakage import find_leaks, judge_ipv4
 
         ctx = self._context(s)
         text = ctx.text
@@ -623,7 +623,7 @@ class PrivacyAuditor(Auditor):
 
     def _secrets(self, s: Suggestion, text: str) -> list[Any]:
         if self._scanner is None:
-            from .secrets import SecretScanner
+            from codeaudit.auditors.privacy.secrets import SecretScanner
 
             self._scanner = SecretScanner()
         return self._scanner.scan(text, _filename(s))

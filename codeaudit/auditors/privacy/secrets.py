@@ -173,7 +173,7 @@ def _analyse(items: Iterable[tuple[Any, Any]], ci: bool) -> _Info:
 
 
 def _item_info(op: Any, av: Any, ci: bool) -> _Info:
-    from re import _constants as C  # noqa: N812 - the stdlib's own name for these opcodes
+    from re import _constants as C
 
     if op is C.LITERAL:
         ch = chr(av)
@@ -236,7 +236,7 @@ def required_literals(pattern: re.Pattern[str], tree: Any = None) -> tuple[Needs
     >>> required_literals(re.compile(r"\\d+"))
     ((), False)
     """
-    from re import _constants as C  # noqa: N812
+    from re import _constants as C
     from re import _parser
 
     tree = tree if tree is not None else _parser.parse(pattern.pattern, pattern.flags)
@@ -247,7 +247,7 @@ def required_literals(pattern: re.Pattern[str], tree: Any = None) -> tuple[Needs
 
 def _mentions_flag(items: Any, flag: int) -> bool:
     """Whether any scoped group ``(?i:…)`` in the tree turns ``flag`` on."""
-    from re import _constants as C  # noqa: N812
+    from re import _constants as C
 
     for op, av in items:
         if op is C.SUBPATTERN:
@@ -278,7 +278,7 @@ def whole_text_safe(pattern: re.Pattern[str], tree: Any = None) -> bool:
     >>> whole_text_safe(re.compile(r"key(?!\\s)"))
     False
     """
-    from re import _constants as C  # noqa: N812
+    from re import _constants as C
     from re import _parser
 
     if pattern.flags & re.DOTALL:
@@ -471,7 +471,7 @@ class _Gate:
 
 def _may_match_space(items: Any) -> bool:
     """Whether a parsed pattern could consume a white-space character (conservative)."""
-    from re import _constants as C  # noqa: N812
+    from re import _constants as C
 
     spaces = _space_codes()
     for op, av in items:
@@ -550,7 +550,7 @@ def _plugin_patterns(plugin: Any) -> tuple[str, list[re.Pattern[str]]] | None:
 
     if type(plugin) in (hes.Base64HighEntropyString, hes.HexHighEntropyString):
         # The gate assumes the plug-in's quoted-run pattern; anything else sees every line.
-        if plugin.regex.pattern != r'([\'"])([{}]+)(\1)'.format(re.escape(plugin.charset)):
+        if plugin.regex.pattern != rf'([\'"])([{re.escape(plugin.charset)}]+)(\1)':
             return None
         return "entropy", [plugin.regex]
     if isinstance(plugin, keyword.KeywordDetector):
@@ -572,7 +572,7 @@ def _gate_spec(plugin: Any) -> dict[str, Any]:
     if kind == "entropy":
         # entropy(s) <= log2(len(s)); the plug-in reports entropy > limit, so len(s) > 2**limit.
         shortest = max(1, math.floor(2**plugin.entropy_limit))
-        gate = r"([\'\"])[{}]{{{},}}\1".format(re.escape(plugin.charset), shortest)
+        gate = rf"([\'\"])[{re.escape(plugin.charset)}]{{{shortest},}}\1"
         return {"tests": [{"needs": [], "ci": False, "regex": [gate, 0], "width": shortest + 2}]}
     tests = []
     for pattern in patterns:
@@ -629,7 +629,7 @@ _GATES: dict[str, dict[str, Any]] = {}
 
 def _gate_cache_file() -> Path:
     """Where derived gates are kept between processes (``$CODEAUDIT_CACHE_DIR`` or the user cache)."""
-    from ..cache import cache_dir
+    from codeaudit.cache import cache_dir
 
     return cache_dir() / "secret-gates.json"
 

@@ -11,7 +11,7 @@ findings on completion lines only.
   prefix that parses. Completion lines bandit never saw are checked by the Python pack's
   stand-in rules, and an error with code ``parse-error`` says which lines those were. The
   Python pack's other rules (what bandit does not look for) run on every suggestion.
-* **Other languages** run the pattern rules of their pack (:mod:`codeaudit.rulepack`) over a
+* **Other languages** run the pattern rules of their pack (:mod:`codeaudit.auditors.security.rulepack`) over a
   tree-sitter parse (:mod:`codeaudit.treesitter`), so comments and string contents do not
   trigger code rules. A cheap keyword check gates every rule: code without any rule's keyword is
   not even parsed.
@@ -34,16 +34,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .. import languages as lang_mod
-from .. import rulepack, treesitter
-from ..config import Config, check_options
-from ..context import CodeContext, split_lines
-from ..model import Confidence, Severity, Suggestion
-from ..registry import Rule
-from .base import Auditor, Outcome, excerpt
+from codeaudit import languages as lang_mod
+from codeaudit import treesitter
+from codeaudit.auditors.base import Auditor, Outcome, excerpt
+from codeaudit.auditors.security import rulepack
+from codeaudit.auditors.security.bandit_adapter import BANDIT_LANGUAGES
+from codeaudit.config import Config, check_options
+from codeaudit.context import CodeContext, split_lines
+from codeaudit.model import Confidence, Severity, Suggestion
+from codeaudit.registry import Rule
 
-#: Languages whose suggestions bandit audits (see :mod:`codeaudit.pybandit`).
-BANDIT_LANGUAGES = ("python",)
 _SECRET_CWES = {259, 321, 798}
 _BANDIT_ID = re.compile(r"^B\d{3}$")
 _QUOTED = re.compile(r"""(?P<q>["'`])(?:\\.|(?!(?P=q)).){2,}?(?P=q)""")
@@ -78,7 +78,7 @@ class SecurityAuditor(Auditor):
 
     @classmethod
     def rules(cls) -> Sequence[Rule]:
-        from ..pybandit import bandit_rules
+        from codeaudit.auditors.security.bandit_adapter import bandit_rules
 
         return [*bandit_rules(), *rulepack.all_rules()]
 
@@ -175,7 +175,7 @@ class SecurityAuditor(Auditor):
     # -- bandit --------------------------------------------------------------------------------
     def _run_bandit(self, s: Suggestion, ctx: CodeContext, outcome: Outcome) -> set[int]:
         """Run bandit on the best parseable text; return the completion lines it did not see."""
-        from .. import pybandit
+        from codeaudit.auditors.security import bandit_adapter as pybandit
 
         if self._bandit is None:
             self._bandit = pybandit.Bandit()

@@ -21,9 +21,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .passk import mean_pass_at_k
-from .sandbox import OUTCOMES, Job, RunResult, Sandbox
+from codeaudit.auditors.passrate.passk import mean_pass_at_k
+from codeaudit.errors import InputError
+from codeaudit.sandbox import OUTCOMES, Job, RunResult, Sandbox
 
 DEFAULT_KS = (1, 10, 100)
 #: The reference harness's default per-sample timeout.

@@ -22,10 +22,12 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from .auditors.security import BANDIT_LANGUAGES
-from .context import CodeContext, split_lines
-from .model import Confidence, Severity
-from .registry import Rule
+from codeaudit.context import CodeContext, split_lines
+from codeaudit.model import Confidence, Severity
+from codeaudit.registry import Rule
+
+#: The languages bandit audits (the rule packs cover the rest).
+BANDIT_LANGUAGES = ("python",)
 
 
 class Bandit:
@@ -498,8 +500,8 @@ def _cached_bandit_rules() -> list[Rule]:
     import os
     from importlib.metadata import version
 
-    from ._version import __version__
-    from .cache import cache_dir
+    from codeaudit._version import __version__
+    from codeaudit.cache import cache_dir
 
     path = cache_dir() / f"bandit-rules-{version('bandit')}-codeaudit-{__version__}.json"
     try:
@@ -562,7 +564,7 @@ def _test_names() -> dict[str, str]:
     return names
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def finding_rule(test_id: str) -> Rule:
     """The rule record a finding of bandit test ``test_id`` is filed under.
 
