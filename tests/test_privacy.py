@@ -84,15 +84,33 @@ def test_rules_are_complete_and_unique():
     "rule", [r for r in PrivacyAuditor.rules() if r.examples], ids=lambda r: r.id
 )
 def test_rule_examples(auditor, rule):
-    """Each rule's own ``bad`` lines fire it and its ``good`` lines do not."""
+    """Each rule's ``bad`` examples fire it on their pinned line; its ``good`` ones never do."""
+    from codeaudit.auditors.privacy.ruledata import example_cases
     from codeaudit.languages import detect
 
-    for line in rule.examples["bad"]:
-        found = {f.rule_id for f in run(auditor, line + "\n", language=detect(line) or "python")}
-        assert rule.id in found, (rule.id, line, found)
-    for line in rule.examples["good"]:
-        found = {f.rule_id for f in run(auditor, line + "\n", language=detect(line) or "python")}
-        assert rule.id not in found, (rule.id, line, found)
+    cases = example_cases(rule)
+    assert any(kind == "bad" for kind, *_ in cases) and any(kind == "good" for kind, *_ in cases)
+    for kind, code, line, language, path in cases:
+        found = run(auditor, code, language=language or detect(code) or "python", path=path)
+        lines = {f.line for f in found if f.rule_id == rule.id}
+        if kind == "bad":
+            assert line in lines, (rule.id, code, line, [(f.rule_id, f.line) for f in found])
+        else:
+            assert not lines, (rule.id, code, [(f.rule_id, f.line) for f in found])
+
+
+def test_rule_data_errors_name_the_rule_and_field():
+    from codeaudit.auditors.privacy.ruledata import RuleDataError, parse_rules
+
+    good = {"id": "CA199", "name": "x-y", "title": "t", "severity": "low", "confidence": "low"}
+    good |= {"cwe": 359, "description": "d", "fix": "f"}
+    assert parse_rules({"rules": [good]})[0].id == "CA199"
+    with pytest.raises(RuleDataError, match="rule CA199: missing field.*fix"):
+        parse_rules({"rules": [{k: v for k, v in good.items() if k != "fix"}]})
+    with pytest.raises(RuleDataError, match=r"rule CA199: unknown field\(s\) colour"):
+        parse_rules({"rules": [good | {"colour": "red"}]})
+    with pytest.raises(RuleDataError, match=r"examples.bad\[0\]: 'line' 3"):
+        parse_rules({"rules": [good | {"examples": {"bad": [{"code": "a\n", "line": 3}]}}]})
 
 
 def render_docs() -> str:

@@ -736,6 +736,22 @@ def _ini_must_fail(lines: list[str], with_header: bool) -> bool:
     return False
 
 
+#: detect-secrets' filter of lines such as ``secret = get_secret()`` or ``f(key)``. It drops every
+#: secret on the line, including a token passed straight into a call (``setApiKey('sk_live_…')``);
+#: codeaudit applies it only to plug-ins that guess (keywords, entropy), not to key formats.
+_INDIRECT_FILTER = "detect_secrets.filters.heuristic.is_indirect_reference"
+
+
+def _has_key_shape(plugin: Any) -> bool:
+    """Whether the plug-in recognises a credential by its own format (AWS, Stripe, GitHub …)."""
+    from detect_secrets.plugins import keyword
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    return isinstance(plugin, RegexBasedDetector) and not isinstance(
+        plugin, keyword.KeywordDetector
+    )
+
+
 #: detect-secrets' file filters that need a real file on disk; a suggestion has none.
 _DISK_FILTERS = ("detect_secrets.filters.common.is_invalid_file",)
 
@@ -790,6 +806,8 @@ class SecretScanner:
                 continue
             module, _, name = path.rpartition(".")
             fn = getattr(import_module(module), name)
+            if path == _INDIRECT_FILTER:
+                continue  # applied per plug-in (see _has_key_shape)
             loaded.append((fn, set(get_injectable_variables(fn))))
         stages = {
             "filename": {"filename"},
@@ -810,6 +828,12 @@ class SecretScanner:
             if not ("line" in params and params <= {"filename", "line", "context"})
         ]
         return grouped  # type: ignore[return-value]
+
+    @staticmethod
+    def _indirect(line: str) -> bool:
+        from detect_secrets.filters.heuristic import is_indirect_reference
+
+        return is_indirect_reference(line)
 
     def _filtered(self, stage: str, **kwargs: Any) -> bool:
         """Whether a filter of ``stage`` drops this item (arguments injected by name, like ds)."""
@@ -854,6 +878,7 @@ class SecretScanner:
         for index in sorted(wanted):
             line, number = stripped[index], index + 1
             context = None
+            indirect = False
             for plugin in wanted[index]:
                 secrets = plugin.analyze_line(
                     filename=filename, line=line, line_number=number, context=None
@@ -864,6 +889,11 @@ class SecretScanner:
                     context = get_code_snippet(lines=raw_lines, line_number=number)
                     if self._filtered("line", filename=filename, line=line, context=context):
                         break
+                    indirect = self._indirect(line)
+                if indirect and not _has_key_shape(plugin):
+                    # "x = get_secret()": the keyword and entropy plug-ins guessed a value; a
+                    # token in a real key's format (setApiKey('sk_live_…')) is still a key.
+                    continue
                 for secret in sorted(secrets, key=lambda s: s.secret_value or ""):
                     value = secret.secret_value
                     if self._filtered(
