@@ -24,7 +24,7 @@ from .model import (
     Suggestion,
     Verdict,
 )
-from .redact import Masker, masked
+from .redact import Masker
 from .registry import load_auditor_class
 
 
@@ -286,21 +286,97 @@ def _masked(
     s: Suggestion, findings: list[Finding], errors: list[AuditError]
 ) -> tuple[list[Finding], list[AuditError]]:
     """Mask in every finding and error the secrets that any auditor masked in its snippet, so an
-    auditor quoting a secret in its message (bandit's B105 does) cannot leak it into the report."""
+    auditor quoting a secret in its message (bandit's B105 does) cannot leak it into the report;
+    turn whatever an auditor showed in a secret's place (``****``) into the one mask format; cut
+    long snippet lines, messages and evidence to a window (a report entry stays small)."""
     masker = Masker.of_findings(s.completion, findings)
-    if not masker:
-        return findings, errors
-    findings = [
-        replace(
-            f,
-            snippet=masker(f.snippet),
-            message=masker(f.message),
-            evidence=masked(f.evidence, masker),
-        )
-        for f in findings
-    ]
-    errors = [replace(e, message=masker(e.message)) for e in errors]
-    return findings, errors
+    lines = split_lines(s.completion)
+    out = []
+    for f in findings:
+        raw = "\n".join(lines[f.line - 1 : f.end_line])
+        if masker or "****" in f.snippet or "****" in f.message or _starred(f.evidence):
+            f = replace(
+                f,
+                snippet=masker.shown(f.snippet, raw),
+                message=masker.shown(f.message, raw),
+                evidence=_shown(f.evidence, masker, raw),
+            )
+        out.append(_clipped(f))
+    if masker:
+        errors = [replace(e, message=masker(e.message)) for e in errors]
+    return out, errors
+
+
+def _starred(value: Any) -> bool:
+    if isinstance(value, str):
+        return "****" in value
+    if isinstance(value, Mapping):
+        return any(_starred(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_starred(v) for v in value)
+    return False
+
+
+def _shown(value: Any, masker: Masker, raw: str) -> Any:
+    if isinstance(value, str):
+        return masker.shown(value, raw)
+    if isinstance(value, (list, tuple)):
+        return [_shown(v, masker, raw) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _shown(v, masker, raw) for k, v in value.items()}
+    return value
+
+
+#: Longest snippet line, message and evidence string a finding carries (longer: cut, with "…").
+MAX_SNIPPET_LINE = 320
+MAX_MESSAGE = 1000
+MAX_EVIDENCE = 600
+
+
+def _cut(text: str, limit: int, around: int = 0) -> str:
+    if len(text) <= limit:
+        return text
+    start = max(0, min(around - limit // 3, len(text) - limit))
+    end = start + limit
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def _clipped(f: Finding) -> Finding:
+    """``f`` with over-long snippet lines (cut around the column), message and evidence cut."""
+    changes: dict[str, Any] = {}
+    if len(f.snippet) > MAX_SNIPPET_LINE:
+        shown = split_lines(f.snippet)
+        cut = [
+            _cut(line, MAX_SNIPPET_LINE, f.column - 1 if i == 0 else 0)
+            for i, line in enumerate(shown)
+        ]
+        if cut != shown:
+            changes["snippet"] = "\n".join(cut)
+    if len(f.message) > MAX_MESSAGE:
+        changes["message"] = _cut(f.message, MAX_MESSAGE)
+    if _long(f.evidence):
+        changes["evidence"] = _cut_all(f.evidence)
+    return replace(f, **changes) if changes else f
+
+
+def _long(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) > MAX_EVIDENCE
+    if isinstance(value, Mapping):
+        return any(_long(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return len(value) > 200 or any(_long(v) for v in value)
+    return False
+
+
+def _cut_all(value: Any) -> Any:
+    if isinstance(value, str):
+        return _cut(value, MAX_EVIDENCE)
+    if isinstance(value, Mapping):
+        return {k: _cut_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_cut_all(v) for v in value[:200]]
+    return value
 
 
 def verdict(

@@ -140,10 +140,40 @@ def windows(result: AuditResult, findings: Sequence[Finding]) -> list[Window]:
     return [Window(start, end, tuple(fs)) for start, end, fs in merged]
 
 
+#: Longest code line a report shows whole; a longer one shows a window around its findings.
+MAX_CODE_LINE = 240
+
+
 def code_lines(result: AuditResult, window: Window, masker: Masker | None = None) -> str:
-    """The window's lines of the completion, with every secret an auditor masked masked again."""
-    text = "\n".join(split_lines(result.suggestion.completion)[window.start - 1 : window.end])
-    return masker(text) if masker else text
+    """The window's lines of the completion, with every secret an auditor masked masked again;
+    a line longer than :data:`MAX_CODE_LINE` is cut to a window around the first finding on it
+    (masked before it is cut, so a cut never shows part of a secret)."""
+    lines = split_lines(result.suggestion.completion)[window.start - 1 : window.end]
+    columns: dict[int, int] = {}
+    for f in window.findings:
+        columns.setdefault(f.line, f.column)
+    out = []
+    for number, line in enumerate(lines, start=window.start):
+        shown = masker(line) if masker else line
+        if len(shown) > MAX_CODE_LINE:
+            column = columns.get(number, 1)
+            at = len(masker(line[: column - 1])) if masker else column - 1
+            shown = cut_around(shown, at, MAX_CODE_LINE)
+        out.append(shown)
+    return "\n".join(out)
+
+
+def cut_around(text: str, at: int, limit: int) -> str:
+    """At most ``limit`` characters of ``text`` around position ``at``, with "…" where cut.
+
+    >>> cut_around("a" * 50 + "X" + "b" * 50, 50, 20)
+    '…aaaaaaXbbbbbbbbbbbbb…'
+    """
+    if len(text) <= limit:
+        return text
+    start = max(0, min(at - limit // 3, len(text) - limit))
+    end = start + limit
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
 def evidence_items(

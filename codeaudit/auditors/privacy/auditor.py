@@ -19,6 +19,7 @@ secret never leaves the auditor: snippets, messages and evidence show ``[REDACTE
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -26,7 +27,7 @@ from codeaudit import languages
 from codeaudit.auditors.base import Auditor, Outcome
 from codeaudit.context import CodeContext, line_starts
 from codeaudit.model import Confidence, Finding, Severity, Suggestion
-from codeaudit.redact import Masker, mask, redact_spans, redact_values, secret_hash
+from codeaudit.redact import Masker, mask, redact_values, secret_hash
 from codeaudit.registry import Rule
 
 from .ruledata import load_rules
@@ -115,8 +116,8 @@ class PrivacyAuditor(Auditor):
         # (INI/YAML parsing) reported a value that is not written verbatim on its line.
         located: dict[tuple[int, int], list[Any]] = {}
         starts = line_starts(text) if raw else []
-        extra_masks: list[tuple[int, int]] = []
-        for secret in raw:
+        blocks: list[tuple[int, int]] = []  # private keys: every line of the key is the secret
+        for secret in sorted(raw, key=lambda sec: sec.secret_type != "Private Key"):
             line_start = starts[secret.line - 1]
             line_end = starts[secret.line] if secret.line < len(starts) else len(text)
             span = None
@@ -127,14 +128,23 @@ class PrivacyAuditor(Auditor):
                     break
             if span is None:  # a transformer (INI/YAML) rewrote the line: hide all of it
                 span = (line_start, line_end)
-            located.setdefault(span, []).append(secret)
+                while span[1] > span[0] and text[span[1] - 1] in "\r\n":
+                    span = (span[0], span[1] - 1)
             if secret.secret_type == "Private Key":
-                extra_masks.append((span[0], _key_block_end(text, span[1])))
-        masks = [span for span in located] + extra_masks + [m for leak in leaks for m in leak.mask]
+                head = span[0]
+                while head > line_start and text[head - 1] == "-":
+                    head -= 1
+                span = (head, _key_block_end(text, span[1]))
+                blocks.append(span)
+            elif any(a <= span[0] and span[1] <= b for a, b in blocks):
+                continue  # a line of a private key that another plug-in also reported
+            located.setdefault(span, []).append(secret)
+        masks = [span for span in located] + [m for leak in leaks for m in leak.mask]
         values = Masker.of_values(
             [sec.value for group in located.values() for sec in group]
-            + [text[a:b] for a, b in located]
+            + [part for a, b in located for part in re.split(r"[\r\n]+", text[a:b]) if part]
         )
+        window = _Masks(text, masks)
 
         findings: list[Finding] = []
         snippets: dict[
@@ -155,11 +165,10 @@ class PrivacyAuditor(Auditor):
             if where is None:
                 return  # in the prompt or suffix: context only
             line, col, end_line, end_col = where
-            snippet = snippets.get((line, end_line))
+            key = window.key(ctx, line, end_line, focus)
+            snippet = snippets.get(key)
             if snippet is None:
-                snippet = snippets[line, end_line] = self._snippet(
-                    ctx, line, end_line, masks, values
-                )
+                snippet = snippets[key] = window.snippet(ctx, line, end_line, focus, values)
             findings.append(
                 self.finding(
                     s,
@@ -199,8 +208,10 @@ class PrivacyAuditor(Auditor):
             identity = "\0".join(
                 str(evidence.get(k, "")) for k in ("username", "path", "email", "ip", "host")
             )
-            if rule.id == "CA102":
-                identity = "\0".join((identity, secret_hash(leak_text(text, leak))))
+            if rule.id in ("CA102", "CA206"):
+                hashed = secret_hash(leak_text(text, leak))
+                identity = "\0".join((identity, hashed))
+                evidence.setdefault("secret_hash", hashed)
             add(
                 rule.id,
                 leak.focus,
@@ -288,33 +299,20 @@ class PrivacyAuditor(Auditor):
             self._scanner = SecretScanner()
         return self._scanner.scan(text, _filename(s))
 
-    @staticmethod
-    def _snippet(
-        ctx: CodeContext, line: int, end_line: int, masks: list[tuple[int, int]], values: Masker
-    ) -> str:
-        """The flagged completion lines with every secret masked."""
-        lo = max(ctx.start, ctx.offset(ctx.first_line + line - 1, 1))
-        last = ctx.first_line + min(end_line, line + 11) - 1  # text line of the last snippet line
-        hi = ctx.offset(last, 1)
-        while hi < ctx.end and ctx.text[hi] not in "\r\n":
-            hi += 1
-        hi = min(hi, ctx.end)
-        spans = [(max(a, lo) - lo, min(b, hi) - lo) for a, b in masks if a < hi and lo < b]
-        snippet = redact_spans(ctx.text[lo:hi], spans).rstrip("\r\n")
-        snippet = redact_values(snippet, values)
-        return snippet if len(snippet) <= 2000 else snippet[:1999] + "…"
-
 
 _KEY_END = re.compile(r"-----END[ A-Z0-9]*-----|---- END SSH2|Private-MAC:")
 _KEY_BODY = re.compile(r"""^[\s"'`,+]*[A-Za-z0-9+/=:\\-]{16,}[\s"'`,;+\\n]*$""")
 
 
 def _key_block_end(text: str, start: int) -> int:
-    """Where the body of a private key that begins at ``start`` ends (its END line, or its last body line)."""
+    """Where a private key whose BEGIN line ends at ``start`` ends: after its END marker, or
+    after its last body line."""
     m = _KEY_END.search(text, start, start + 20_000)
     if m:
-        nl = text.find("\n", m.end())
-        return len(text) if nl < 0 else nl
+        end = m.end()
+        while end < len(text) and text[end] == "-":
+            end += 1
+        return end
     end = text.find("\n", start)
     while 0 <= end < len(text):
         nxt = text.find("\n", end + 1)
@@ -322,7 +320,10 @@ def _key_block_end(text: str, start: int) -> int:
         if not _KEY_BODY.match(line):
             break
         end = nxt if nxt >= 0 else len(text)
-    return len(text) if end < 0 else end
+    end = len(text) if end < 0 else end
+    while end > start and text[end - 1] in "\r\n\\\"',;+ \t":
+        end -= 1
+    return end
 
 
 def leak_text(text: str, leak: Any) -> str:
@@ -332,3 +333,104 @@ def leak_text(text: str, leak: Any) -> str:
 def _preferred_type(types: list[str]) -> str:
     """The most specific of several plug-in types reporting one secret."""
     return min(types, key=lambda t: (_PRIORITY.index(SECRET_RULES.get(t, "CA203")), t))
+
+
+#: Longest line a snippet shows whole; longer lines show a window around the finding, with "…".
+MAX_SNIPPET_LINE = 240
+#: Most lines a snippet shows.
+MAX_SNIPPET_LINES = 12
+
+
+class _Masks:
+    """The spans to hide in one text, each with its mask, found by position in O(log n)."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
+        self.text = text
+        merged: list[list[int]] = []
+        for a, b in sorted(s for s in spans if s[0] < s[1]):
+            if merged and a < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        self.spans = [(a, b) for a, b in merged]
+        self.starts = [a for a, _ in self.spans]
+        self.longest = max((b - a for a, b in self.spans), default=0)
+        self._tokens: dict[tuple[int, int], str] = {}
+
+    def token(self, span: tuple[int, int]) -> str:
+        got = self._tokens.get(span)
+        if got is None:
+            got = self._tokens[span] = mask(self.text[span[0] : span[1]])
+        return got
+
+    def overlapping(self, a: int, b: int) -> list[tuple[int, int]]:
+        lo = bisect_left(self.starts, a - self.longest)
+        hi = bisect_left(self.starts, b)
+        return [s for s in self.spans[lo:hi] if s[1] > a]
+
+    def shown(self, a: int, b: int) -> str:
+        """``text[a:b]`` with hidden spans masked (a span over line breaks: its mask per line)."""
+        out, pos = [], a
+        for s, e in self.overlapping(a, b):
+            s2, e2 = max(s, a), min(e, b)
+            out.append(self.text[pos:s2])
+            token = self.token((s, e))
+            out.append(re.sub(r"[^\r\n]+", token, self.text[s2:e2]))
+            pos = e2
+        out.append(self.text[pos:b])
+        return "".join(out)
+
+    def _cut(self, a: int, b: int, focus: int) -> tuple[int, int]:
+        """A window of about :data:`MAX_SNIPPET_LINE` characters of line ``[a, b)`` around
+        ``focus``, never through a secret or (within reason) through a token."""
+        if b - a <= MAX_SNIPPET_LINE:
+            return a, b
+        center = focus if a <= focus <= b else a
+        lo = max(a, center - MAX_SNIPPET_LINE // 3)
+        hi = min(b, lo + MAX_SNIPPET_LINE)
+        lo = max(a, min(lo, hi - MAX_SNIPPET_LINE))
+        text = self.text
+        for edge in range(40):  # back to a token boundary
+            if lo <= a or not (text[lo - 1].isalnum() or text[lo - 1] in "_+/=-"):
+                break
+            lo -= 1
+            del edge
+        for edge in range(40):
+            if hi >= b or not (text[hi].isalnum() or text[hi] in "_+/=-"):
+                break
+            hi += 1
+            del edge
+        for s, e in self.overlapping(lo, lo + 1):
+            lo = max(a, min(lo, s))
+        for s, e in self.overlapping(hi - 1, hi):
+            hi = min(b, max(hi, e))
+        return lo, hi
+
+    def key(self, ctx: CodeContext, line: int, end_line: int, focus: tuple[int, int]) -> tuple:
+        a = max(ctx.start, ctx.offset(ctx.first_line + line - 1, 1))
+        nl = self.text.find("\n", a, a + MAX_SNIPPET_LINE + 1)
+        if nl >= 0 or a + MAX_SNIPPET_LINE >= ctx.end:
+            return (line, end_line)  # short lines: one snippet per line range
+        return (line, end_line, focus[0] // (MAX_SNIPPET_LINE // 3))
+
+    def snippet(
+        self, ctx: CodeContext, line: int, end_line: int, focus: tuple[int, int], values: Masker
+    ) -> str:
+        """The flagged completion lines with every secret masked; long lines cut around the
+        finding."""
+        text = self.text
+        pos = max(ctx.start, ctx.offset(ctx.first_line + line - 1, 1))
+        lines = []
+        for _ in range(min(end_line, line + MAX_SNIPPET_LINES - 1) - line + 1):
+            if pos > ctx.end:
+                break
+            end = pos
+            while end < ctx.end and text[end] not in "\r\n":
+                end += 1
+            lo, hi = self._cut(pos, end, focus[0])
+            shown = values(self.shown(lo, hi))
+            lines.append(("…" if lo > pos else "") + shown + ("…" if hi < end else ""))
+            if end >= ctx.end:
+                break
+            pos = end + (2 if text.startswith("\r\n", end) else 1)
+        return "\n".join(lines).rstrip("\r\n")

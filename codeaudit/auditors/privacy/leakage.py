@@ -1112,6 +1112,149 @@ def _emails(base: int, line: str, taken: set[int], language: str | None) -> Iter
         )
 
 
+# --- connection strings and authorization headers -------------------------------------------------
+
+#: Go's MySQL DSN: user:password@tcp(host:port)/db (also unix(...), udp(...)).
+_GO_DSN = re.compile(
+    r"(?<![\w/:.@-])(?P<user>[A-Za-z_][\w.-]{0,63}):(?P<pw>[^\s@\"'`/:()]{1,200})@(?:tcp|tcp6|udp|unix)\("
+)
+#: password=… inside a JDBC URL's query (?user=svc&password=…) or properties (;password=…).
+_URL_PARAM_PW = re.compile(r"(?i)[?&;](?:password|passwd|pwd|pass)=(?P<pw>[^&;\s\"'`<>#]{1,200})")
+#: password=… in key=value connection strings (ADO.NET, ODBC, libpq): Password=…; Pwd=…
+_KV_PW = re.compile(
+    r"(?i)(?<![\w.-])(?:password|passwd|pwd)\s*=\s*(?P<q>['\"]?)(?P<pw>[^;\s\"'`{}]{1,200})(?P=q)(?=[;\s\"'`]|$)"
+)
+_KV_CONTEXT = re.compile(
+    r"(?i)(?:^|[;\s\"'])(?:server|data source|host|hostname|dbname|database|initial catalog|user id|uid|"
+    r"user|username|driver|dsn|port|addr|address|sslmode)\s*="
+)
+#: PHP PDO: new PDO('mysql:host=…', 'user', 'password').
+_PDO = re.compile(
+    r"(?i)\bnew\s+\\?PDO\s*\(\s*(['\"])[^'\"]*\1\s*,\s*(['\"])[^'\"]*\2\s*,\s*(['\"])(?P<pw>[^'\"\n]{1,200})\3"
+)
+_AUTH_BASIC = re.compile(r"(?<![\w-])Basic\s+(?P<v>[A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])")
+_AUTH_BEARER = re.compile(r"(?<![\w-])Bearer\s+(?P<v>[A-Za-z0-9._~+/-]{20,}=*)(?![\w.~+/=-])")
+_CONN_NEEDLES = ("pass", "pwd", "@tcp(", "@unix(", "@udp(", "pdo")
+_AUTH_NEEDLES = ("basic ", "bearer ")
+
+
+def _placeholder_password(pw: str) -> bool:
+    return bool(_PASSWORD_PLACEHOLDER.match(pw) or _PASSWORD_VARIABLE.match(pw)) or bool(
+        re.search(
+            r"(?i)your|example|changeme|placeholder|secret|password|xxx|\*\*\*|<|>|\$\{|%s|\{\}", pw
+        )
+    )
+
+
+def _conn_leak(base: int, line: str, s: int, e: int, form: str, user: str | None) -> Leak:
+    pw = line[s:e]
+    placeholder = _placeholder_password(pw)
+    evidence: dict[str, Any] = {"form": form}
+    if user and looks_like_username(user):
+        evidence["username"] = user
+    if placeholder:
+        evidence["placeholder_password"] = True
+    return Leak(
+        rule="credentials-in-url",
+        start=base + s,
+        end=base + e,
+        focus=(base + s, base + e),
+        evidence=evidence,
+        message=f"a {form} carries a password",
+        mask=((base + s, base + e),),
+        confidence="low" if placeholder else "high",
+        severity="low" if placeholder else None,
+    )
+
+
+def _connection_strings(base: int, line: str, taken: set[int]) -> Iterator[Leak]:
+    """Passwords in Go DSNs, JDBC URLs, key=value connection strings and PDO constructors."""
+    seen: set[int] = set(taken)
+
+    def fresh(s: int) -> bool:
+        if s in seen:
+            return False
+        seen.add(s)
+        return True
+
+    low = line.lower()
+    if "(" in line and "@" in line:
+        for m in _GO_DSN.finditer(line):
+            if fresh(m.start("pw")) and not _PASSWORD_VARIABLE.match(m.group("pw")):
+                yield _conn_leak(base, line, *m.span("pw"), "Go DSN", m.group("user"))
+    if "jdbc:" in low or "://" in low:
+        for m in _URL_PARAM_PW.finditer(line):
+            if fresh(m.start("pw")) and not _PASSWORD_VARIABLE.match(m.group("pw")):
+                user = re.search(r"(?i)[?&;](?:user|username|uid)=([^&;\s\"']+)", line)
+                yield _conn_leak(
+                    base, line, *m.span("pw"), "connection URL", user.group(1) if user else None
+                )
+    if "=" in line and _KV_CONTEXT.search(line):
+        for m in _KV_PW.finditer(line):
+            pw = m.group("pw")
+            if (
+                not fresh(m.start("pw"))
+                or _PASSWORD_VARIABLE.match(pw)
+                or pw.startswith(("$", "%"))
+            ):
+                continue
+            yield _conn_leak(base, line, *m.span("pw"), "connection string", None)
+    if "pdo" in low:
+        for m in _PDO.finditer(line):
+            if fresh(m.start("pw")):
+                yield _conn_leak(base, line, *m.span("pw"), "PDO connection", None)
+
+
+def _auth_headers(base: int, line: str) -> Iterator[Leak]:
+    """HTTP Basic credentials and Bearer tokens written into code."""
+    import base64
+    import binascii
+
+    for m in _AUTH_BASIC.finditer(line):
+        value = m.group("v")
+        try:
+            decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode(
+                "utf-8"
+            )
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        user, colon, pw = decoded.partition(":")
+        if not colon or not pw or not decoded.isprintable():
+            continue
+        placeholder = _placeholder_password(pw)
+        yield Leak(
+            rule="authorization-header",
+            start=base + m.start(),
+            end=base + m.end(),
+            focus=(base + m.start("v"), base + m.end("v")),
+            evidence={"scheme": "Basic"} | ({"placeholder": True} if placeholder else {}),
+            message="an HTTP Basic authorization header carries a user name and password",
+            mask=((base + m.start("v"), base + m.end("v")),),
+            confidence="low" if placeholder else None,
+            severity="low" if placeholder else None,
+        )
+    for m in _AUTH_BEARER.finditer(line):
+        value = m.group("v")
+        classes = sum(
+            (
+                any(c.islower() for c in value),
+                any(c.isupper() for c in value),
+                any(c.isdigit() for c in value),
+            )
+        )
+        if classes < 2 or re.search(r"(?i)your|example|token|placeholder|xxx", value):
+            continue
+        yield Leak(
+            rule="authorization-header",
+            start=base + m.start(),
+            end=base + m.end(),
+            focus=(base + m.start("v"), base + m.end("v")),
+            evidence={"scheme": "Bearer"},
+            message="an HTTP Bearer authorization header carries a token",
+            mask=((base + m.start("v"), base + m.end("v")),),
+        )
+
+
 # --- IP addresses -------------------------------------------------------------------------------
 
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\w)")
@@ -1397,6 +1540,17 @@ def find_leaks(text: str, language: str | None = None) -> list[Leak]:
                 named.setdefault(offset, set()).add(
                     leak.start - offset + len(leak.evidence["scheme"]) + 3
                 )
+    if any(n in low for n in _CONN_NEEDLES):
+        for offset, line in t.lines_with(_CONN_NEEDLES):
+            taken_pw = {
+                leak.focus[0] - offset
+                for leak in leaks
+                if leak.rule == "credentials-in-url" and leak.start >= offset
+            }
+            leaks.extend(_connection_strings(offset, line, taken_pw))
+    if any(n in low for n in _AUTH_NEEDLES):
+        for offset, line in t.lines_with(_AUTH_NEEDLES):
+            leaks.extend(_auth_headers(offset, line))
     if any(n in low for n in _REMOTE_NEEDLES):
         for offset, line in t.lines_with(_REMOTE_NEEDLES):
             taken = named.setdefault(offset, set())

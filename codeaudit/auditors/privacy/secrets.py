@@ -742,6 +742,11 @@ def _ini_must_fail(lines: list[str], with_header: bool) -> bool:
 _INDIRECT_FILTER = "detect_secrets.filters.heuristic.is_indirect_reference"
 
 
+def _quoted(line: str, value: str | None) -> bool:
+    """Whether ``value`` is written on ``line`` as a whole string literal."""
+    return bool(value) and any(f"{q}{value}{q}" in line for q in "'\"`")
+
+
 def _has_key_shape(plugin: Any) -> bool:
     """Whether the plug-in recognises a credential by its own format (AWS, Stripe, GitHub …)."""
     from detect_secrets.plugins import keyword
@@ -890,12 +895,13 @@ class SecretScanner:
                     if self._filtered("line", filename=filename, line=line, context=context):
                         break
                     indirect = self._indirect(line)
-                if indirect and not _has_key_shape(plugin):
-                    # "x = get_secret()": the keyword and entropy plug-ins guessed a value; a
-                    # token in a real key's format (setApiKey('sk_live_…')) is still a key.
-                    continue
                 for secret in sorted(secrets, key=lambda s: s.secret_value or ""):
                     value = secret.secret_value
+                    if indirect and not _has_key_shape(plugin) and not _quoted(line, value):
+                        # "x = get_secret()": the keyword and entropy plug-ins guessed a value;
+                        # a token in a real key's format (setApiKey('sk_live_…')) or a quoted
+                        # literal passed into a call (connect(password='…')) is still a secret.
+                        continue
                     if self._filtered(
                         "secret", filename=filename, secret=value, plugin=plugin, line=line
                     ):

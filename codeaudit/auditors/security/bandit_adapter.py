@@ -62,7 +62,27 @@ class Bandit:
             r.getMessage().splitlines()[0] for r in handler.records if r.levelno >= logging.ERROR
         ]
         handler.records.clear()
-        return visitor.tester.results, problems
+        results = visitor.tester.results
+        for issue in results:
+            if issue.test_id in _PASSWORD_TESTS:
+                issue.text = masked_password_text(issue.text)
+        return results, problems
+
+
+#: bandit's hard-coded password tests, whose message quotes the password.
+_PASSWORD_TESTS = frozenset({"B105", "B106", "B107"})
+_QUOTED_PASSWORD = re.compile(r"^(?P<head>[^']*: )'(?P<value>.*)'$", re.S)
+
+
+def masked_password_text(text: str) -> str:
+    """bandit's ``Possible hardcoded password: '<value>'`` with the value masked (a secret is
+    never printed; the mask is the one every report uses for that value)."""
+    from codeaudit.redact import mask
+
+    m = _QUOTED_PASSWORD.match(text)
+    if m is None:
+        return text
+    return f"{m.group('head')}'{mask(m.group('value'))}'"
 
 
 # A path without __init__.py next to it: bandit names the module "suggestion" without searching
