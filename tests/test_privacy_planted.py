@@ -30,7 +30,7 @@ def rand(n: int, alphabet: str = ALNUM) -> str:
 
 
 def password() -> str:
-    return rand(10) + RNG.choice("!#%+-_") + rand(9)
+    return rand(10) + RNG.choice("!-_.~+") + rand(9)
 
 
 def private_key() -> tuple[str, list[str]]:
