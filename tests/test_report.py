@@ -370,3 +370,40 @@ def test_masker_learns_only_real_redactions():
     )
     m = Masker.from_pairs([("pw = 'pass'", f"pw = '{mask('pass')}'")])
     assert m("password: pass") == f"password: {mask('pass')}"
+
+
+# -- long lines, file modes, plain summaries ----------------------------------------------------
+def test_a_long_line_gives_a_small_report(tmp_path, run_cli):
+    """A one-line 400 KB file with one finding: the table report stays under 32 KB, the JSON
+    entry under a few KB, and both show a window around the finding with an ellipsis."""
+    import random
+
+    rng = random.Random(7)
+    body = ",".join(str(rng.randint(0, 9999)) for _ in range(90_000))[:400_000]
+    line = "var a=" + body[:200_000] + ";var p='/home/mkowalski/data.csv';" + body[200_000:]
+    (tmp_path / "one.js").write_text(line + "\n", encoding="utf-8")
+    for fmt in ("table", "json", "sarif", "html"):
+        out = tmp_path / f"r.{fmt}"
+        proc = run_cli("audit", "one.js", "--auditors", "privacy", "--format", fmt, "-o", str(out))
+        assert proc.returncode == 1, proc.stderr
+        size = out.stat().st_size
+        assert size <= (32_000 if fmt in ("table", "json") else 60_000), (fmt, size)
+        assert "mkowalski" in out.read_text(encoding="utf-8")
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    (finding,) = doc["results"][0]["findings"]
+    assert len(json.dumps(finding)) < 3000 and "…" in finding["snippet"]
+    assert "…" in (tmp_path / "r.table").read_text(encoding="utf-8")
+
+
+def test_report_files_follow_the_umask(tmp_path, run_cli):
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    proc = run_cli("audit", "a.py", "--auditors", "privacy", "-o", str(tmp_path / "r.json"))
+    assert proc.returncode == 0, proc.stderr
+    old = os.umask(0)
+    os.umask(old)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o666 & ~old
+
+
+def test_table_summary_has_no_python_reprs():
+    text = rendered("table", width=120)
+    assert not re.search(r"=\{|\{'|'\}|=\[\]", text), text

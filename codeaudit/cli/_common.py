@@ -28,6 +28,7 @@ def output_stream(path: str | None, *, encoding: str = "utf-8") -> Iterator[Text
         raise UsageError(f"-o {path}: folder {parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # like any file the user creates (mkstemp makes 0600)
         with open(fd, "w", encoding=encoding, newline="") as fh:
             yield fh
         os.replace(tmp, target)
@@ -35,6 +36,12 @@ def output_stream(path: str | None, *, encoding: str = "utf-8") -> Iterator[Text
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def add_progress_flag(parser: argparse.ArgumentParser) -> None:

@@ -19,9 +19,29 @@ if TYPE_CHECKING:
 
 def render(report: Report, stream: TextIO, *, indent: int | None = 2, **_: Any) -> None:
     doc = report.to_dict()
+    doc["tool"] = _without_home(doc.get("tool"))
     for result, out in zip(report.results, doc["results"]):
         masker = Masker.of(result)
         out["findings"] = masked(out["findings"], masker)
         out["errors"] = masked(out["errors"], masker)
     json.dump(doc, stream, indent=indent, ensure_ascii=False)
     stream.write("\n")
+
+
+def _without_home(value: Any) -> Any:
+    """The tool section with the auditing user's own home folder written as ``~`` (the default
+    corpus location and cache paths live there; a shared report should not name the user)."""
+    import os
+
+    home = os.path.expanduser("~")
+    if not home or home in ("/", "~"):
+        return value
+    if isinstance(value, str):
+        return (
+            "~" + value[len(home) :] if value == home or value.startswith(home + os.sep) else value
+        )
+    if isinstance(value, list):
+        return [_without_home(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_home(v) for k, v in value.items()}
+    return value

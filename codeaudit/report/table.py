@@ -169,11 +169,21 @@ def _facts(facts: Any) -> str:
     from ._common import plain_json
 
     if isinstance(facts, dict) or hasattr(facts, "items"):
-        return " · ".join(
-            f"{k}={one_line(v if isinstance(v, str) else plain_json(v), 80)}"
-            for k, v in facts.items()
-        )
+        return " · ".join(f"{k}={one_line(_plain(plain_json(v)), 80)}" for k, v in facts.items())
     return one_line(facts)
+
+
+def _plain(value: Any) -> str:
+    """A value as words, not as a Python repr: ``{'failed': 1}`` -> ``failed 1``, ``{}`` -> ``none``.
+
+    >>> _plain({"failed": 1, "passed": 3}), _plain({}), _plain(["MIT", "BSD"]), _plain(0.5)
+    ('failed 1, passed 3', 'none', 'MIT, BSD', '0.5')
+    """
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_plain(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value) or "none"
+    return str(value)
 
 
 def _result(console: Console, result: AuditResult) -> None:

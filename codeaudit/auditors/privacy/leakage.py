@@ -565,7 +565,7 @@ def _path_leak(
         end=base + max(path_end, end),
         focus=(base + start, base + end),
         evidence={"username": name, "path": path[:300], "style": style},
-        message=f"the path {path[:80]!r} names the user account '{name}'",
+        message=f"the path '{path[:80]}' names the user account '{name}'",
         confidence=confidence,
     )
 
