@@ -46,7 +46,7 @@ _TOP_KEYS = {"auditors", "fail_on", "severity", "disable", "allowlist", "max_com
 _ALLOWLIST_KEYS = {"usernames", "emails", "hosts", "paths", "patterns"}
 #: Tables read by a codeaudit tool rather than an auditor (kept in ``Config.options`` and checked
 #: by that tool with :func:`check_options`): ``hook`` is the pre-commit hook's policy.
-TOOL_TABLES = frozenset({"hook"})
+TOOL_TABLES = frozenset({"hook", "paths"})
 
 
 @dataclass(frozen=True, slots=True)

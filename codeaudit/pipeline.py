@@ -60,6 +60,7 @@ def audit(
     [('username-in-path', 'alice')]
     """
     config = config or Config()
+    path_policy(config)  # a bad [tool.codeaudit.paths] stops the run before any work
     admitted, issues = admit(suggestions, config)
     issues = [*input_issues, *issues]
 
@@ -246,6 +247,7 @@ def _result(
     baseline: Baseline | None,
 ) -> AuditResult:
     n_lines = max(1, len(split_lines(s.completion)))
+    policy = path_policy(config) if s.path else None  # no path: nothing to judge by
     findings: list[Finding] = []
     errors: list[AuditError] = []
     data: dict[str, Any] = {}
@@ -263,6 +265,14 @@ def _result(
                 f = replace(f, severity=override)
             if f.end_line > n_lines:
                 f = replace(f, end_line=n_lines)
+            if policy is not None and f.severity > policy.ceiling:
+                where = policy.kind(s.path)
+                if where is not None:
+                    f = replace(
+                        f,
+                        severity=policy.ceiling,
+                        evidence={**f.evidence, "path_policy": f"{where} ({f.severity.label})"},
+                    )
             if config.allowlist and config.allowlist.matches(f.evidence, f.snippet):
                 f = replace(f, suppressed="allowlist")
             findings.append(f)
@@ -280,6 +290,171 @@ def _result(
         suppressions=tuple(suppressions),
         data=data,
     )
+
+
+#: Path conventions of code that is not a production path: tests, documentation samples and
+#: example apps (shell patterns over the suggestion's path, ``/``-separated, any depth).
+DEFAULT_NON_PRODUCTION = {
+    "test": (
+        "tests/*",
+        "test/*",
+        "testing/*",
+        "*/tests/*",
+        "*/test/*",
+        "*/testing/*",
+        "__tests__/*",
+        "*/__tests__/*",
+        "spec/*",
+        "*/spec/*",
+        "specs/*",
+        "*/specs/*",
+        "test_*.py",
+        "*/test_*.py",
+        "*_test.py",
+        "*_test.go",
+        "*_test.rs",
+        "*.test.js",
+        "*.test.ts",
+        "*.spec.js",
+        "*.spec.ts",
+        "*.test.jsx",
+        "*.test.tsx",
+        "*Test.java",
+        "*Tests.java",
+        "*Test.kt",
+        "*Tests.cs",
+        "*Test.php",
+        "*_spec.rb",
+        "conftest.py",
+        "*/conftest.py",
+        "testdata/*",
+        "*/testdata/*",
+        "fixtures/*",
+        "*/fixtures/*",
+    ),
+    "docs": (
+        "docs/*",
+        "doc/*",
+        "*/docs/*",
+        "*/doc/*",
+        "documentation/*",
+        "*/documentation/*",
+        "*.md",
+        "*.rst",
+        "*.adoc",
+        "man/*",
+        "*/man/*",
+    ),
+    "example": (
+        "examples/*",
+        "example/*",
+        "*/examples/*",
+        "*/example/*",
+        "samples/*",
+        "sample/*",
+        "*/samples/*",
+        "*/sample/*",
+        "demo/*",
+        "demos/*",
+        "*/demo/*",
+        "*/demos/*",
+        "tutorial/*",
+        "tutorials/*",
+        "*/tutorial/*",
+        "*/tutorials/*",
+    ),
+}
+
+
+class PathPolicy:
+    """Where a finding stands: in test, documentation or example code (by path convention) a
+    finding is shown at most at ``ceiling`` (default ``low``), with ``evidence.path_policy``
+    naming the kind and the severity it had.
+
+    ``[tool.codeaudit.paths]``: ``enabled`` (true), ``ceiling`` ("low"), ``test``, ``docs``,
+    ``example`` (lists of shell patterns replacing the defaults), ``production`` (patterns that
+    are never lowered). ``--no-path-policy`` switches it off; a suggestion without a path is
+    never lowered.
+
+    >>> p = PathPolicy()
+    >>> p.kind("pkg/tests/test_api.py"), p.kind("src/api.py"), p.kind("cmd/server_test.go")
+    ('test', None, 'test')
+    """
+
+    def __init__(self, table: Mapping[str, Any] | None = None, where: str = "paths") -> None:
+        import re as _re
+
+        table = dict(table or {})
+        known = {"enabled", "ceiling", "production", *DEFAULT_NON_PRODUCTION}
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise UsageError(
+                f"[tool.codeaudit.{where}]: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})"
+            )
+        enabled = table.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise UsageError(f"[tool.codeaudit.{where}].enabled must be true or false")
+        self.enabled = enabled
+        try:
+            self.ceiling = Severity.parse(table.get("ceiling", "low"))
+        except ValueError as exc:
+            raise UsageError(f"[tool.codeaudit.{where}].ceiling: {exc}") from None
+
+        def patterns(key: str, default: tuple[str, ...]) -> Any:
+            value = table.get(key, default)
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                raise UsageError(f"[tool.codeaudit.{where}].{key} must be a list of strings")
+            if not value:
+                return None
+            return _re.compile("|".join(_glob(v) for v in value), _re.IGNORECASE)
+
+        self._kinds = [(k, patterns(k, v)) for k, v in DEFAULT_NON_PRODUCTION.items()]
+        self._production = patterns("production", ())
+
+    def kind(self, path: str | None) -> str | None:
+        """``test``, ``docs`` or ``example`` when ``path`` is such code, else ``None``."""
+        if not self.enabled or not path:
+            return None
+        path = path.replace("\\", "/").lstrip("./")
+        if self._production is not None and self._production.fullmatch(path):
+            return None
+        for kind, pattern in self._kinds:
+            if pattern is not None and pattern.fullmatch(path):
+                return kind
+        return None
+
+
+def _glob(pattern: str) -> str:
+    """A path pattern as a regular expression: ``*`` stays within one folder name, a leading
+    ``*/`` means any depth, a trailing ``/*`` anything below, and a pattern without ``/`` names
+    a file at any depth.
+
+    >>> import re
+    >>> [bool(re.fullmatch(_glob("*/test_*.py"), p)) for p in ("a/test_x.py", "test_a/x.py")]
+    [True, False]
+    """
+    import re as _re
+
+    body = pattern.strip("/")
+    lead = "(?:.*/)?" if body.startswith("*/") or "/" not in body else ""
+    if body.startswith("*/"):
+        body = body[2:]
+    tail = ""
+    if body.endswith("/*"):
+        body, tail = body[:-2], "/.*"
+    core = "".join("[^/]*" if c == "*" else "[^/]" if c == "?" else _re.escape(c) for c in body)
+    return f"(?:{lead}{core}{tail})"
+
+
+_POLICIES: dict[int, tuple[Config, PathPolicy]] = {}
+
+
+def path_policy(config: Config) -> PathPolicy:
+    """The configuration's path policy (checked once per configuration)."""
+    got = _POLICIES.get(id(config))
+    if got is None or got[0] is not config:
+        got = _POLICIES[id(config)] = (config, PathPolicy(config.auditor_options("paths")))
+    return got[1]
 
 
 def _masked(

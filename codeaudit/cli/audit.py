@@ -77,6 +77,13 @@ def configure(p: argparse.ArgumentParser) -> None:
         metavar="BASE..HEAD",
         help="audit only the lines HEAD adds in the current git repository, at HEAD's paths and lines (BASE...HEAD: from the merge base, for pull requests)",
     )
+    p.add_argument(
+        "--path-policy",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="lower findings in tests, docs and examples (by path convention) below medium "
+        "(default: on; --no-path-policy audits a test suite on purpose; see [tool.codeaudit.paths])",
+    )
     add_progress_flag(p)
 
 
@@ -110,6 +117,11 @@ def load_cli_config(args: argparse.Namespace):
     if getattr(args, "corpus", None):
         options = {name: dict(table) for name, table in config.options.items()}
         options.setdefault("memorization", {})["corpora"] = list(args.corpus)
+        changes["options"] = options
+    if getattr(args, "path_policy", None) is not None:
+        options = dict(changes.get("options") or config.options)
+        options = {name: dict(table) for name, table in options.items()}
+        options.setdefault("paths", {})["enabled"] = bool(args.path_policy)
         changes["options"] = options
     return config.with_overrides(**changes) if changes else config
 
