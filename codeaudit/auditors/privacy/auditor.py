@@ -30,6 +30,7 @@ from codeaudit.model import Confidence, Finding, Severity, Suggestion
 from codeaudit.redact import Masker, mask, redact_values, secret_hash
 from codeaudit.registry import Rule
 
+from .filekinds import dropped_rules, file_kind
 from .ruledata import load_rules
 
 #: The rules, as data: ``rules.yaml`` beside this module (see :mod:`.ruledata`).
@@ -109,14 +110,20 @@ class PrivacyAuditor(Auditor):
 
         ctx = self._context(s)
         text = ctx.text
+        kind = file_kind(s.path, s.completion)
+        dropped = dropped_rules(kind)
         leaks = find_leaks(text, s.language)
         raw = self._secrets(s, text) if self.options["secrets"] else []
+        raw = [sec for sec in raw if not _not_a_secret(sec)]
+        if dropped:
+            leaks = [leak for leak in leaks if _RULE_BY_NAME[leak.rule].id not in dropped]
 
         # Where each secret sits: (start, end) in the text, or the whole line when a transformer
         # (INI/YAML parsing) reported a value that is not written verbatim on its line.
         located: dict[tuple[int, int], list[Any]] = {}
         starts = line_starts(text) if raw else []
         blocks: list[tuple[int, int]] = []  # private keys: every line of the key is the secret
+        inside_key: list[Any] = []
         for secret in sorted(raw, key=lambda sec: sec.secret_type != "Private Key"):
             line_start = starts[secret.line - 1]
             line_end = starts[secret.line] if secret.line < len(starts) else len(text)
@@ -137,7 +144,8 @@ class PrivacyAuditor(Auditor):
                 span = (head, _key_block_end(text, span[1]))
                 blocks.append(span)
             elif any(a <= span[0] and span[1] <= b for a, b in blocks):
-                continue  # a line of a private key that another plug-in also reported
+                inside_key.append(secret)  # a line of a private key another plug-in reported
+                continue
             located.setdefault(span, []).append(secret)
         masks = [span for span in located] + [m for leak in leaks for m in leak.mask]
         values = Masker.of_values(
@@ -227,6 +235,14 @@ class PrivacyAuditor(Auditor):
         for span, group in located.items():
             types = sorted({sec.secret_type for sec in group})
             rule_id = min((SECRET_RULES.get(t, "CA203") for t in types), key=_PRIORITY.index)
+            if rule_id in dropped:
+                where = ctx.completion_span(*span)
+                if where:
+                    excluded += [
+                        {"line": where[0], "secret_type": t, "reason": f"not reported in a {kind}"}
+                        for t in types
+                    ]
+                continue
             value = text[
                 span[0] : span[1]
             ]  # the whole token, not just the group a plug-in reported
@@ -269,6 +285,7 @@ class PrivacyAuditor(Auditor):
                 )
                 continue
             hashed = secret_hash(value)
+            stand_in = rule_id in ("CA204", "CA205") and _stand_in(value)
             evidence = {
                 "secret_type": types[0] if len(types) == 1 else _preferred_type(types),
                 "secret_types": types,
@@ -276,11 +293,33 @@ class PrivacyAuditor(Auditor):
                 "masked": mask(value),
             }
             label = evidence["secret_type"]
+            if stand_in:
+                evidence["placeholder"] = True
             add(
-                rule_id, span, evidence=evidence, message=f"{label}: {mask(value)}", identity=hashed
+                rule_id,
+                span,
+                evidence=evidence,
+                message=f"{label}: {mask(value)}"
+                + (" (looks like a stand-in)" if stand_in else ""),
+                identity=hashed,
+                severity="low" if stand_in else None,
+                confidence="low" if stand_in else None,
             )
+        for sec in inside_key:
+            where = ctx.completion_span(starts[sec.line - 1], starts[sec.line - 1] + 1)
+            if where:
+                excluded.append(
+                    {
+                        "line": where[0],
+                        "secret_type": sec.secret_type,
+                        "reason": "a line of a private key (reported as the key)",
+                    }
+                )
         # Plug-in reports left out on purpose stay visible in the report (results[].auditors.privacy).
-        return Outcome(findings=findings, data={"excluded_reports": excluded} if excluded else {})
+        data: dict[str, Any] = {"excluded_reports": excluded} if excluded else {}
+        if kind:
+            data["file_kind"] = kind
+        return Outcome(findings=findings, data=data)
 
     def _context(self, s: Suggestion) -> CodeContext:
         if not self.options["context"]:
@@ -324,6 +363,38 @@ def _key_block_end(text: str, start: int) -> int:
     while end > start and text[end - 1] in "\r\n\\\"',;+ \t":
         end -= 1
     return end
+
+
+_STAND_IN = re.compile(
+    r"(?i)^(?:[a-z]+(?:[ _.-][a-z]+)*|(?:your|my|a|an|the|some|example|sample|test|dummy|fake)[ _.-]?\w*|"
+    r"x+|\*+|changeme\d*|secret\d?|password\d?|pass\d?|s3cr3t|p@ssw0rd|hunter2|letmein|"
+    r"abc(?:123|def)?|123456\d*|qwerty\d*)$"
+)
+
+
+def _stand_in(value: str) -> bool:
+    """A value that reads like words or a stock example (``'keyboard cat'``, ``'a_password'``,
+    ``'changeme'``) rather than a real secret, which mixes letters with digits or cases."""
+    value = value.strip("'\"` ")
+    return bool(_STAND_IN.match(value)) and not (
+        any(c.isdigit() for c in value) and any(c.isupper() for c in value)
+    )
+
+
+def _not_a_secret(secret: Any) -> bool:
+    """Plug-in reports whose value cannot be the credential it is named after."""
+    if secret.secret_type == "Telegram Bot Token":
+        token = secret.value.partition(":")[2]
+        # prose with a colon after a number: a bot token is random (mixed case and digits)
+        classes = sum(
+            (
+                any(c.islower() for c in token),
+                any(c.isupper() for c in token),
+                any(c.isdigit() for c in token),
+            )
+        )
+        return classes < 3
+    return False
 
 
 def leak_text(text: str, leak: Any) -> str:

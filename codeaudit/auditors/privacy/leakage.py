@@ -72,6 +72,7 @@ GENERIC_DIRS = frozenset(
     archive archives install installs software packages pkg pkgs env envs venv venvs images jobs
     runs results models datasets checkpoints experiments users user home homes scratch spool
     containers volumes snapshots .snapshot .snapshots dir dirs directory folder folders path paths
+    copy first second third last old new original latest current previous next final draft
     """.split()
 )
 
@@ -117,7 +118,7 @@ _PLACEHOLDER_WORDS = frozenset(
     dummyuser fake fakeuser placeholder changeme replaceme xyz firstname lastname firstlast
     firstnamelastname flast fname lname yourfirstname yourlastname yournamehere nameofuser
     currentuser whoami username1 username2 home myself yourself ourselves abc abcd abcde xyz qwerty asdf
-    someperson
+    someperson someoneelse someone_else otheruser anotheruser
     to the my our their his her its this that some any path where somewhere """.split()  # /home/to/my/stuff
 )
 _PLACEHOLDER_RE = re.compile(
@@ -202,6 +203,8 @@ def looks_like_username(name: str, *, numeric_ok: bool = False) -> bool:
         numeric_ok and name.isdigit() and len(name) >= 3
     ):
         return False
+    if re.fullmatch(r"u\d+_a\d+|app_\d+|u\d+_i\d+", name.lower()):
+        return False  # Android's generated per-app accounts (u0_a123)
     if re.fullmatch(r"(.)\1+", name.lower()) or re.fullmatch(r"defaultuser\d+", name.lower()):
         return False  # aaa, zzzz; Windows' defaultuser100000 set-up profile
     return not is_placeholder(name) and not is_generic_account(name)
@@ -717,6 +720,18 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
         if not got:
             continue
         s, e, rest = got
+        if kind in ("mac", "home") and not rest:
+            spaced = _SPACED_NAME.match(line, e)
+            if spaced:  # /Users/John Smith/Documents: a home folder whose name has a space
+                e = spaced.end()
+                rest = []
+                k = e
+                while len(rest) < 2 and (sep := _next_sep(line, k)):
+                    cs, ce = _component(line, k + sep, windows=False, quoted_to=None)
+                    if ce <= cs:
+                        break
+                    rest.append(line[cs:ce])
+                    k = ce
         signed = bool(rest) and (rest[0].startswith(".") or rest[0].lower() in HOME_SIGNATURE)
         if kind == "users" and not (signed or cluster_prefix):
             continue  # a bare /users/<x> is a web route far more often than a home folder
@@ -761,6 +776,8 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
             if _token_start(line, m.start()) != m.start():
                 continue  # inside a URL or a longer token (https://host/~user/ is a web page)
             name = m.group("name")
+            if any(c.isupper() for c in name):
+                continue  # ~Unity/…, ~Library/…: account names are lower case
             if (
                 looks_like_username(name)
                 and name.lower() not in GENERIC_DIRS
@@ -803,6 +820,7 @@ def _paths_in_plain_line(base: int, line: str, language: str | None) -> Iterator
                 )
 
 
+_SPACED_NAME = re.compile(r" [A-Z][A-Za-z'.-]{0,30}(?=/)")
 _HDFS_CONTEXT = re.compile(r"(?i)hdfs|hadoop|webhdfs|spark|\bhive\b|namenode")
 _HDFS_USER = re.compile(r"(?:(?i:hdfs|webhdfs)://[^/\s'\"]*|(?<![\w.~/-]))/user(?=/)")
 
@@ -954,6 +972,11 @@ _ROLE_LOCALS = frozenset(
     community bugs bug issues ops sre it licensing license licenses
     """.split()
 )
+#: Mailing lists: python-dev@, foo-users@, bar-announce@ …
+_LIST_LOCAL = re.compile(
+    r"[-_.](?:users?|dev|devel|developers|announce|list|discuss|discussion|general|help|commits|"
+    r"bugs|core|team|maintainers|owner|request|security|questions|checkins|ideas|patches)$"
+)
 _PLACEHOLDER_LOCALS = frozenset(
     """
     user username name email mail you your yourname your.name your_name youremail your.email me myname my.name
@@ -996,7 +1019,12 @@ def _credentials(base: int, line: str) -> Iterator[Leak]:
                 confidence="low" if placeholder else None,
                 severity="low" if placeholder else None,
             )
-        elif user_ok and user.lower() != "git" and not _USER_PLACEHOLDER_HOSTS.match(host):
+        elif (
+            user_ok
+            and user.lower() not in ("git", "localhost")
+            and not re.fullmatch(r"[\d.]+|[\w-]+\.(?:com|org|net|io|dev)", user.lower())
+            and not _USER_PLACEHOLDER_HOSTS.match(host)
+        ):
             name = _unquote(user)
             yield Leak(
                 rule="username-in-remote",
@@ -1097,9 +1125,16 @@ def _emails(base: int, line: str, taken: set[int], language: str | None) -> Iter
             continue
         if low_local == "git" or re.fullmatch(r"[0-9a-f]{7,40}", low_local):
             continue
+        if "://" in line[_token_start(line, m.start()) : m.start()]:
+            continue  # the user-info of a URL (https://u:p@host/), not an address
         if re.match(r":[\w~./$-]", line[m.end() : m.end() + 2]):
             continue  # user@host:path is an scp/rsync target (reported as a remote when it names a person)
-        role = low_local.split("+")[0] in _ROLE_LOCALS
+        role = (
+            low_local.split("+")[0] in _ROLE_LOCALS
+            or bool(_LIST_LOCAL.search(low_local))
+            or low_domain.startswith(("lists.", "list.", "mail.python.org"))
+            or low_domain in ("googlegroups.com", "groups.io")
+        )
         yield Leak(
             rule="email-address",
             start=base + m.start(),
@@ -1264,7 +1299,8 @@ _IPV6 = re.compile(
 _VERSION_BEFORE = re.compile(
     r"(?i)(?:version|\bver\b|\brelease|\bbuild|\brev\b|(?:^|\W)v|==|>=|<=|~=|!=|\^|~|assembly\w*|\boid|objectidentifier|\bmib|"
     r"\bsnmp|\bsections?|§|\bsec\.|\bchapter|\bclause|\bparagraph|\bappendix|\bfigure|\btable|\brfc\s*\d+|\bspec\w*|"
-    r"\bcf\.|\bstep|\brule|\bkernel|\bfirmware|\bpatch)[\s\"'=:(,\[]*$"
+    r"\bcf\.|\bstep|\brule|\bkernel|\bfirmware|\bpatch|c\+\+\s*\d*|\biso(?:/iec)?\s*\d*|\bieee\s*\d*|"
+    r"\becma\w*\s*\d*|\bposix\b|\[[a-z][\w.]*\]|\bn\d{4}|\bp\d{4}r?\d*)[\s\"'=:(,\[]*$"
 )
 _IP_CONTEXT = re.compile(
     r"(?i)(?:\b|_)(?:ip|ipv4|host|hostname|addr|address|server|proxy|connect|ping|dns|gateway|endpoint|bind)(?:\b|_)|://"
@@ -1367,6 +1403,11 @@ def judge_ipv4(line: str, start: int, end: int) -> tuple[str, str] | str:
     """
     text = line[start:end]
     before = line[max(0, start - 40) : start]
+    if re.search(r"[A-Za-z][\w.]*[-_]$", before) or re.match(
+        r"[-_.+](?:py\d|cp\d|any|none|whl|tar|zip|egg|jar|tgz|linux|win|mac|el\d|dev|rc|post|alpha|beta|\d)",
+        line[end : end + 6],
+    ):
+        return "a version number"  # pkg-2.4.7.3-py3-none-any.whl, lib_1.2.3.4.tar.gz
     if _VERSION_BEFORE.search(before) or (
         _VERSION_LINE.search(line) and not _IP_CONTEXT.search(line)
     ):
@@ -1399,7 +1440,7 @@ def _ip_leak(base: int, start: int, end: int, got: tuple[str, str], version: int
 
 # --- internal host names -----------------------------------------------------------------------------
 
-_INTERNAL_SUFFIX = r"(?:corp|internal|intranet|intra|lan|local|localdomain|home\.arpa|priv|private)"
+_INTERNAL_SUFFIX = r"(?:corp|internal|intranet|intra|lan|local|home\.arpa|priv|private)"
 _HOST = re.compile(
     r"(?i)(?<![\w.@$-])(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:"
     + _INTERNAL_SUFFIX
