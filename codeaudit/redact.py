@@ -185,6 +185,19 @@ def _bounded(value: str) -> str:
     return pattern
 
 
+def _whole(text: str, start: int, end: int, value: str) -> bool:
+    """The boundary test of :func:`_bounded`, without a regular expression."""
+    if (value[0].isalnum() or value[0] == "_") and start > 0:
+        c = text[start - 1]
+        if c.isalnum() or c in "_.$-":
+            return False
+    if (value[-1].isalnum() or value[-1] == "_") and end < len(text):
+        c = text[end]
+        if c.isalnum() or c in "_$-":
+            return False
+    return True
+
+
 def hidden_parts(raw: str, shown: str) -> list[tuple[str, str]]:
     """What ``shown`` (``raw`` with secrets masked, possibly cut with ``…``) hid of ``raw``:
     ``(hidden text, mask shown)`` pairs; a legacy ``****`` becomes the hidden text's mask.
@@ -214,7 +227,9 @@ def hidden_parts(raw: str, shown: str) -> list[tuple[str, str]]:
     for token, piece in zip(tokens, pieces[1:]):
         if piece:
             at = _find(raw, piece, pos + 1 if pos < len(raw) else pos)
-            end = at[0] if at else len(raw)
+            if at is None:
+                break  # cannot be aligned: learn nothing rather than the rest of the line
+            end = at[0]
         else:
             at = None
             end = len(raw)  # a mask at the end, or two in a row: the rest is hidden
@@ -256,10 +271,18 @@ class Masker:
         # Longest first, so a secret that contains another is replaced whole.
         self._items = sorted(replacements.items(), key=lambda kv: (-len(kv[0]), kv[0]))
         self._shown = dict(self._items)
+        # Few secrets: one regular expression. Many (a minified line can hold thousands): an
+        # alternation tries every branch at every position, so candidates are looked up by their
+        # first three characters instead.
         self._pattern = (
-            re.compile("|".join(_bounded(h) for h, _ in self._items)) if self._items else None
+            re.compile("|".join(_bounded(h) for h, _ in self._items))
+            if 0 < len(self._items) <= 16
+            else None
         )
-        self._literal = {h for h, _ in self._items}
+        self._by_prefix: dict[str, list[str]] = {}
+        if len(self._items) > 16:
+            for hidden, _ in self._items:  # longest first within each prefix
+                self._by_prefix.setdefault(hidden[:3], []).append(hidden)
 
     @classmethod
     def of_values(cls, values: Iterable[str]) -> Masker:
@@ -270,14 +293,16 @@ class Masker:
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Masker:
         found: dict[str, str] = {}
+        seen: set[tuple[str, str]] = set()
         for raw, shown in pairs:
-            if raw == shown or not _HIDDEN.search(shown):
+            if raw == shown or (raw, shown) in seen or not _HIDDEN.search(shown):
                 continue
+            seen.add((raw, shown))
             for hidden, token in hidden_parts(raw, shown):
                 # "****" masks every quoted string of a line (host='db' too): only values long
                 # enough to be secrets are masked elsewhere; a real mask names a secret.
                 least = MIN_VALUE_LENGTH if MASK_RE.search(shown) else _LEGACY_MIN
-                for part in _lines_of(hidden):
+                for part in _lines_of(hidden) if len(hidden) <= 20_000 else ():
                     if len(part.strip()) >= least:
                         found.setdefault(part, token)
         return cls(found)
@@ -307,9 +332,26 @@ class Masker:
         return bool(self._items)
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None or not text:
+        if not self._items or not text:
             return text
-        return self._pattern.sub(lambda m: self._shown[m.group()], text)
+        if self._pattern is not None:
+            return self._pattern.sub(lambda m: self._shown[m.group()], text)
+        out, last, i, n = [], 0, 0, len(text)
+        by_prefix, shown = self._by_prefix, self._shown
+        while i < n - 2:
+            found = None
+            for hidden in by_prefix.get(text[i : i + 3], ()):
+                if text.startswith(hidden, i) and _whole(text, i, i + len(hidden), hidden):
+                    found = hidden
+                    break
+            if found is None:
+                i += 1
+                continue
+            out.append(text[last:i])
+            out.append(shown[found])
+            i = last = i + len(found)
+        out.append(text[last:])
+        return "".join(out)
 
     def shown(self, text: str, raw: str) -> str:
         """``text`` (a snippet or evidence an auditor derived from ``raw``) with any legacy

@@ -412,6 +412,12 @@ MAX_SNIPPET_LINE = 240
 MAX_SNIPPET_LINES = 12
 
 
+def _line_end(text: str, pos: int, limit: int) -> int:
+    """Where the line at ``pos`` ends (before ``\r`` or ``\n``), at most ``limit``."""
+    ends = [i for i in (text.find("\n", pos, limit), text.find("\r", pos, limit)) if i >= 0]
+    return min(ends) if ends else limit
+
+
 class _Masks:
     """The spans to hide in one text, each with its mask, found by position in O(log n)."""
 
@@ -495,9 +501,7 @@ class _Masks:
         for _ in range(min(end_line, line + MAX_SNIPPET_LINES - 1) - line + 1):
             if pos > ctx.end:
                 break
-            end = pos
-            while end < ctx.end and text[end] not in "\r\n":
-                end += 1
+            end = _line_end(text, pos, ctx.end)
             lo, hi = self._cut(pos, end, focus[0])
             shown = values(self.shown(lo, hi))
             lines.append(("…" if lo > pos else "") + shown + ("…" if hi < end else ""))

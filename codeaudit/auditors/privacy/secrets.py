@@ -31,6 +31,7 @@ detect-secrets is imported on first use, not with this module: ``import codeaudi
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import math
@@ -674,10 +675,16 @@ class _NamedStringIO(io.StringIO):
         self.name = name
 
 
+@functools.lru_cache(maxsize=64)
+def _matches(regex: re.Pattern[str], line: str) -> tuple[re.Match[str], ...]:
+    """Every match of a plug-in pattern on a line, once per line (a line can hold thousands)."""
+    return tuple(regex.finditer(line))
+
+
 def _matched_text(plugin: Any, line: str, value: str) -> str:
     """The token a regex plug-in matched around ``value`` (``value`` itself for other plug-ins)."""
     for regex in getattr(plugin, "denylist", ()) or ():
-        for m in regex.finditer(line):
+        for m in _matches(regex, line):
             whole = m.group(0)
             if value not in whole:
                 continue
