@@ -87,3 +87,15 @@ def test_home_with_a_space_names_the_whole_account():
 )
 def test_stand_ins_and_role_addresses_are_low(line, severity):
     assert {s for _, s, _ in found(line + "\n", language="python")} == {severity}
+
+
+def test_found_on_real_code():
+    """Misreads seen on real packages: a keyword argument is no connection string, a password
+    made of words is a stand-in, 1.2.3.4 is an example, authors in package metadata are low."""
+    kwarg = "h = self._auth(username=auth_info[0], password=auth_info[2])"
+    assert found(kwarg + "\n", language="python") == []
+    url = 'url = httpx.URL("https://jo%40email.com:a%20secret@m.acme-shop.de:1234/")'
+    assert {s for _, s, _ in found(url + "\n", language="python")} == {"low"}
+    assert found('remote_addr="1.2.3.4"\n', language="python") == []
+    meta = 'authors = [{name = "Jane Roe", email = "jane.roe@university.edu"}]\n'
+    assert found(meta, "pyproject.toml") == [("CA104", "low", 1)]

@@ -30,7 +30,7 @@ from codeaudit.model import Confidence, Finding, Severity, Suggestion
 from codeaudit.redact import Masker, mask, redact_values, secret_hash
 from codeaudit.registry import Rule
 
-from .filekinds import dropped_rules, file_kind
+from .filekinds import dropped_rules, file_kind, lowered_rules
 from .ruledata import load_rules
 
 #: The rules, as data: ``rules.yaml`` beside this module (see :mod:`.ruledata`).
@@ -112,6 +112,7 @@ class PrivacyAuditor(Auditor):
         text = ctx.text
         kind = file_kind(s.path, s.completion)
         dropped = dropped_rules(kind)
+        lowered = lowered_rules(kind)
         leaks = find_leaks(text, s.language)
         raw = self._secrets(s, text) if self.options["secrets"] else []
         raw = [sec for sec in raw if not _not_a_secret(sec)]
@@ -172,6 +173,8 @@ class PrivacyAuditor(Auditor):
             where = ctx.completion_span(*focus)
             if where is None:
                 return  # in the prompt or suffix: context only
+            if rule_id in lowered:
+                severity = "low"
             line, col, end_line, end_col = where
             key = window.key(ctx, line, end_line, focus)
             snippet = snippets.get(key)

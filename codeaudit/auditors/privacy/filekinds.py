@@ -80,6 +80,16 @@ def file_kind(path: str | None, text: str) -> str | None:
     return None
 
 
+#: Rules shown at low severity in a file of that kind: package metadata names its authors on
+#: purpose.
+_LOWERED = {"manifest": frozenset({"CA104"})}
+
+
+def lowered_rules(kind: str | None) -> frozenset[str]:
+    """Rules reported at low severity in a file of ``kind``."""
+    return _LOWERED.get(kind or "", frozenset())
+
+
 def dropped_rules(kind: str | None) -> frozenset[str]:
     """Rules not reported in a file of ``kind``."""
     return _DROPPED.get(kind or "", frozenset())

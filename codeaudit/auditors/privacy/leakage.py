@@ -986,6 +986,10 @@ _PLACEHOLDER_LOCALS = frozenset(
 )
 
 
+#: A password made of lower-case words only: a stand-in in docs and examples.
+_WORDS = re.compile(r"[a-z]+(?:(?:%20|[ _.-])[a-z]+)*")
+
+
 def _credentials(base: int, line: str) -> Iterator[Leak]:
     for m in _URL_AUTH.finditer(line):
         scheme, auth, host = m.group("scheme").lower(), m.group("auth"), m.group("host")
@@ -996,7 +1000,9 @@ def _credentials(base: int, line: str) -> Iterator[Leak]:
         user_ok = bool(user) and "@" not in user and looks_like_username(_unquote(user))
         if colon and password and not _PASSWORD_VARIABLE.match(password):
             # ${DB_PASSWORD}, {password}, <password>, %s are filled in at run time, as they should be.
-            placeholder = bool(_PASSWORD_PLACEHOLDER.match(password)) or bool(
+            placeholder = bool(
+                _PASSWORD_PLACEHOLDER.match(password) or _WORDS.fullmatch(password)
+            ) or bool(
                 _USER_PLACEHOLDER_HOSTS.match(host)
                 or _DOC_DOMAINS.search(host.lower())
                 or host.lower() in ("localhost", "host.com")
@@ -1174,6 +1180,8 @@ _AUTH_NEEDLES = ("basic ", "bearer ")
 
 
 def _placeholder_password(pw: str) -> bool:
+    if _WORDS.fullmatch(pw):
+        return True  # words ("a%20secret", "pass_word"): a stand-in, not a real password
     return bool(_PASSWORD_PLACEHOLDER.match(pw) or _PASSWORD_VARIABLE.match(pw)) or bool(
         re.search(
             r"(?i)your|example|changeme|placeholder|secret|password|xxx|\*\*\*|<|>|\$\{|%s|\{\}", pw
@@ -1233,6 +1241,8 @@ def _connection_strings(base: int, line: str, taken: set[int]) -> Iterator[Leak]
                 or pw.startswith(("$", "%"))
             ):
                 continue
+            if not (m.group("q") or _inside_string(line, m.start())):
+                continue  # password=auth_info[2]: a keyword argument, not a connection string
             yield _conn_leak(base, line, *m.span("pw"), "connection string", None)
     if "pdo" in low:
         for m in _PDO.finditer(line):
@@ -1320,6 +1330,7 @@ _DOC_NETS = tuple(
     )
 )
 _WELL_KNOWN = frozenset(
+    "1.2.3.4 4.3.2.1 5.6.7.8 11.22.33.44 12.34.56.78 123.45.67.89 123.123.123.123 "
     "8.8.8.8 8.8.4.4 1.1.1.1 1.0.0.1 9.9.9.9 149.112.112.112 208.67.222.222 208.67.220.220 4.2.2.1 4.2.2.2 "
     "2001:4860:4860::8888 2001:4860:4860::8844 2606:4700:4700::1111 2606:4700:4700::1001".split()
 )
