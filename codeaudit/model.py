@@ -322,10 +322,14 @@ class Report:
     input_errors: tuple[InputIssue, ...] = ()
     #: Per-auditor batch summaries (pass rate and pass@k, corpora searched …).
     auditor_summaries: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Metadata of the rules the findings cite (id -> :class:`~codeaudit.registry.Rule`), so a
+    #: reporter needs the report alone. Not part of the JSON document.
+    rules: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool", _frozen_mapping(self.tool))
         object.__setattr__(self, "auditor_summaries", _frozen_mapping(self.auditor_summaries))
+        object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
 
     def findings(
         self, *, include_suppressed: bool = False

@@ -25,7 +25,7 @@ from .model import (
     Verdict,
 )
 from .redact import Masker, masked
-from .registry import load_auditor_class
+from .registry import Rule, load_auditor_class
 
 
 class Baseline(Protocol):
@@ -124,7 +124,26 @@ def audit(
         fail_on=config.fail_on,
         input_errors=tuple(issues),
         auditor_summaries=summaries,
+        rules=cited_rules(instances, results),
     )
+
+
+def cited_rules(auditors: Iterable[Auditor], results: Iterable[AuditResult]) -> dict[str, Rule]:
+    """The declared rules (id -> Rule) that ``results`` cite, suppressed findings included.
+
+    A plug-in whose ``rules()`` fails costs its help text in the reports, not the report.
+    """
+    cited = {f.rule_id for r in results for f in r.findings}
+    found: dict[str, Rule] = {}
+    for auditor in auditors:
+        try:
+            declared = auditor.rules()
+        except Exception:  # noqa: BLE001 - a broken plug-in costs its help text, not the report
+            continue
+        for rule in declared:
+            if rule.id in cited:
+                found.setdefault(rule.id, rule)
+    return found
 
 
 def admit(

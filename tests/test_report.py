@@ -10,6 +10,9 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
+import textwrap
 from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
@@ -347,3 +350,39 @@ def test_masker_learns_only_real_redactions():
     )  # shortened
     m = Masker.from_pairs([("url = 'https://u:Secr3tPass@h/x'", "url = 'https://u:****@h/x'")])
     assert m("curl https://u:Secr3tPass@h/x") == "curl https://u:****@h/x"
+
+
+def test_reporters_need_the_report_alone():
+    """A render imports no auditor and no rule engine: the report carries the rules it cites."""
+    code = textwrap.dedent(
+        """
+        import io, sys
+        from report_sample import sample_report
+        from codeaudit.report import FORMATS, render
+        report = sample_report()
+        for fmt in FORMATS:
+            render(report, fmt, io.StringIO())
+        loaded = sorted(m for m in sys.modules if m.startswith(("codeaudit.auditors", "bandit")))
+        print(loaded)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_an_audit_report_carries_the_rules_it_cites():
+    report = audit(
+        [{"id": "a", "completion": "DATA = '/home/mkowalski/x.csv'\n", "language": "python"}],
+        auditors=["privacy"],
+    )
+    assert set(report.rules) == {f.rule_id for _, f in report.findings()} == {"CA101"}
+    sarif = json.loads(rendered("sarif", report, rules=None))
+    (rule,) = sarif["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["id"] == "CA101" and rule["name"] == "username-in-path"

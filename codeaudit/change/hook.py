@@ -709,6 +709,7 @@ def audit_files(
         fail_on=settings.fail_on,
         input_errors=(*report.input_errors, *issues, *provenance.issues),
         auditor_summaries=report.auditor_summaries,
+        rules=report.rules,
     )
     return ChangeAudit(
         report=final,

@@ -83,26 +83,10 @@ def lexer_for(language: str | None):
 
 
 def rules_for(report: Report, rules: Mapping[str, Rule] | None = None) -> dict[str, Rule]:
-    """Rule metadata for the rules in ``report``: ``rules`` when given, else from the registry.
-
-    Auditors that cannot be loaded (an uninstalled plug-in) or rules they do not declare are
-    tolerated: the reporter then falls back to what the finding itself says.
-    """
-    if rules is not None:
-        return dict(rules)
-    from ..registry import load_auditor_class
-
-    names = {f.auditor for _, f in report.findings(include_suppressed=True)}
-    names.update(str(n) for n in report.tool.get("auditors", {}) or {})
-    found: dict[str, Rule] = {}
-    for name in sorted(names):
-        try:
-            declared = load_auditor_class(name).rules()
-        except Exception:  # noqa: BLE001 - a broken plug-in costs its help text, not the report
-            continue
-        for rule in declared:
-            found.setdefault(rule.id, rule)
-    return found
+    """Rule metadata for the rules in ``report``: ``rules`` when given, else what the report
+    carries (:attr:`Report.rules`). A rule it does not know costs its help text: the reporter
+    then falls back to what the finding itself says."""
+    return dict(report.rules if rules is None else rules)
 
 
 @dataclass(frozen=True, slots=True)
