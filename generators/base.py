@@ -139,6 +139,15 @@ class Engine(ABC):
     def step(self, tokens: np.ndarray) -> np.ndarray:
         """Append ``tokens`` (one id per sequence, shape ``(batch,)``); return the next logits."""
 
+    def keep(self, rows: Sequence[int]) -> bool:
+        """Keep only ``rows`` (ascending positions in the current batch) for the next steps.
+
+        Later :meth:`step` calls take (and return) one row per kept sequence, in that order.
+        Returns ``False`` when the engine cannot drop rows; the decoding loop then keeps feeding
+        ended rows padding until the whole batch ends. Built-in engines drop rows.
+        """
+        return False
+
 
 def engine_names() -> list[str]:
     """Built-in and plug-in engine names."""

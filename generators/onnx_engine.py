@@ -81,6 +81,12 @@ class OnnxEngine(Engine):
             raise RuntimeError("step() before start()")
         return self._state.advance(np.asarray(tokens, dtype=np.int64))
 
+    def keep(self, rows: Sequence[int]) -> bool:
+        if self._state is None:
+            return False
+        self._state.keep(list(rows))
+        return True
+
 
 class OnnxInt8Engine(OnnxEngine):
     """ONNX Runtime, INT8 weights quantised with Optimum's preset for this CPU's instruction set."""
@@ -138,6 +144,7 @@ class _FusedState:
             np.zeros((batch, vocab), dtype=np.float32)
         )
         self.lengths = lengths
+        self.live: np.ndarray | None = None  # physical rows still decoding (None: all)
         self.logits = self._run(ids, np.arange(batch) * width + lengths - 1)
 
     def _run(self, ids: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -156,8 +163,35 @@ class _FusedState:
         return self.logits_buffer.numpy()
 
     def advance(self, tokens: np.ndarray) -> np.ndarray:
-        self.lengths = self.lengths + 1
-        return self._run(tokens.reshape(-1, 1), np.arange(len(tokens)))
+        if self.live is None:
+            self.lengths = self.lengths + 1
+            return self._run(tokens.reshape(-1, 1), np.arange(len(tokens)))
+        # Ended rows stay in the buffers until compacted: they rewrite their last cache slot
+        # (their length does not grow) and their logits are not returned.
+        full = np.zeros(len(self.lengths), dtype=np.int64)
+        full[self.live] = tokens
+        self.lengths[self.live] += 1
+        logits = self._run(full.reshape(-1, 1), np.arange(len(full)))
+        return logits[self.live]
+
+    def keep(self, rows: list[int]) -> None:
+        """Keep ``rows`` of the live batch; copy the buffers down once a quarter has ended."""
+        import onnxruntime as ort
+
+        physical = np.arange(len(self.lengths)) if self.live is None else self.live
+        physical = physical[rows]
+        if len(physical) > 0.75 * len(self.lengths):
+            self.live = physical
+            return
+        self.cache = {
+            name: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(value.numpy()[physical]))
+            for name, value in self.cache.items()
+        }
+        self.lengths = self.lengths[physical]
+        self.logits_buffer = ort.OrtValue.ortvalue_from_numpy(
+            np.zeros((len(physical), self.logits_buffer.shape()[1]), dtype=np.float32)
+        )
+        self.live = None
 
 
 class _OptimumState:
@@ -213,6 +247,15 @@ class _OptimumState:
             name: values["present" + name[len("past_key_values") :]] for name in self.cache_inputs
         }
         return np.ascontiguousarray(values["logits"].numpy()[:, -1, :], dtype=np.float32)
+
+    def keep(self, rows: list[int]) -> None:
+        self.mask = self.mask[rows]
+        self.cache = {
+            name: np.ascontiguousarray(
+                (value if isinstance(value, np.ndarray) else value.numpy())[rows]
+            )
+            for name, value in self.cache.items()
+        }
 
     def advance(self, tokens: np.ndarray) -> np.ndarray:
         self.mask = np.concatenate([self.mask, np.ones((len(tokens), 1), dtype=np.int64)], axis=1)

@@ -97,6 +97,13 @@ def add_generation_options(p: argparse.ArgumentParser) -> None:
         help="sequences decoded together (default 8)",
     )
     p.add_argument(
+        "--long-prompts",
+        choices=("cut", "skip", "fail"),
+        default="cut",
+        help="a prompt longer than the context window minus --max-new-tokens is cut from the "
+        "left at a line boundary (default), skipped, or fails the run; each is named on stderr",
+    )
+    p.add_argument(
         "--threads", type=int, metavar="K", help="CPU threads (default: every core available)"
     )
     p.add_argument(
@@ -178,6 +185,8 @@ def produce(args: argparse.Namespace) -> list[dict]:
             params=params,
             options=options,
             progress=update,
+            long_prompts=args.long_prompts,
+            notice=lambda message: print(f"codeaudit: {message}", file=sys.stderr),
         )
 
 
