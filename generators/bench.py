@@ -224,14 +224,14 @@ def _measure(spec: dict) -> dict:
     )
     source = resolve(spec["model"], options)
     if spec["mode"] == "export":
+        from .base import engine_class
         from .onnx_export import onnx_model
-        from .quantize import quantization_for_cpu
 
         started = time.perf_counter()
         _, manifest = onnx_model(
             source,
             graph=spec["graph"],
-            quantization=quantization_for_cpu() if spec["engine"] == "onnx-int8" else None,
+            quantization=engine_class(spec["engine"]).quantization(),
             cache_dir=options.cache_dir,
         )
         return {

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import Engine, EngineInfo, EngineOptions, ModelError, chosen_threads, file_bytes
-from .quantize import quantization_for_cpu
+from .quantize import Int4Quantization, quantization_for_cpu
 from .source import ModelSource
 
 
@@ -39,7 +39,7 @@ class OnnxEngine(Engine):
         if options.device == "cuda":
             raise ModelError(f"engine {cls.name} runs on the CPU; use --engine torch for a GPU")
         started = time.perf_counter()
-        quantization = quantization_for_cpu() if cls.int8 else None
+        quantization = cls.quantization()
         path, manifest = onnx_model(
             model,
             graph=options.graph,
@@ -54,7 +54,7 @@ class OnnxEngine(Engine):
             engine=cls.name,
             model=model.spec,
             device="cpu",
-            precision="int8" if cls.int8 else "fp32",
+            precision=quantization.precision if quantization else "fp32",
             threads=threads,
             load_s=time.perf_counter() - started,
             model_bytes=file_bytes([path, path.with_name(path.name + ".data")]),
@@ -68,6 +68,11 @@ class OnnxEngine(Engine):
             },
         )
         return cls(info, session, graph, manifest)
+
+    @classmethod
+    def quantization(cls):
+        """The weight quantisation of this engine (``None``: float32)."""
+        return quantization_for_cpu() if cls.int8 else None
 
     def start(self, prompts: Sequence[Sequence[int]], max_new_tokens: int) -> np.ndarray:
         if self._graph == "codegen":
@@ -261,3 +266,13 @@ class _OptimumState:
         self.mask = np.concatenate([self.mask, np.ones((len(tokens), 1), dtype=np.int64)], axis=1)
         positions = (self.mask.sum(axis=1, keepdims=True) - 1).astype(np.int64)
         return self._run(tokens.reshape(-1, 1), positions)
+
+
+class OnnxInt4Engine(OnnxEngine):
+    """ONNX Runtime on the fused CodeGen graph with block-wise 4-bit weights (``MatMulNBits``)."""
+
+    name = "onnx-int4"
+
+    @classmethod
+    def quantization(cls):
+        return Int4Quantization()
