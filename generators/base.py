@@ -15,7 +15,7 @@ group (plug-ins). torch, transformers, optimum and onnxruntime are imported only
 engine modules, never here.
 
 >>> sorted(ENGINES)
-['onnx', 'onnx-int8', 'torch', 'torch-int8']
+['ctranslate2', 'ctranslate2-int8', 'onnx', 'onnx-int4', 'onnx-int8', 'torch', 'torch-int8']
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ ENGINES: dict[str, str] = {
     "torch-int8": "codeaudit.generators.torch_engine:TorchInt8Engine",
     "onnx": "codeaudit.generators.onnx_engine:OnnxEngine",
     "onnx-int8": "codeaudit.generators.onnx_engine:OnnxInt8Engine",
+    "onnx-int4": "codeaudit.generators.onnx_engine:OnnxInt4Engine",
+    "ctranslate2": "codeaudit.generators.ct2_engine:CTranslate2Engine",
+    "ctranslate2-int8": "codeaudit.generators.ct2_engine:CTranslate2Int8Engine",
 }
 ENTRY_POINT_GROUP = "codeaudit.engines"
 

@@ -441,64 +441,38 @@ def decode_rows(
         budget = min(row.max_new_tokens, context - len(row.prompt_ids))
         states.append(_RowState(i, row, budget, tokenizer, on_delta))
     prompts = [list(r.prompt_ids) for r in rows]
-    width = max(len(p) for p in prompts)
-    extra = max(len(p) + s.budget for p, s in zip(prompts, states)) - width
     started = time.perf_counter()
-    first_token_ms = 0.0
-    decode_s = 0.0
-    decode_steps = 0
+    clock = {"first_ms": 0.0, "decode_s": 0.0, "steps": 0}
     native = getattr(engine, "decode_rows_natively", None)
-    if native is not None:
-        first = [0.0]
+    # An engine that owns its decoding loop (CTranslate2) decodes the greedy rows itself; rows
+    # that sample go through the logits, so that every engine samples alike from a row's seed.
+    native_rows = (
+        [i for i, r in enumerate(rows) if r.temperature <= 0] if native is not None else []
+    )
+    loop_rows = [i for i in range(len(rows)) if i not in set(native_rows)]
+    if native_rows:
 
-        def on_token(i: int, token: int) -> bool:
-            if not first[0]:
-                first[0] = (time.perf_counter() - started) * 1000
-            return states[i].push(token)
+        def on_token(j: int, token: int) -> bool:
+            if not clock["first_ms"]:
+                clock["first_ms"] = (time.perf_counter() - started) * 1000
+            return states[native_rows[j]].push(token)
 
-        decode_steps = native(rows, [s.budget for s in states], on_token)
-        first_token_ms = first[0]
-        total = time.perf_counter() - started
-        decode_s = max(0.0, total - first_token_ms / 1000)
-        for s in states:
-            if s.reason is None:  # the engine ended the row (its end token or its length)
-                s._end("length" if len(s.ids) >= s.budget else "eos")
-    else:
-        vocab = tokenizer.vocab_size
-        pad = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
-        live = list(range(len(rows)))  # engine batch position -> row index
-        can_drop = True
-        logits = engine.start(prompts, extra)
-        while True:
-            tokens = np.full(len(live), pad, dtype=np.int64)
-            for b, i in enumerate(live):
-                s = states[i]
-                if s.reason is not None:
-                    continue
-                row_logits = logits[b]
-                if row_logits.shape[-1] > vocab:
-                    # Embedding tables are padded past the tokenizer (CodeGen: 51200 rows for
-                    # 50295 tokens); ids with no text are never chosen.
-                    row_logits = row_logits[:vocab]
-                tokens[b] = s.choose(row_logits)
-            if not first_token_ms:
-                first_token_ms = (time.perf_counter() - started) * 1000
-            for b, i in enumerate(live):
-                if states[i].reason is None:
-                    states[i].push(int(tokens[b]))
-            still = [b for b, i in enumerate(live) if states[i].reason is None]
-            if not still:
-                break
-            if can_drop and len(still) < len(live):
-                if engine.keep(still):
-                    live = [live[b] for b in still]
-                    tokens = tokens[still]
-                else:
-                    can_drop = False
-            step_started = time.perf_counter()
-            logits = engine.step(tokens)
-            decode_s += time.perf_counter() - step_started
-            decode_steps += 1
+        native_started = time.perf_counter()
+        clock["steps"] += native(
+            [rows[i] for i in native_rows],
+            [states[i].budget for i in native_rows],
+            on_token,
+            tokenizer.eos_token_id,
+        )
+        clock["decode_s"] += max(
+            0.0, time.perf_counter() - native_started - clock["first_ms"] / 1000
+        )
+        for i in native_rows:
+            if states[i].reason is None:  # the engine ended the row (its end token or length)
+                states[i]._end("length" if len(states[i].ids) >= states[i].budget else "eos")
+    if loop_rows:
+        _decode_loop(engine, tokenizer, [states[i] for i in loop_rows], started, clock)
+    first_token_ms, decode_s, decode_steps = clock["first_ms"], clock["decode_s"], clock["steps"]
     batch_ms = (time.perf_counter() - started) * 1000
     ms_per_token = decode_s * 1000 / decode_steps if decode_steps else 0.0
     return [
@@ -517,6 +491,50 @@ def decode_rows(
         )
         for i, s in enumerate(states)
     ]
+
+
+def _decode_loop(
+    engine: Engine, tokenizer: Tokenizer, states: list[_RowState], started: float, clock: dict
+) -> None:
+    """Decode ``states`` as one batch through :meth:`Engine.start` / :meth:`Engine.step`."""
+    prompts = [list(s.row.prompt_ids) for s in states]
+    width = max(len(p) for p in prompts)
+    extra = max(len(p) + s.budget for p, s in zip(prompts, states)) - width
+    vocab = tokenizer.vocab_size
+    pad = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+    live = list(range(len(states)))  # engine batch position -> index into states
+    can_drop = True
+    logits = engine.start(prompts, extra)
+    while True:
+        tokens = np.full(len(live), pad, dtype=np.int64)
+        for b, i in enumerate(live):
+            s = states[i]
+            if s.reason is not None:
+                continue
+            row_logits = logits[b]
+            if row_logits.shape[-1] > vocab:
+                # Embedding tables are padded past the tokenizer (CodeGen: 51200 rows for
+                # 50295 tokens); ids with no text are never chosen.
+                row_logits = row_logits[:vocab]
+            tokens[b] = s.choose(row_logits)
+        if not clock["first_ms"]:
+            clock["first_ms"] = (time.perf_counter() - started) * 1000
+        for b, i in enumerate(live):
+            if states[i].reason is None:
+                states[i].push(int(tokens[b]))
+        still = [b for b, i in enumerate(live) if states[i].reason is None]
+        if not still:
+            return
+        if can_drop and len(still) < len(live):
+            if engine.keep(still):
+                live = [live[b] for b in still]
+                tokens = tokens[still]
+            else:
+                can_drop = False
+        step_started = time.perf_counter()
+        logits = engine.step(tokens)
+        clock["decode_s"] += time.perf_counter() - step_started
+        clock["steps"] += 1
 
 
 def teacher_forced_agreement(
