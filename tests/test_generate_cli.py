@@ -191,7 +191,7 @@ def test_bench_prints_the_latency_table_as_json(run_cli, tiny_dir):
         "--model",
         str(tiny_dir),
         "--engines",
-        "onnx-int8,torch",
+        "onnx-int8,ctranslate2-int8",
         "--format",
         "json",
         "--repeats",
@@ -200,11 +200,17 @@ def test_bench_prints_the_latency_table_as_json(run_cli, tiny_dir):
         "16",
         "--new-tokens",
         "8",
+        "--batch",
+        "1,4",
     )
     assert proc.returncode == 0, proc.stderr.decode()
     result = json.loads(proc.stdout)
-    assert result["cpu"] and result["bandwidth_gbs"] > 0
-    assert [r["engine"] for r in result["rows"]] == ["onnx-int8", "torch"]
+    assert result["cpu"] and result["bandwidth_gbs"] > 0 and result["batches"] == [1, 4]
+    assert [r["engine"] for r in result["rows"]] == ["onnx-int8", "ctranslate2-int8"]
+    for row in result["rows"]:
+        by_batch = row["tokens_per_s_by_batch"]
+        assert set(by_batch) == {"1", "4"} and min(by_batch.values()) > 0
+    assert "export_s" in result["rows"][1]  # the CTranslate2 conversion, timed
     for row in result["rows"]:
         for key in (
             "engine",
