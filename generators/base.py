@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import InputError, UsageError
+from ..errors import UsageError
+from .errors import MissingExtraError, ModelError  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,14 +46,6 @@ ENGINES: dict[str, str] = {
     "ctranslate2-int8": "codeaudit.generators.ct2_engine:CTranslate2Int8Engine",
 }
 ENTRY_POINT_GROUP = "codeaudit.engines"
-
-
-class ModelError(InputError):
-    """A model that cannot be used: missing folder, corrupt checkpoint, unsupported architecture …"""
-
-
-class MissingExtraError(UsageError):
-    """The generation extra (torch, transformers, optimum, onnxruntime) is not installed."""
 
 
 def require_extra() -> None:
