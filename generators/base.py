@@ -48,13 +48,29 @@ ENGINES: dict[str, str] = {
 ENTRY_POINT_GROUP = "codeaudit.engines"
 
 
-def require_extra() -> None:
-    """Fail with one clear line when the ``generate`` extra is missing."""
+#: The libraries each family of engines imports (plug-in engines: the torch family's).
+_NEEDS = {
+    "torch": ("torch", "transformers"),
+    "onnx": ("torch", "transformers", "onnxruntime", "optimum"),
+    "ctranslate2": ("torch", "transformers", "ctranslate2"),
+}
+
+
+def require_extra(engine: str | None = None) -> None:
+    """Fail with one clear line when the ``generate`` extra's libraries for ``engine`` are missing.
+
+    ``None`` asks for the libraries every built-in engine needs but CTranslate2 (a machine with
+    PyTorch and transformers only — a GPU box, say — runs the ``torch`` engine).
+    """
     from importlib.util import find_spec
 
-    missing = [
-        m for m in ("torch", "transformers", "onnxruntime", "optimum") if find_spec(m) is None
-    ]
+    family = (
+        "all"
+        if engine is None
+        else next((f for f in ("onnx", "ctranslate2") if engine.startswith(f)), "torch")
+    )
+    wanted = _NEEDS.get(family, ("torch", "transformers", "onnxruntime", "optimum"))
+    missing = [m for m in wanted if find_spec(m) is None]
     if missing:
         raise MissingExtraError(
             f"generation needs the 'generate' extra ({', '.join(missing)} not installed): "
@@ -191,7 +207,7 @@ def load_engine(
     """
     from .source import ModelSource, resolve_model
 
-    require_extra()
+    require_extra(name)
     cls = engine_class(name)
     source = model if isinstance(model, ModelSource) else resolve_model(model)
     return cls.load(source, options or EngineOptions())

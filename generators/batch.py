@@ -54,7 +54,7 @@ def generate_suggestions(
     its suggestions' ``meta.prompt_fit``. The suggestion's ``prompt`` is always the whole
     original prompt.
     """
-    require_extra()
+    require_extra(engine)
     options = options or EngineOptions()
     source = resolve(model, options)
     tokenizer = Tokenizer.load(source)

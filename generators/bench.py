@@ -99,6 +99,7 @@ def run_bench(
     status: Callable[[str], None] | None = None,
     timeout: float | None = None,
     batches: Sequence[int] = (1,),
+    keep_going: bool = False,
 ) -> dict:
     """Measure ``engines`` on ``model``; returns ``{"cpu", "bandwidth_gbs", "rows": [...], ...}``.
 
@@ -108,7 +109,9 @@ def run_bench(
     interleaved: ``repeats`` rounds, each measuring every engine once (in a fresh process, the
     order rotated from round to round) right after a bandwidth measurement. A row reports
     medians over its rounds, and its bound uses the median of the bandwidth measured next to it:
-    engine and bound are taken under the same conditions.
+    engine and bound are taken under the same conditions. With ``keep_going``, an engine whose
+    export or run fails (out of memory, say) gets a row ``{"label", "engine", "error"}`` instead
+    of stopping the run.
     """
     say = status or (lambda message: None)
     labels = list(engines)
@@ -127,21 +130,43 @@ def run_bench(
             "cache_dir": str(cache_dir) if cache_dir else None,
             "batches": list(batches),
         }
-        if engine.startswith(("onnx", "ctranslate2")):
-            say(f"{label}: export and quantisation (cached after the first run)")
-            exports[label] = _child({**specs[label], "mode": "export"}, timeout)
+    failed: dict[str, str] = {}
+
+    def child(label: str, mode: str) -> dict | None:
+        try:
+            return _child({**specs[label], "mode": mode}, timeout)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            if not keep_going:
+                raise RuntimeError(str(exc)) from None
+            failed[label] = str(exc)
+            say(f"{label}: {exc}")
+            return None
+
+    for label in labels:
+        if specs[label]["engine"].startswith(("onnx", "ctranslate2")):
+            say(f"{label}: export or conversion (cached after the first run)")
+            export = child(label, "export")
+            if export is not None:
+                exports[label] = export
     runs: dict[str, list[dict]] = {label: [] for label in labels}
     bandwidths: dict[str, list[float]] = {label: [] for label in labels}
     for round_ in range(repeats):
         shift = round_ % len(labels)
         for label in labels[shift:] + labels[:shift]:
+            if label in failed:
+                continue
             bandwidths[label].append(memory_bandwidth_gbs(threads, repeats=3))
             say(f"round {round_ + 1}/{repeats}: {label}")
-            runs[label].append(_child({**specs[label], "mode": "measure"}, timeout))
+            run = child(label, "measure")
+            if run is not None:
+                runs[label].append(run)
     rows = []
     for label in labels:
+        if label in failed:
+            rows.append({"label": label, "engine": specs[label]["engine"], "error": failed[label]})
+            continue
         rows.append(_aggregate(label, runs[label], bandwidths[label], exports.get(label)))
-    everything = [b for bs in bandwidths.values() for b in bs]
+    everything = [b for bs in bandwidths.values() for b in bs] or [memory_bandwidth_gbs(threads)]
     return {
         "cpu": cpu_model(),
         "bandwidth_gbs": round(median(everything), 2),
@@ -206,6 +231,9 @@ def render_table(result: dict, stream) -> None:
     for b in extra:
         table.add_column(f"tok/s B={b}", justify="right")
     for r in result["rows"]:
+        if "error" in r:
+            table.add_row(r["label"], f"failed: {r['error'][-100:]}")
+            continue
         name = r["engine"] + (f" ({r['graph']})" if r.get("graph") else "")
         table.add_row(
             name,

@@ -122,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     if not batches or batches[0] < 1:
         raise UsageError(f"--batch: batch sizes must be at least 1, not {args.batch!r}")
-    require_extra()
+    for engine in engines:
+        require_extra(engine.partition(":")[0])
     # Fail on a bad model here, in one line, rather than in every child process.
     from ..generators.base import EngineOptions
     from ..generators.batch import resolve
