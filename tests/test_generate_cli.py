@@ -514,3 +514,48 @@ def test_usage_errors(capsys, prompts, tmp_path, tiny_dir):
     with pytest.raises(SystemExit) as exc:
         main(["model", "random", "--size", "7B", "-o", str(tmp_path / "m")])
     assert exc.value.code == 2
+
+
+def test_gpu_check_script_runs_on_the_cpu_up_to_the_cuda_calls(tiny_dir, tmp_path):
+    """benchmarks/gpu_check.sh --dry-run: every step of the GPU check, on the CPU, small shapes."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    out = tmp_path / "gpu.json"
+    env = {**os.environ, "PYTHON": sys.executable, "GPU_CHECK_OUT": str(out)}
+    proc = subprocess.run(
+        [
+            "bash",
+            str(root / "benchmarks" / "gpu_check.sh"),
+            "--dry-run",
+            str(wheels),
+            str(tiny_dir),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads(out.read_text())
+    assert record["dry_run"] and record["versions"]["torch"]
+    tiny = record["tiny"]
+    assert tiny["agreement_met"] and tiny["teacher_forced"]["tokens"] == 8 * 16
+    for size in ("350M", "2B"):
+        row = record["latency"][size]
+        assert row["ms_per_token"] > 0 and row["tokens_per_s_batch_16"] > 0, row
+    ct2 = record["ctranslate2"]
+    assert ct2["ctranslate2"]["tiny_greedy_identical_to_cpu_fp32"] == "4 of 4", ct2
+    # A folder that is not a model: one line, exit 2.
+    bad = subprocess.run(
+        ["bash", str(root / "benchmarks" / "gpu_check.sh"), "--dry-run", str(wheels), str(wheels)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
