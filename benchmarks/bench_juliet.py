@@ -306,7 +306,15 @@ def run(suites: dict[str, Path], per_cwe: int, seed: int) -> dict:
         found = audit_batch(items) if items else {}
         seconds += time.perf_counter() - t0
         stats: dict[tuple[str, int], dict] = defaultdict(
-            lambda: {"cases": 0, "tp": 0, "fp": 0, "tp_cwe": 0, "fp_cwe": 0, "rules_in_bad": {}}
+            lambda: {
+                "cases": 0,
+                "tp": 0,
+                "fp": 0,
+                "tp_cwe": 0,
+                "fp_cwe": 0,
+                "rules_in_bad": {},
+                "rules_in_good": {},
+            }
         )
         for sid, (lang, cwe, funcs) in meta.items():
             st = stats[(lang, cwe)]
@@ -321,10 +329,8 @@ def run(suites: dict[str, Path], per_cwe: int, seed: int) -> dict:
                         hit[s] = True
                         if cwe_num(f) in related:
                             hit_cwe[s] = True
-                        if s == "bad":
-                            st["rules_in_bad"][f["rule_id"]] = (
-                                st["rules_in_bad"].get(f["rule_id"], 0) + 1
-                            )
+                        tally = st[f"rules_in_{s}"]
+                        tally[f["rule_id"]] = tally.get(f["rule_id"], 0) + 1
             st["tp"] += hit["bad"]
             st["fp"] += hit["good"]
             st["tp_cwe"] += hit_cwe["bad"]
@@ -414,12 +420,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     data = run(suites, args.per_cwe, args.seed)
-    print(f"{'language':8} {'CWE':9} {'cases':>5} {'TPR':>6} {'FPR':>6}  rules firing in bad")
+    print(f"{'language':8} {'CWE':9} {'cases':>5} {'TPR':>6} {'FPR':>6}  rules in bad / in good")
     for lang, table in data["by_language_and_cwe"].items():
         for cwe, st in table.items():
-            rules = ",".join(sorted(st["rules_in_bad"])) or "-"
+            bad = ",".join(sorted(st["rules_in_bad"])) or "-"
+            good = ",".join(sorted(st["rules_in_good"])) or "-"
             print(
-                f"{lang:8} {cwe:9} {st['cases']:>5} {st['tpr']:>6.3f} {st['fpr']:>6.3f}  {rules[:60]}"
+                f"{lang:8} {cwe:9} {st['cases']:>5} {st['tpr']:>6.3f} {st['fpr']:>6.3f}  "
+                f"{bad[:40]} / {good[:40]}"
             )
     for lang, s in data["by_language"].items():
         print(

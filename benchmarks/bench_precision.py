@@ -191,10 +191,10 @@ def precision(data: dict, findings: list[dict], labels: list[dict]) -> dict:
     )
     frame = set(FRAME.read_text().splitlines()) if FRAME.exists() else set()
     new = [f for f in findings if frame and frame_id(f) not in frame]
-    reasons = Counter()
+    reasons: Counter[str] = Counter()
+    truths: Counter[str] = Counter()
     for lab, _f in pairs:
-        if not lab["true"]:
-            reasons[lab.get("kind", "other")] += 1
+        (truths if lab["true"] else reasons)[lab.get("kind", "other")] += 1
     return {
         "labels": len(labels),
         "matched": total,
@@ -207,6 +207,7 @@ def precision(data: dict, findings: list[dict], labels: list[dict]) -> dict:
         "blocking_findings": n_all,
         "blocking_per_10k_lines": data["blocking_per_10k_lines"],
         "by_auditor": per_aud,
+        "true_by_kind": dict(truths.most_common()),
         "false_by_kind": dict(reasons.most_common()),
         "new_findings_not_in_frame": len(new),
         "new_by_auditor": dict(Counter(f["auditor"] for f in new).most_common()),
@@ -242,6 +243,8 @@ def table(res: dict, data: dict) -> str:
         f"reported): {res['gone']}; findings not in the labelled frame: "
         f"{res['new_findings_not_in_frame']}."
     )
+    kinds = ", ".join(f"{k} {v}" for k, v in res["false_by_kind"].items())
+    rows.append(f"Findings judged not true, by cause: {kinds}.")
     return "\n".join(rows)
 
 
