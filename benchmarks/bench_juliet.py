@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import write_results  # noqa: E402
-from realcode import CACHE, codeaudit_cli, tree_state  # noqa: E402
+from realcode import CACHE, codeaudit_cli, head_commit, tree_state  # noqa: E402
 
 JULIET = CACHE / "juliet"
 SUITE_LANGS = ("c", "java", "csharp")  # "c" holds the C and C++ cases
@@ -370,6 +370,7 @@ def run(suites: dict[str, Path], per_cwe: int, seed: int) -> dict:
         else None,
     }
     return {
+        "commit": head_commit(),
         "codeaudit_tree": tree_state(),
         "per_cwe": per_cwe,
         "seed": seed,

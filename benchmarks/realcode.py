@@ -293,17 +293,28 @@ _state: str | None = None
 
 
 def tree_state() -> str:
-    """A short id of the codeaudit code that audits: commit plus a hash of uncommitted changes."""
+    """A short id of the codeaudit code that audits: the git tree of ``codeaudit/`` (unchanged by
+    commits elsewhere) plus a hash of its uncommitted changes."""
     global _state
     if _state is None:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short=10", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        tree = subprocess.run(
+            ["git", "rev-parse", "--short=10", "HEAD:codeaudit"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         diff = subprocess.run(
             ["git", "diff", "HEAD", "--", "codeaudit"], cwd=ROOT, capture_output=True
         ).stdout
-        _state = head + ("-" + hashlib.sha256(diff).hexdigest()[:8] if diff else "")
+        _state = (tree or "nogit") + ("-" + hashlib.sha256(diff).hexdigest()[:8] if diff else "")
     return _state
+
+
+def head_commit() -> str | None:
+    out = subprocess.run(
+        ["git", "rev-parse", "--short=10", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return out or None
 
 
 # --- keys that survive small line moves ----------------------------------------------------------
@@ -463,7 +474,8 @@ def run(
     data = {
         "codeaudit": {
             "version": tools.get("version") if isinstance(tools, dict) else None,
-            "tree": tree_state(),
+            "commit": head_commit(),
+            "codeaudit_tree": tree_state(),
             "bandit": (auditor_tools.get("security") or {}).get("bandit"),
             "tree_sitter": (auditor_tools.get("security") or {}).get("tree_sitter"),
             "detect_secrets": (auditor_tools.get("privacy") or {}).get("detect_secrets"),
