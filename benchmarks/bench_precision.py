@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import write_results  # noqa: E402
-from realcode import AUDITORS, PROJECTS, REALCODE, project_source, run  # noqa: E402
+from realcode import AUDITORS, PROJECTS, REALCODE, FetchError, project_source, run  # noqa: E402
 
 LABELS = HERE / "labels" / "realcode-labels.jsonl"
 FRAME = HERE / "labels" / "realcode-frame.txt"
@@ -191,10 +191,13 @@ def precision(data: dict, findings: list[dict], labels: list[dict]) -> dict:
     )
     frame = set(FRAME.read_text().splitlines()) if FRAME.exists() else set()
     new = [f for f in findings if frame and frame_id(f) not in frame]
-    reasons: Counter[str] = Counter()
+    reasons: dict[str, Counter[str]] = {a: Counter() for a in AUDITORS}
     truths: Counter[str] = Counter()
-    for lab, _f in pairs:
-        (truths if lab["true"] else reasons)[lab.get("kind", "other")] += 1
+    for lab, f in pairs:
+        if lab["true"]:
+            truths[lab.get("kind", "other")] += 1
+        else:
+            reasons[f["auditor"]][lab.get("kind", "other")] += 1
     return {
         "labels": len(labels),
         "matched": total,
@@ -208,7 +211,7 @@ def precision(data: dict, findings: list[dict], labels: list[dict]) -> dict:
         "blocking_per_10k_lines": data["blocking_per_10k_lines"],
         "by_auditor": per_aud,
         "true_by_kind": dict(truths.most_common()),
-        "false_by_kind": dict(reasons.most_common()),
+        "false_by_kind": {a: dict(c.most_common()) for a, c in reasons.items()},
         "new_findings_not_in_frame": len(new),
         "new_by_auditor": dict(Counter(f["auditor"] for f in new).most_common()),
         "_new": new,
@@ -243,8 +246,12 @@ def table(res: dict, data: dict) -> str:
         f"reported): {res['gone']}; findings not in the labelled frame: "
         f"{res['new_findings_not_in_frame']}."
     )
-    kinds = ", ".join(f"{k} {v}" for k, v in res["false_by_kind"].items())
-    rows.append(f"Findings judged not true, by cause: {kinds}.")
+    kinds = "; ".join(
+        f"{a}: " + ", ".join(f"{k} {v}" for k, v in c.items())
+        for a, c in res["false_by_kind"].items()
+        if c
+    )
+    rows.append(f"Findings judged not true, by cause — {kinds}.")
     return "\n".join(rows)
 
 
@@ -254,7 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draw-new", action="store_true", help="write the new findings to label")
     ap.add_argument("--seed", type=int, default=SEED)
     args = ap.parse_args(argv)
-    data = run(list(PROJECTS), log=lambda *_: None)
+    try:
+        data = run(list(PROJECTS), log=lambda *_: None)
+    except FetchError as exc:
+        print(f"bench_precision: fetch failed: {exc}", file=sys.stderr)
+        return 2
     findings = [json.loads(x) for x in (REALCODE / "findings.jsonl").read_text().splitlines()]
     if args.draw:
         sample = draw(findings, QUOTA, args.seed)
