@@ -152,3 +152,19 @@ def test_empty_prompt_set_is_one_line_exit_2(run_cli, tiny_dir, tmp_path):
 def test_k_above_n_is_a_usage_error(run_cli, tiny_dir, tmp_path):
     err = _bad(run_cli, tmp_path, "--model", str(tiny_dir), "-n", "2", "-k", "1,10")
     assert "pass@10" in err
+
+
+def test_html_output_is_self_contained(run_cli, tiny_dir, tmp_path):
+    out = tmp_path / "card.html"
+    proc = run_cli(
+        "scorecard", "--model", str(tiny_dir), "--engine", "onnx-int8", *_small(tmp_path),
+        "-o", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    html = out.read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<svg" in html and "onnx-int8" in html
+    body = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    for remote in ("http://", "https://", "<script", "<link", "src=", "url("):
+        assert remote not in body, remote
+    assert "script-src &#x27;none&#x27;" in html  # the CSP forbids every script
