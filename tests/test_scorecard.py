@@ -168,3 +168,18 @@ def test_html_output_is_self_contained(run_cli, tiny_dir, tmp_path):
     for remote in ("http://", "https://", "<script", "<link", "src=", "url("):
         assert remote not in body, remote
     assert "script-src &#x27;none&#x27;" in html  # the CSP forbids every script
+
+
+def test_prompts_longer_than_the_context_keep_their_end(tiny_dir):
+    from codeaudit.generators.decode import Tokenizer
+    from codeaudit.generators.prompts import Prompt
+    from codeaudit.generators.source import resolve_model
+    from codeaudit.scorecard.runner import _encode
+
+    tok = Tokenizer.load(resolve_model(str(tiny_dir)))
+    long = Prompt(id="long", text="def f(x):\n    return x\n" * 200 + "def g(y):\n")
+    short = Prompt(id="short", text="def h():\n")
+    ids, cut = _encode(tok, [long, short], 512, 128, "humaneval")
+    assert cut == 1 and len(ids[0]) == 512 - 128
+    assert ids[0] == tok.encode(long.text)[-(512 - 128) :]
+    assert ids[1] == tok.encode(short.text)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 from . import stats
 
 FORMAT = "codeaudit.scorecard/1"
@@ -112,7 +112,7 @@ class _Prepared:
         from ..config import Config
         from ..generators.base import EngineOptions, engine_names, require_extra
         from ..generators.batch import resolve
-        from ..generators.decode import Tokenizer, encode_prompts
+        from ..generators.decode import Tokenizer
         from ..generators.prompts import humaneval_prompts
         from ..registry import load_auditor_class
 
@@ -145,17 +145,13 @@ class _Prepared:
         self.tokenizer = Tokenizer.load(self.source)
         ctx = self.source.context_length
         self.ids = {}
-        for name, prompts in (
-            ("humaneval", self.humaneval),
-            ("leak", self.leak),
-            ("risky", self.risky),
+        self.truncated: dict[str, int] = {}
+        for name, prompts, new in (
+            ("humaneval", self.humaneval, o.humaneval_max_new_tokens),
+            ("leak", self.leak, o.prompt_max_new_tokens),
+            ("risky", self.risky, o.prompt_max_new_tokens),
         ):
-            self.ids[name] = encode_prompts(
-                self.tokenizer,
-                [p.text for p in prompts],
-                context_length=ctx,
-                names=[f"{name} prompt '{p.id}'" for p in prompts],
-            )
+            self.ids[name], self.truncated[name] = _encode(self.tokenizer, prompts, ctx, new, name)
         self.engines = {}
 
     def engine(self, name: str):
@@ -168,6 +164,27 @@ class _Prepared:
     def close(self) -> None:
         for a in (self.memorization, self.privacy, self.security):
             a.close()
+
+
+def _encode(tokenizer, prompts, context: int, new_tokens: int, kind: str):
+    """Token ids of each prompt; a prompt longer than the context window leaves room for
+    ``new_tokens`` by keeping its end (its start is cut, as the model could not see it anyway).
+    Returns the ids and how many prompts were cut."""
+    room = context - new_tokens
+    if room < 1:
+        raise UsageError(
+            f"--max-new-tokens {new_tokens} leaves no room for a prompt in the model's "
+            f"context window of {context} tokens"
+        )
+    out, cut = [], 0
+    for p in prompts:
+        ids = tokenizer.encode(p.text)
+        if not ids:
+            raise InputError(f"{kind} prompt '{p.id}': the prompt is empty (no tokens)")
+        if len(ids) > room:
+            ids, cut = ids[-room:], cut + 1
+        out.append(ids)
+    return out, cut
 
 
 def _records(prompts, generations, params, engine_name: str) -> list[dict[str, Any]]:
@@ -251,6 +268,7 @@ def run_scorecard(o: ScorecardOptions, *, phase: PhaseFactory | None = None) -> 
             "leak_prompt_set": str(o.leak_prompts or "packaged"),
             "risky_prompt_set": str(o.risky_prompts or "packaged"),
             "corpora": list(o.corpora),
+            "prompts_cut_to_fit": dict(prep.truncated),
             "threads": o.threads,
             "canaries": str(o.canaries) if o.canaries else None,
         },
