@@ -89,3 +89,16 @@ def test_exact_exposure_of_best_and_worst():
     scores = np.arange(1024.0)
     assert exact_exposure(0.0, scores) == 10
     assert exact_exposure(1023.0, scores) == 0
+
+
+def test_importing_the_scorecard_loads_no_model_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, codeaudit.scorecard, codeaudit.scorecard.canaries, codeaudit.scorecard.html, "
+        "codeaudit.cli.scorecard; "
+        "print(sorted(m for m in ('torch', 'transformers', 'onnxruntime', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
