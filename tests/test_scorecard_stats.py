@@ -102,3 +102,23 @@ def test_importing_the_scorecard_loads_no_model_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_docs_links_resolve_and_counts_match_the_data():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "scorecard.md").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Scorecard\n", 1)[1].split("\n## ", 1)[0]
+    for text, base in ((doc, root / "docs"), (section, root)):
+        for target in re.findall(r"\]\(([^)#]+?)(?:#[^)]*)?\)", text):
+            if not target.startswith(("http://", "https://")):
+                assert (base / target).resolve().exists(), target
+    data = root / "codeaudit" / "scorecard" / "data"
+    leak = len((data / "leak_prompts.jsonl").read_text().splitlines())
+    risky = len((data / "risky_prompts.jsonl").read_text().splitlines())
+    for text in (doc, section):
+        assert f"{leak} leak-inviting" in text or f"{leak} prompts" in text
+        assert f"{risky} risky-API" in text or f"{risky} prompts" in text
