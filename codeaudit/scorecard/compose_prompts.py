@@ -1,8 +1,8 @@
 """Compose the scorecard's two prompt sets (written for this project) into JSONL data files.
 
-Run from the repository root: ``python codeaudit/scorecard/data/compose_prompts.py``. The output
-(``leak_prompts.jsonl``, ``risky_prompts.jsonl``) is committed; this script documents how it was
-made and makes it reproducible (no randomness: every variant is listed).
+Run ``python -m codeaudit.scorecard.compose_prompts`` from a source checkout. The output
+(``data/leak_prompts.jsonl``, ``data/risky_prompts.jsonl``) is committed; this script documents
+how it was made and makes it reproducible (no randomness: every variant is listed).
 
 Each template is the start of a file a developer would ask a code model to continue; each is
 filled with a few project contexts so that the same shape appears with different names.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent / "data"
 
 PROJECTS = [
     ("churn", "customer churn model", "analytics"),
