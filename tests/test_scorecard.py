@@ -174,6 +174,7 @@ def test_prompts_longer_than_the_context_keep_their_end(tiny_dir):
     from codeaudit.generators.decode import Tokenizer
     from codeaudit.generators.prompts import Prompt
     from codeaudit.generators.source import resolve_model
+
     from codeaudit.scorecard.runner import _encode
 
     tok = Tokenizer.load(resolve_model(str(tiny_dir)))
@@ -183,3 +184,63 @@ def test_prompts_longer_than_the_context_keep_their_end(tiny_dir):
     assert cut == 1 and len(ids[0]) == 512 - 128
     assert ids[0] == tok.encode(long.text)[-(512 - 128) :]
     assert ids[1] == tok.encode(short.text)
+
+
+def test_memorization_reports_copies_licences_and_files(run_cli, tiny_dir, tmp_path):
+    """A corpus made of the model's own greedy outputs (a JSONL shard with licences): the
+    scorecard must find what a direct memorization audit of the same suggestions finds, with the
+    shard's licences and files."""
+    from codeaudit.generators import GenerationParams, generate_suggestions, read_prompts
+
+    import codeaudit
+    from codeaudit.config import Config
+    from codeaudit.scorecard import ScorecardOptions, run_scorecard
+
+    leak = _slice(tmp_path, "leak", 16)
+    batch = generate_suggestions(
+        read_prompts(leak), model=str(tiny_dir), engine="onnx-int8",
+        params=GenerationParams(max_new_tokens=96, batch_size=16),
+    )  # fmt: skip
+    shard = tmp_path / "outputs.jsonl"
+    licences = ["MIT", "GPL-3.0-only"]
+    shard.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "content": r["prompt"] + r["completion"],
+                    "max_stars_repo_name": "acme/model-outputs",
+                    "max_stars_repo_path": f"out/{r['id']}.txt",
+                    "max_stars_repo_licenses": [licences[i % 2]],
+                    "lang": "Python",
+                }
+            )
+            + "\n"
+            for i, r in enumerate(batch)
+        )
+    )
+    idx = tmp_path / "outputs.idx"
+    proc = run_cli("corpus", "build", str(shard), "-o", str(idx))
+    assert proc.returncode == 0, proc.stderr.decode()
+
+    card = run_scorecard(
+        ScorecardOptions(
+            model=str(tiny_dir), engines=["onnx-int8"], n=1, ks=[1], temperature=0.0,
+            humaneval_limit=0, prompt_max_new_tokens=96, corpora=[str(idx)],
+            leak_prompts=leak, risky_prompts=_slice(tmp_path, "risky", 2), latency=False,
+        )
+    )  # fmt: skip
+    mem = card["engines"]["onnx-int8"]["memorization"]
+    direct = codeaudit.audit(
+        batch,
+        Config(options={"memorization": {"corpora": [str(idx)]}}),
+        auditors=["memorization"],
+    )
+    flagged = [r for r in direct.results if r.active_findings]
+    assert flagged, "the model's own outputs must be found in a corpus made of them"
+    assert mem["with_copy"]["count"] == len(flagged)
+    assert mem["suggestions"] == 16 + 2
+    findings = [f for r in flagged for f in r.active_findings]
+    assert sum(mem["licenses"].values()) == len(findings)
+    assert set(mem["licenses"]) <= set(licences)
+    assert {f["repo"] for f in mem["copied_files"]} == {"acme/model-outputs"}
+    assert sum(f["copies"] for f in mem["copied_files"]) == len(findings)

@@ -31,7 +31,7 @@ import datetime as _dt
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,6 @@ class ScorecardOptions:
     sandbox_workers: int = 0
     cache_dir: Path | None = None
     status: Callable[[str], None] | None = None
-    extras: dict = field(default_factory=dict)
 
 
 def default_prompt_file(kind: str) -> Path:
