@@ -122,3 +122,13 @@ def test_docs_links_resolve_and_counts_match_the_data():
     for text in (doc, section):
         assert f"{leak} leak-inviting" in text or f"{leak} prompts" in text
         assert f"{risky} risky-API" in text or f"{risky} prompts" in text
+
+
+def test_doctests():
+    import doctest
+
+    from codeaudit.scorecard import canaries
+    from codeaudit.scorecard import exposure as exposure_mod
+
+    for module in (stats, exposure_mod, canaries):
+        assert doctest.testmod(module).failed == 0, module.__name__
