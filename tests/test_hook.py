@@ -455,7 +455,7 @@ def test_python_contexts_parse_on_real_code():
     import random
     import sysconfig
 
-    from codeaudit.change.hook import _line_offsets, _PySource, _split_lines
+    from codeaudit.change.context import PythonContext, git_line_offsets, git_lines
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     rng = random.Random(7)
@@ -467,8 +467,8 @@ def test_python_contexts_parse_on_real_code():
             ast.parse(text)
         except SyntaxError:
             continue
-        lines, offsets = _split_lines(text), _line_offsets(text)
-        source = _PySource(lines, text, offsets)
+        lines, offsets = git_lines(text), git_line_offsets(text)
+        source = PythonContext(text, lines)
         for _ in range(10):
             a = rng.randint(1, len(lines))
             b = min(len(lines), a + rng.randint(0, 8))
@@ -483,8 +483,8 @@ def test_python_contexts_parse_on_real_code():
             except SyntaxError:
                 pass
     assert total >= 300
-    assert ok / total >= 0.95, f"{ok}/{total} contexts parse"
-    assert context_lines / total < 60  # compact: a few dozen lines, not the file
+    assert ok / total >= 0.98, f"{ok}/{total} contexts parse"
+    assert context_lines / total < 30  # compact: a few dozen lines, not the file
 
 
 def test_baseline_follows_a_rename_committed_after_it(repo):
