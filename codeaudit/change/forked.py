@@ -8,7 +8,12 @@ from typing import Any
 
 from codeaudit.auditors.base import Auditor
 from codeaudit.config import Config
-from codeaudit.model import AuditResult, Finding, Suggestion
+from codeaudit.model import AuditResult, Finding, Suggestion, plain
+
+
+def _thawed(value: Any) -> Any:
+    """Plain data pickle accepts (evidence is a read-only mapping, which it refuses)."""
+    return plain(value, keep_tuples=True)
 
 
 def can_fork(auditors: Sequence[Any], suggestions: Sequence[Suggestion]) -> bool:
@@ -160,21 +165,11 @@ def _child(name: str, config: Config, batch: Sequence[Suggestion], channel: Any)
     finding_fields = [f.name for f in fields(Finding)]
     packed = []
     for s, o in zip(batch, outcomes):
-        findings = [{k: _thaw(getattr(f, k)) for k in finding_fields} for f in o.findings]
+        findings = [{k: _thawed(getattr(f, k)) for k in finding_fields} for f in o.findings]
         audit_errors = [
             {"auditor": e.auditor, "code": e.code, "message": e.message, "line": e.line}
             for e in o.errors
         ]
-        packed.append((s.id, (findings, audit_errors, _thaw(o.data))))
-    send(("ok", packed, _thaw(auditor.describe())))
+        packed.append((s.id, (findings, audit_errors, _thawed(o.data))))
+    send(("ok", packed, _thawed(auditor.describe())))
     auditor.close()
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_thaw(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_thaw(v) for v in value)
-    return value

@@ -493,7 +493,7 @@ def _load_provenance(
         return Provenance(markers=settings.markers)
     wanted: set[str] = set()
     for f in files:
-        lines = f.content.decode("utf-8", "replace").split("\n")
+        lines = git_lines(f.content.decode("utf-8", "replace"))
         wanted.update(normalize(lines[n - 1]) for n in f.added if 1 <= n <= len(lines))
     return Provenance.from_logs(paths, wanted=wanted, markers=settings.markers)
 
