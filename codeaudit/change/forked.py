@@ -1,14 +1,16 @@
-"""Auditors run in forked processes at the same time (``hook --parallel``)."""
+"""Auditors run in forked processes at the same time (``hook --parallel``), on
+:class:`codeaudit.workers.Forked`."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from codeaudit.auditors.base import Auditor
 from codeaudit.config import Config
 from codeaudit.model import AuditResult, Finding, Suggestion, plain
+from codeaudit.workers import Forked
 
 
 def _thawed(value: Any) -> Any:
@@ -18,7 +20,7 @@ def _thawed(value: Any) -> Any:
 
 def can_fork(auditors: Sequence[Any], suggestions: Sequence[Suggestion]) -> bool:
     return (
-        hasattr(os, "fork")
+        Forked.available()
         and (os.cpu_count() or 1) > 1
         and len(auditors) > 1
         and all(isinstance(a, str) for a in auditors)
@@ -44,32 +46,17 @@ class ForkedAuditor(Auditor):
         self.name = name  # type: ignore[misc]
         self.config = config
         self._description: dict[str, Any] = {}
-        read, write = os.pipe()
-        pid = os.fork()
-        if (
-            pid == 0
-        ):  # the child: build, audit, answer, leave without running the parent's exit code
-            os.close(read)
-            try:
-                with os.fdopen(write, "wb") as channel:
-                    _child(name, config, batch, channel)
-            finally:
-                os._exit(0)
-        os.close(write)
-        self._pid: int | None = pid
-        self._channel: Any = os.fdopen(read, "rb")
+        self._child = Forked(_child, name, config, batch)
 
     @classmethod
     def rules(cls) -> Sequence[Any]:
         return []
 
     def _next(self) -> tuple[Any, ...]:
-        import pickle
-
-        try:
-            return pickle.load(self._channel)
-        except Exception:  # noqa: BLE001 - the child died before it could answer
+        message = self._child.receive()
+        if message is None:  # the child died before it could answer
             return ("crash", f"auditor '{self.name}' failed: its process ended without an answer")
+        return message
 
     def wait_ready(self) -> None:
         """Block until the child has built its auditor; raise what building it raised."""
@@ -112,32 +99,17 @@ class ForkedAuditor(Auditor):
 
     def close(self) -> None:
         """Reap the child; one still running (the run stopped early) is killed first."""
-        if self._pid is not None:
-            import signal
-
-            try:
-                if os.waitpid(self._pid, os.WNOHANG) == (0, 0):
-                    os.kill(self._pid, signal.SIGKILL)
-                    os.waitpid(self._pid, 0)
-            except OSError:
-                pass
-            self._pid = None
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
+        self._child.close()
 
 
-def _child(name: str, config: Config, batch: Sequence[Suggestion], channel: Any) -> None:
-    """In the child: build and run the auditor, answering on ``channel`` (see _ForkedAuditor)."""
-    import pickle
+def _child(
+    send: Callable[[Any], None], name: str, config: Config, batch: Sequence[Suggestion]
+) -> None:
+    """In the child: build and run the auditor, answering with ``send`` (see ForkedAuditor)."""
     from dataclasses import fields
 
     from codeaudit.errors import CodeauditError
     from codeaudit.registry import load_auditor_class
-
-    def send(message: tuple[Any, ...]) -> None:
-        pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
-        channel.flush()
 
     try:
         auditor = load_auditor_class(name)(config)
