@@ -313,8 +313,9 @@ def line_annotations(code: str) -> dict[str, dict[int, set[str]]]:
     positive). Line numbers are the example's, 1-based, as :func:`codeaudit.context.split_lines`
     counts.
 
-    >>> line_annotations("a = 1\\n# ruleid: CA301, CA302\\nb = 2\\n// ok: CA9\\nc\\n")
-    {'ruleid': {3: {'CA301', 'CA302'}}, 'ok': {5: {'CA9'}}, 'todoruleid': {}, 'todook': {}}
+    >>> marks = line_annotations("a = 1\\n# ruleid: CA301, CA302\\nb = 2\\n// ok: CA9\\nc\\n")
+    >>> {k: {n: sorted(ids) for n, ids in v.items()} for k, v in marks.items()}
+    {'ruleid': {3: ['CA301', 'CA302']}, 'ok': {5: ['CA9']}, 'todoruleid': {}, 'todook': {}}
     """
     from .context import split_lines
 
