@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import doctest
 import os
 import subprocess
 from pathlib import Path
@@ -57,10 +56,6 @@ def commit(repo: Path, message: str = "c") -> None:
 
 def by_path(changes):
     return {c.path: c for c in changes}
-
-
-def test_doctests():
-    assert doctest.testmod(gitdiff).failed == 0
 
 
 def test_initial_commit_without_head(repo):

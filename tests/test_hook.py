@@ -7,14 +7,12 @@ pre-commit framework are in ``test_hook_precommit.py``.
 
 from __future__ import annotations
 
-import doctest
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from codeaudit import Auditor, Confidence, Outcome, Rule, Severity
-from codeaudit.change import hook as hook_mod
 from codeaudit.change.baseline import Baseline, Entry
 from codeaudit.change.hook import (
     ChangedFile,
@@ -132,10 +130,6 @@ def staged(repo, **kw):
 
 def found(result):
     return [(r.suggestion.path, f.line, f.rule_id) for r, f in result.findings()]
-
-
-def test_doctests():
-    assert doctest.testmod(hook_mod).failed == 0
 
 
 def test_settings_defaults_and_validation():
