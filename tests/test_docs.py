@@ -10,7 +10,7 @@ import tomllib
 from importlib.resources import files
 
 import pytest
-from conftest import ROOT
+from helpers.paths import ROOT
 
 from codeaudit.config import config_from_mapping
 

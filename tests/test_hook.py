@@ -7,10 +7,10 @@ pre-commit framework are in ``test_hook_precommit.py``.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.git import commit, git, stage, write
 
 from codeaudit import Auditor, Confidence, Outcome, Rule, Severity
 from codeaudit.change.baseline import Baseline, Entry
@@ -86,37 +86,10 @@ class WordAuditor(Auditor):
         return out
 
 
-def git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=repo, capture_output=True)
-    assert out.returncode == 0, f"git {' '.join(args)}: {out.stderr.decode()}"
-    return out.stdout.decode()
-
-
 @pytest.fixture
-def repo(tmp_path, monkeypatch):
-    r = tmp_path / "repo"
-    r.mkdir()
-    git(r, "init", "-q", "-b", "main")
-    git(r, "config", "user.email", "dev@example.com")
-    git(r, "config", "user.name", "Dev")
-    git(r, "config", "commit.gpgsign", "false")
-    monkeypatch.chdir(r)
-    return r
-
-
-def write(repo: Path, name: str, data) -> None:
-    p = repo / name
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(data.encode() if isinstance(data, str) else data)
-
-
-def commit(repo: Path, message: str = "c") -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-
-
-def stage(repo: Path) -> None:
-    git(repo, "add", "-A")
+def repo(git_repo, monkeypatch):
+    monkeypatch.chdir(git_repo)
+    return git_repo
 
 
 CFG = Config()
