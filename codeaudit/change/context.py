@@ -155,7 +155,7 @@ class PythonContext:
         from codeaudit import treesitter
 
         self.lines = list(lines) if lines is not None else git_lines(text)
-        self.root = treesitter.parse("python", text).root
+        self.root = treesitter.syntax_tree("python", text).root_node
 
     def _point(self, row: int, column: int) -> Any:
         return self.root.descendant_for_point_range((row, column), (row, column))
