@@ -5,7 +5,7 @@ under ``flock /tmp/codeaudit-heavy.lock``). Writes ``benchmarks/results/memoriza
 
 Sections (each prints a table):
 
-1. **Detection** on real code read at run time (``tests/memorization_cases.py``): a held-out split
+1. **Detection** on real code read at run time (``codeaudit/auditors/memorization/cases.py``): a held-out split
    (``TEST_CORPUS``, never used to choose thresholds) and the development split; recall per edit
    kind, precision, location accuracy, recall by copy length, all through ``codeaudit.audit``.
 2. **Build, side by side on the same windows** (the default corpus: the standard library without

@@ -1,4 +1,4 @@
-"""Detection quality on real code read at run time (see tests/memorization_cases.py).
+"""Detection quality on real code read at run time (see codeaudit/auditors/memorization/cases.py).
 
 A small version of the benchmark: three installed packages as the corpus, suggestions cut from
 them by each kind of edit, negatives from other packages, all through the real pipeline. The
