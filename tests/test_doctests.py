@@ -14,7 +14,16 @@ import pytest
 import codeaudit
 
 #: Optional libraries: a module that needs one is skipped when it is not installed.
-EXTRAS = {"torch", "transformers", "onnxruntime", "onnx", "optimum", "dask", "distributed"}
+EXTRAS = {
+    "torch",
+    "transformers",
+    "onnxruntime",
+    "onnx",
+    "optimum",
+    "ctranslate2",
+    "dask",
+    "distributed",
+}
 
 
 def modules() -> list[str]:
