@@ -404,33 +404,3 @@ def test_int4_blocks_are_what_onnxruntime_multiplies_by(k, n, block, symmetric):
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     x = rng.standard_normal((3, k)).astype(np.float32)
     assert np.allclose(session.run(None, {"x": x})[0], x @ deq, atol=1e-4)
-
-
-def test_generation_modules_import_each_other_in_one_direction():
-    """No import cycle inside the generation layer (imports inside functions count too)."""
-    import ast
-    from pathlib import Path
-
-    import codeaudit.generators as pkg
-
-    folder = Path(pkg.__file__).parent
-    edges: dict[str, set[str]] = {}
-    for f in folder.glob("*.py"):
-        deps = set()
-        for node in ast.walk(ast.parse(f.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    deps.add(node.module.split(".")[0])
-                else:
-                    deps.update(a.name for a in node.names)
-        edges[f.stem] = {d for d in deps if (folder / f"{d}.py").is_file()}
-    assert "source" in edges["base"] and "base" not in edges["source"]
-
-    def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        for d in edges.get(start, ()):
-            if d == goal or (d not in seen and reaches(d, goal, seen | {d})):
-                return True
-        return False
-
-    cycles = sorted(m for m in edges if m != "__init__" and reaches(m, m, {m}))
-    assert cycles == [], cycles

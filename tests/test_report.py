@@ -18,7 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from report_sample import HOSTILE, RULES, expected_findings, sample_report
+from helpers.report_sample import HOSTILE, RULES, expected_findings, sample_report
 
 from codeaudit import Auditor, Confidence, Outcome, Rule, Severity, Suggestion, audit
 from codeaudit.report import FORMATS, render
@@ -328,7 +328,7 @@ def test_html_escapes_everything_from_the_input():
 
 @pytest.mark.parametrize("fmt", ["table", "json", "sarif", "html"])
 def test_a_secret_masked_by_one_auditor_is_masked_everywhere(fmt):
-    from report_sample import SECRET
+    from helpers.report_sample import SECRET
 
     text = rendered(fmt, width=120) if fmt == "table" else rendered(fmt)
     assert SECRET not in text

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..context import split_lines
-from ..model import Finding, Severity
+from ..model import Finding, Severity, plain
 
 if TYPE_CHECKING:
     from ..model import AuditResult, Report
@@ -155,10 +155,17 @@ def evidence_items(
 
 
 def plain_json(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): plain_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_json(v) for v in value]
+    """``value`` as plain JSON data: anything that is not a string, number, boolean or ``None`` as
+    its text (:func:`codeaudit.model.plain` does the walk).
+
+    >>> from pathlib import PurePosixPath
+    >>> plain_json({"p": (1, PurePosixPath("/x"))})
+    {'p': [1, '/x']}
+    """
+    return plain(value, _json_leaf)
+
+
+def _json_leaf(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)

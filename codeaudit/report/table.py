@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..context import split_lines
 from ..redact import Masker
 from ._common import (
     auditor_names,
@@ -80,7 +81,8 @@ def render(
         legacy_windows=False,
     )
     _write(report, console)
-    stream.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
+    lines = split_lines(buffer.getvalue())
+    stream.write("\n".join(line.rstrip() for line in lines) + "\n")
 
 
 def _write(report: Report, console: Console) -> None:
