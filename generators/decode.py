@@ -294,3 +294,113 @@ def teacher_forced_agreement(
         "identical_sequences": identical,
         "prompts": len(prompt_ids),
     }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """One sequence to decode with its own sampling settings (see :func:`decode_rows`)."""
+
+    prompt_ids: tuple[int, ...]
+    max_new_tokens: int
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+
+def decode_rows(
+    engine: Engine,
+    tokenizer: Tokenizer,
+    rows: Sequence[Row],
+    *,
+    on_delta: Callable[[int, str], bool] | None = None,
+) -> list[Generation]:
+    """Decode rows of different lengths and settings as one batch; each row samples as it would
+    alone (its own generator, seeded with ``row.seed``).
+
+    ``on_delta(row_index, new_text)`` receives each row's new text as it is decoded (never a
+    partial UTF-8 character); returning False cancels that row (it ends with ``cancelled``).
+    Rows finish independently: a finished row's slot is fed padding until the batch ends.
+
+    A small, naive version (one engine batch for all rows; the batch ends when its longest row
+    does) kept to this signature for ``codeaudit serve``.
+    """
+    if not rows:
+        return []
+    context = engine.info.context_length
+    prompts = [list(r.prompt_ids) for r in rows]
+    room = context - max(len(p) for p in prompts)
+    steps = max(1, min(max(r.max_new_tokens for r in rows), room))
+    rngs = [sequence_rng(seed=r.seed, prompt_index=0, sample_index=0) for r in rows]
+    eos = tokenizer.eos_token_id
+    pad = eos if eos is not None else 0
+    generated: list[list[int]] = [[] for _ in rows]
+    texts = [""] * len(rows)
+    sent = [0] * len(rows)
+    reasons: list[str | None] = [None] * len(rows)
+    started = time.perf_counter()
+    logits = engine.start(prompts, steps)
+    first_token_ms = 0.0
+    decode_s = 0.0
+    decode_steps = 0
+    for t in range(steps):
+        if logits.shape[-1] > tokenizer.vocab_size:
+            logits = logits.copy()
+            logits[:, tokenizer.vocab_size :] = -np.inf
+        tokens = np.empty(len(rows), dtype=np.int64)
+        for b, row in enumerate(rows):
+            tokens[b] = choose(
+                logits[b : b + 1],
+                temperature=row.temperature,
+                top_p=row.top_p,
+                rngs=[rngs[b] if row.temperature > 0 else None],
+            )[0]
+        if t == 0:
+            first_token_ms = (time.perf_counter() - started) * 1000
+        for b, token in enumerate(tokens.tolist()):
+            if reasons[b] is not None:
+                tokens[b] = pad
+                continue
+            if eos is not None and token == eos:
+                reasons[b] = "eos"
+                continue
+            generated[b].append(token)
+            texts[b] = tokenizer.decode(generated[b])
+            row = rows[b]
+            if row.stop and first_stop(texts[b], row.stop) is not None:
+                reasons[b] = "stop"
+            elif len(generated[b]) >= row.max_new_tokens:
+                reasons[b] = "length"
+            if on_delta is not None and not texts[b].endswith("\ufffd"):
+                new = texts[b][sent[b] :]
+                sent[b] = len(texts[b])
+                if new and on_delta(b, new) is False:
+                    reasons[b] = "cancelled"
+        if all(r is not None for r in reasons) or t == steps - 1:
+            break
+        step_started = time.perf_counter()
+        logits = engine.step(tokens)
+        decode_s += time.perf_counter() - step_started
+        decode_steps += 1
+    batch_ms = (time.perf_counter() - started) * 1000
+    ms_per_token = decode_s * 1000 / decode_steps if decode_steps else 0.0
+    out = []
+    for b, row in enumerate(rows):
+        if on_delta is not None and reasons[b] != "cancelled" and len(texts[b]) > sent[b]:
+            on_delta(b, texts[b][sent[b] :])
+        out.append(
+            Generation(
+                prompt_index=b,
+                sample_index=0,
+                token_ids=tuple(generated[b]),
+                text=texts[b],
+                stop_reason=reasons[b] or ("context" if steps < row.max_new_tokens else "length"),
+                prompt_tokens=len(prompts[b]),
+                seed=row.seed,
+                batch_size=len(rows),
+                first_token_ms=first_token_ms,
+                ms_per_token=ms_per_token,
+                batch_ms=batch_ms,
+            )
+        )
+    return out

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "model": "codeaudit.cli.model",
     "hook": "codeaudit.cli.hook",
     "baseline": "codeaudit.cli.baseline",
+    "serve": "codeaudit.cli.serve",
 }
 
 DESCRIPTION = """\
