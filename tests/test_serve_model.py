@@ -95,7 +95,7 @@ def test_fit_prompt_cuts_at_a_line_boundary(served):
 
 def test_openai_client_against_the_model(served):
     openai = pytest.importorskip("openai")
-    server, running = served
+    _server, running = served
     client = openai.OpenAI(base_url=running.url + "/v1", api_key="x", max_retries=0)
     done = client.completions.create(model="tiny", prompt=PROMPTS[0], max_tokens=120)
     text = done.choices[0].text
@@ -117,7 +117,7 @@ def test_openai_client_against_the_model(served):
 
 
 def test_concurrent_requests_are_batched_and_equal_sequential(served):
-    server, running = served
+    _server, running = served
     body = {"prompt": PROMPTS[1], "max_tokens": 48}
     with httpx.Client(base_url=running.url, timeout=60) as c:
         alone = c.post("/v1/completions", json=body).json()["choices"][0]["text"]

@@ -446,8 +446,10 @@ class Server:
                     "tokens_evaluated": job.prompt_tokens,
                     "truncated": job.cut_tokens > 0,
                     "codeaudit": c["decision"].annotation(),
-                }
+                },
+                headers={"x-codeaudit-audit-ms": f"{(c['audit_s'] or 0) * 1000:.3f}"},
             )
+        audit_ms = {"x-codeaudit-audit-ms": f"{sum(c['audit_s'] or 0 for c in choices) * 1000:.3f}"}
         completion_tokens = sum(c["tokens"] for c in choices)
         prompt_tokens = job.prompt_tokens - job.cut_tokens
         return JSONResponse(
@@ -471,7 +473,8 @@ class Server:
                     "completion_tokens": completion_tokens,
                     "total_tokens": prompt_tokens + completion_tokens,
                 },
-            }
+            },
+            headers=audit_ms,
         )
 
     # -- streaming ------------------------------------------------------------------------
@@ -733,6 +736,9 @@ def build_app(server: Server) -> Any:
                 "model": server.backend.model_name,
                 "auditors": list(server.auditing.names),
                 "queue": {"waiting": server.backend.waiting, "limit": server.backend.queue_size},
+                "batch_running": server.backend.running,
+                "streams_open": server.open_streams,
+                "tasks": len(asyncio.all_tasks()),
             }
         )
 
