@@ -89,6 +89,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # -- warm server call site (codeaudit serve, issue 14): a `codeaudit serve` running for this
+    # repository answers instead, with the same findings and exit code; else this runs cold.
+    from ..serve.client import warm_hook
+
+    warm = warm_hook(args)
+    if warm is not None:
+        return warm
+    # -- end of the warm server call site
     from ..hook import run as run_hook
 
     return run_hook(args)

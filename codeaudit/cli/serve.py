@@ -19,6 +19,10 @@ audited. The policy in [tool.codeaudit.serve] decides what a finding does to a c
 under the choice's "codeaudit" key). Every choice is appended to a suggestion log (JSONL, the
 batch contract, secrets masked) in the user state folder unless --log/--no-log say otherwise.
 
+Started inside a git repository (or with --repo), it also answers `codeaudit hook` for that
+repository over a per-repository Unix socket (mode 0600), warm: same findings and exit code as a
+cold run, in less time. --audit-only runs just that, without a model.
+
 --engine replay:FILE answers from recorded suggestions (a batch: matched by exact prompt and
 suffix) without a model. Binds to 127.0.0.1 unless --host says otherwise; --api-key (or the
 CODEAUDIT_API_KEY environment variable) makes every route but /health require
@@ -75,6 +79,22 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="prompts longer than the context: cut from the left at a line (default) or 400",
     )
     p.add_argument(
+        "--audit-only",
+        action="store_true",
+        help="no model and no HTTP: only answer `codeaudit hook` for the repository, warm",
+    )
+    p.add_argument(
+        "--repo",
+        metavar="DIR",
+        help="repository whose `codeaudit hook` runs this server answers (default: the one around "
+        "the current folder, if any)",
+    )
+    p.add_argument(
+        "--no-hook-socket",
+        action="store_true",
+        help="do not answer `codeaudit hook` over the repository's socket",
+    )
+    p.add_argument(
         "--cors-origin",
         action="append",
         metavar="ORIGIN",
@@ -97,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
     from ..serve.setup import build_server, close_server
     from .audit import load_cli_config
 
+    if args.audit_only:
+        return run_audit_only(args)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
     config = load_cli_config(args)
@@ -134,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    hook_socket = None if args.no_hook_socket else open_hook_socket(args, required=False)
+
     host, port = sock.getsockname()[:2]
     loopback = args.host in ("127.0.0.1", "::1", "localhost")
     if not loopback and not api_key:
@@ -155,6 +179,49 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(uv.serve(sockets=[sock]))
     finally:
+        if hook_socket is not None:
+            hook_socket.close()
         close_server(server)
         sock.close()
+    return 0
+
+
+def open_hook_socket(args: argparse.Namespace, *, required: bool):
+    """The repository's hook socket, warmed up; ``None`` outside a repository (unless required)."""
+    from pathlib import Path
+
+    from ..serve.client import repo_root
+    from ..serve.hookserver import HookSocket, warm_up
+
+    root = Path(args.repo).resolve() if args.repo else repo_root()
+    if args.repo and not (root / ".git").exists():
+        raise UsageError(f"--repo {args.repo}: not a git work tree")
+    if root is None:
+        if required:
+            raise UsageError("--audit-only: not inside a git repository (give --repo DIR)")
+        return None
+    warm_up()
+    hook_socket = HookSocket(root)
+    print(
+        f"codeaudit serve: answering `codeaudit hook` for {root} ({hook_socket.path})",
+        file=sys.stderr,
+    )
+    return hook_socket
+
+
+def run_audit_only(args: argparse.Namespace) -> int:
+    """``--audit-only``: the warm hook socket, until interrupted or terminated."""
+    import signal
+    import threading
+
+    hook_socket = open_hook_socket(args, required=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hook_socket.close()
     return 0

@@ -413,10 +413,8 @@ class Server:
         if error is not None:
             raise error
         texts = [(_cut(text, job.stop), reason, tokens) for text, reason, tokens in results or []]
-        audited = await loop.run_in_executor(
-            self.auditing.executor,
-            self.auditing.check,
-            [(t, p.prompt, p.suffix, p.language) for t, _, _ in texts],
+        audited = await self.auditing.check_batched(
+            [(t, p.prompt, p.suffix, p.language) for t, _, _ in texts]
         )
         request_id = _request_id("cmpl")
         choices = []

@@ -13,6 +13,8 @@ finding ends the choice: nothing more is released and it finishes with ``content
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -51,7 +53,16 @@ class Auditing:
             names = [a for a in names if a in SERVE_AUDITORS] or list(SERVE_AUDITORS)
         self.names = tuple(names)
         self.instances = [load_auditor_class(n)(config) for n in self.names]
+        for instance in self.instances:
+            # What an auditor describes (versions, corpora, thresholds) is fixed for its life;
+            # the pipeline asks on every audit, and the privacy and security auditors read package
+            # metadata to answer (half of a choice's audit time). Asked once here instead.
+            described = instance.describe()
+            instance.describe = lambda described=described: described  # type: ignore[method-assign]
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codeaudit-audit")
+        self._pending: list[tuple[list, asyncio.Future, asyncio.AbstractEventLoop]] = []
+        self._lock = threading.Lock()
+        self._scheduled = False
         self.hold_chars = 0
         if "memorization" in self.names and policy.may_block_copies():
             from ..corpus.thresholds import Thresholds
@@ -97,10 +108,50 @@ class Auditing:
             out.append(Audited(result, self.policy.decide(result), seconds))
         return out
 
+    async def check_batched(
+        self, choices: Sequence[tuple[str, str, str, str | None]]
+    ) -> list[Audited]:
+        """:meth:`check` on the audit thread, audited together with the choices of every other
+        request that waits at that moment (one pipeline run: bandit parses them in one pass)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+        with self._lock:
+            self._pending.append((list(choices), future, loop))
+            schedule = not self._scheduled
+            self._scheduled = True
+        if schedule:
+            self.executor.submit(self._drain)
+        return await future
+
+    def _drain(self) -> None:
+        with self._lock:
+            items, self._pending = self._pending, []
+            self._scheduled = False
+        flat = [c for choices, _, _ in items for c in choices]
+        try:
+            audited = self.check(flat)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - handed to every waiting request
+            audited, error = [], exc
+        start = 0
+        for choices, future, loop in items:
+            part = audited[start : start + len(choices)]
+            start += len(choices)
+            loop.call_soon_threadsafe(_settle, future, part, error)
+
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
         for a in self.instances:
             a.close()
+
+
+def _settle(future: asyncio.Future, value, error) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
 
 
 def lines_of(text: str) -> list[str]:
