@@ -13,7 +13,12 @@ Measured:
 * a replayed batch of leaking suggestions (made here at run time): every secret and username
   redacted or blocked, streamed and not, and in the log;
 * a soak: N requests (default 2,000) of which 10 % are malformed and 10 % disconnect mid-stream,
-  then resident memory growth, leftover tasks and streams, and whether the server still answers.
+  then resident memory growth, leftover tasks and streams, and whether the server still answers;
+* the warm hook: ``codeaudit hook`` on a staged commit of 20 files and 1,000 added lines (the
+  workload of ``bench_hook.py``) cold (``CODEAUDIT_NO_SERVER=1``) and answered by a running
+  ``codeaudit serve --audit-only``, interleaved, each a new process; before every run each staged
+  file (JSON files excepted: no comment syntax) gets a fresh last line, so no run can reuse a
+  result of another.
 
     python benchmarks/bench_serve.py [--rounds 3] [--soak 2000] [--quick]
 
@@ -38,7 +43,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, median, p99, write_results  # noqa: E402
+from _common import machine, median, p99, write_results
 
 PROMPTS = [
     "def read_config(path):\n",
@@ -179,7 +184,9 @@ def leaking_batch(n: int, rng: random.Random) -> tuple[list[dict], list[str], li
     for i in range(n):
         user = rng.choice(FIRST)[0] + rng.choice(LAST) + str(rng.randint(1, 99))
         secret = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(24))
-        key = "AKIA" + "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+        key = "AKIA" + "".join(
+            rng.choice(string.ascii_uppercase + string.digits) for _ in range(16)
+        )
         kind = i % 3
         if kind == 0:
             body = (
@@ -222,7 +229,9 @@ def leak_check(workdir: Path) -> dict:
             for r in records:
                 plain = c.post("/v1/completions", json={"prompt": r["prompt"], "max_tokens": 256})
                 choice = plain.json()["choices"][0]
-                actions[choice["codeaudit"]["action"]] = actions.get(choice["codeaudit"]["action"], 0) + 1
+                actions[choice["codeaudit"]["action"]] = (
+                    actions.get(choice["codeaudit"]["action"], 0) + 1
+                )
                 with c.stream(
                     "POST", "/v1/completions", json={"prompt": r["prompt"], "stream": True}
                 ) as s:
@@ -295,7 +304,103 @@ async def soak(url: str, total: int, clients: int = 8) -> dict:
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         wall = time.perf_counter() - started
-    return {"requests": total, "kinds": kinds, "statuses": statuses, "client_errors": errors, "wall_s": wall}
+    return {
+        "requests": total,
+        "kinds": kinds,
+        "statuses": statuses,
+        "client_errors": errors,
+        "wall_s": wall,
+    }
+
+
+COMMENT = {
+    ".py": "#",
+    ".sh": "#",
+    ".yaml": "#",
+    ".yml": "#",
+    ".c": "//",
+    ".h": "//",
+    ".js": "//",
+    ".go": "//",
+}
+
+
+def hook_bench(work: Path, repeats: int) -> dict:
+    from bench_hook import build_repo, git
+
+    repo = work / "hook-repo"
+    repo.mkdir()
+    files, facts = build_repo(repo)
+    originals = {f: (repo / f).read_text(encoding="utf-8") for f in files}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    env["XDG_RUNTIME_DIR"] = str(work / "run")
+    (work / "run").mkdir(mode=0o700)
+    codeaudit = str(Path(sys.executable).parent / "codeaudit")
+    fresh_files = [f for f in files if Path(f).suffix in COMMENT]
+
+    def refresh(tag: str) -> None:
+        for f in fresh_files:
+            text = originals[f]
+            if not text.endswith("\n"):
+                text += "\n"
+            (repo / f).write_text(
+                text + f"{COMMENT[Path(f).suffix]} fresh {tag}\n", encoding="utf-8"
+            )
+        git(repo, "add", "-A")
+
+    def timed(extra_env: dict, tag: str) -> tuple[float, int, str]:
+        refresh(tag)
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [codeaudit, "hook", *files],
+            cwd=repo,
+            env={**env, **extra_env},
+            capture_output=True,
+            check=False,
+        )
+        return time.perf_counter() - started, proc.returncode, proc.stdout.decode()
+
+    timed({"CODEAUDIT_NO_SERVER": "1"}, "warm-up")  # page cache, bytecode, corpus index
+    server = subprocess.Popen(
+        [codeaudit, "serve", "--audit-only", "--repo", str(repo)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        from codeaudit.serve.client import socket_path
+
+        path = Path(env["XDG_RUNTIME_DIR"]) / "codeaudit" / socket_path(repo).name
+        deadline = time.monotonic() + 120
+        while not path.exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the audit-only server did not start")
+            time.sleep(0.05)
+        timed({}, "warm-up-2")
+        cold, warm, same = [], [], 0
+        for r in range(repeats):
+            pair = [("cold", {"CODEAUDIT_NO_SERVER": "1"}), ("warm", {})]
+            if r % 2:
+                pair.reverse()
+            outs = {}
+            for name, extra in pair:
+                seconds, code, out = timed(extra, f"{r}")
+                (cold if name == "cold" else warm).append(seconds)
+                outs[name] = (code, out)
+            same += outs["cold"] == outs["warm"]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return {
+        "workload": {k: facts[k] for k in ("files", "added_lines", "new_files", "modified_files")},
+        "fresh_files_per_run": len(fresh_files),
+        "repeats": repeats,
+        "cold_median_s": median(cold),
+        "warm_median_s": median(warm),
+        "warm_over_cold": median(warm) / median(cold),
+        "same_output_and_exit_code": f"{same}/{repeats}",
+    }
 
 
 def main() -> int:
@@ -303,8 +408,14 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--soak", type=int, default=2000)
     ap.add_argument("--quick", action="store_true", help="fewer requests per level")
+    ap.add_argument("--hook-repeats", type=int, default=7, help="0: skip the warm hook part")
+    ap.add_argument("--only-hook", action="store_true", help="run only the warm hook part")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    if args.only_hook:
+        hook = hook_bench(work, args.hook_repeats)
+        print(json.dumps(hook, indent=2))
+        return 0
     common = ["--model", "tiny", "--engine", "onnx-int8", "--threads", "1", "--max-tokens", "512"]
     print("starting servers (tiny model, onnx-int8) …", file=sys.stderr)
     ours = ServerProcess("audited", [*common, "--log", str(work / "serve.jsonl")], work)
@@ -326,6 +437,7 @@ def main() -> int:
         ours.stop()
         anchor.stop()
     leaks = leak_check(work)
+    hook = hook_bench(work, args.hook_repeats) if args.hook_repeats else None
 
     a1, b1 = levels["audited"][1], levels["no-audit"][1]
     overhead_share = (a1["p99_ms"] - b1["p99_ms"]) / a1["p99_ms"]
@@ -356,20 +468,27 @@ def main() -> int:
             "still_answering": still.status_code == 200,
         },
         "leaks": leaks,
+        "warm_hook": hook,
     }
     path = write_results("serve", result)
     print()
     print(f"machine: {machine()['cpu']}, {machine()['cores']} cores")
-    print(f"{'clients':>8} | {'audited req/s':>13} {'p99 ms':>8} | {'no-audit req/s':>14} {'p99 ms':>8}")
+    print(
+        f"{'clients':>8} | {'audited req/s':>13} {'p99 ms':>8} | {'no-audit req/s':>14} {'p99 ms':>8}"
+    )
     for c in (1, 8, 32):
         a, b = levels["audited"][c], levels["no-audit"][c]
-        print(f"{c:>8} | {a['rps_median']:13.1f} {a['p99_ms']:8.1f} | {b['rps_median']:14.1f} {b['p99_ms']:8.1f}")
+        print(
+            f"{c:>8} | {a['rps_median']:13.1f} {a['p99_ms']:8.1f} | {b['rps_median']:14.1f} {b['p99_ms']:8.1f}"
+        )
     print(
         f"audit per choice: median {a1['audit_ms_median']:.2f} ms, p99 {a1['audit_ms_p99']:.2f} ms "
         f"(target p99 <= 5 ms); share of e2e p99 (1 client): {overhead_share:.1%} (target <= 5 %)"
     )
     t = result["throughput_8_over_1"]
-    print(f"throughput 8 / 1 clients: audited {t['audited']:.2f}x, no-audit {t['no-audit']:.2f}x (target >= 3x)")
+    print(
+        f"throughput 8 / 1 clients: audited {t['audited']:.2f}x, no-audit {t['no-audit']:.2f}x (target >= 3x)"
+    )
     print(f"server errors under load: {result['server_errors']}")
     s = result["soak"]
     print(
@@ -383,6 +502,13 @@ def main() -> int:
         f"leaks: {leaks['responses_leaking']} of {leaks['responses_checked']} responses and "
         f"{leaks['log_leaks']} log hits leak a username or secret; actions {leaks['actions']}"
     )
+    if hook:
+        print(
+            f"hook, 20 files / {hook['workload']['added_lines']} added lines: cold "
+            f"{hook['cold_median_s']:.3f} s, warm {hook['warm_median_s']:.3f} s "
+            f"({hook['warm_over_cold']:.2f}x, target <= 0.5x); same output and exit code "
+            f"{hook['same_output_and_exit_code']}"
+        )
     print(f"wrote {path}")
     return 0
 
