@@ -466,3 +466,21 @@ def test_default_log_is_in_the_user_state_folder(monkeypatch, tmp_path):
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     assert default_log_path() == tmp_path / "state" / "codeaudit" / "serve.jsonl"
+
+
+def test_replay_server_never_imports_the_generation_libraries(tmp_path):
+    import subprocess
+    import sys
+
+    replay = write_replay(tmp_path / "r.jsonl")
+    code = (
+        "import sys\n"
+        "from codeaudit.config import Config\n"
+        "from codeaudit.serve.setup import build_server, close_server\n"
+        "from codeaudit.serve.app import build_app\n"
+        f"s = build_server(engine='replay:{replay}', model=None, config=Config(), log=False)\n"
+        "build_app(s); close_server(s)\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'onnxruntime', 'optimum') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
