@@ -484,3 +484,50 @@ def test_replay_server_never_imports_the_generation_libraries(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_command_serves_with_a_key_from_the_environment(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+    import time
+
+    replay = write_replay(tmp_path / "r.jsonl")
+    key = "env-key-" + "5" * 24
+    err = tmp_path / "stderr.txt"
+    env = {**os.environ, "CODEAUDIT_API_KEY": key, "XDG_STATE_HOME": str(tmp_path / "state")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codeaudit", "serve", "--engine", f"replay:{replay}", "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=err.open("w"),
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (m := re.search(r"on (http://127\.0\.0\.1:\d+)", err.read_text())):
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.05)
+        url = m.group(1)
+        for _ in range(100):
+            try:
+                httpx.get(url + "/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        body = {"prompt": LEAKY_PROMPT}
+        assert httpx.post(url + "/v1/completions", json=body).status_code == 401
+        ok = httpx.post(
+            url + "/v1/completions", json=body, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert ok.status_code == 200 and SECRET not in ok.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    text = err.read_text()
+    assert key not in text and SECRET not in text and "Traceback" not in text
+    # The default log is in the user state folder, not in the folder the server ran in.
+    log = tmp_path / "state" / "codeaudit" / "serve.jsonl"
+    assert log.exists() and SECRET not in log.read_text()
+    assert not list(tmp_path.glob("*.jsonl"))[1:]  # only the replay file itself

@@ -189,6 +189,9 @@ class ModelBackend(Backend):
         options = EngineOptions(threads=threads, status=status)
         source = resolve(model, options)
         self.tokenizer = Tokenizer.load(source)
+        # Requests are tokenized on the server's event loop while the scheduler thread decodes:
+        # each thread gets its own tokenizer (a fast tokenizer is not safe to share across them).
+        self.request_tokenizer = Tokenizer.load(source)
         self.engine = load_engine(name, source, options)
         self.name = name
         self.model_name = model
@@ -198,9 +201,10 @@ class ModelBackend(Backend):
     def prepare(self, job: Job, *, cut: bool = True) -> None:
         from .prompting import fit_prompt, line_starts
 
-        ids = self.tokenizer.encode(job.prompt) if job.prompt else []
+        tok = self.request_tokenizer
+        ids = tok.encode(job.prompt) if job.prompt else []
         if not ids:
-            eos = self.tokenizer.eos_token_id
+            eos = tok.eos_token_id
             ids = [eos if eos is not None else 0]
         job.prompt_tokens = len(ids)
         room = self.context_length - job.max_tokens
@@ -214,7 +218,7 @@ class ModelBackend(Backend):
                 ids,
                 self.context_length,
                 job.max_tokens,
-                is_line_start=line_starts(self.tokenizer.decode, ids),
+                is_line_start=line_starts(tok.decode, ids),
             )
             job.cut_tokens = len(ids) - len(fitted)
             ids = fitted
