@@ -201,6 +201,9 @@ def open_hook_socket(args: argparse.Namespace, *, required: bool):
             raise UsageError("--audit-only: not inside a git repository (give --repo DIR)")
         return None
     warm_up()
+    from ..serve.setup import freeze_heap
+
+    freeze_heap()
     hook_socket = HookSocket(root)
     print(
         f"codeaudit serve: answering `codeaudit hook` for {root} ({hook_socket.path})",
