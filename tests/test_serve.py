@@ -531,3 +531,39 @@ def test_the_command_serves_with_a_key_from_the_environment(tmp_path):
     log = tmp_path / "state" / "codeaudit" / "serve.jsonl"
     assert log.exists() and SECRET not in log.read_text()
     assert not list(tmp_path.glob("*.jsonl"))[1:]  # only the replay file itself
+
+
+def test_choices_of_one_stream_finish_independently(tmp_path):
+    """Two recordings of one prompt: choice 0 a corpus copy (blocked), choice 1 clean code."""
+    replay = tmp_path / "two.jsonl"
+    clean = "".join(f"    total_{i} = compute_{i}(values)\n" for i in range(12))
+    replay.write_text(
+        json.dumps({"prompt": COPY_PROMPT, "completion": corpus_copy()})
+        + "\n"
+        + json.dumps({"prompt": COPY_PROMPT, "completion": clean})
+        + "\n"
+    )
+    server = build_server(engine=f"replay:{replay}", model=None, config=Config(), log=False)
+    running = Running(build_app(server))
+    try:
+        body = {"prompt": COPY_PROMPT, "n": 2, "stream": True, "max_tokens": 300}
+        with (
+            httpx.Client(base_url=running.url, timeout=30) as c,
+            c.stream("POST", "/v1/completions", json=body) as r,
+        ):
+            events = [e for e in sse(r.iter_lines()) if e != "[DONE]"]
+    finally:
+        running.stop()
+        close_server(server)
+    texts = {0: "", 1: ""}
+    finish = {}
+    for e in events:
+        choice = e["choices"][0]
+        texts[choice["index"]] += choice["text"]
+        if choice["finish_reason"]:
+            finish[choice["index"]] = choice["finish_reason"]
+    assert finish == {0: "content_filter", 1: "stop"}
+    assert texts[1] == clean
+    assert len(texts[0]) < 150
+    # The clean choice streamed in more than one piece: released line by line as audited.
+    assert sum(1 for e in events if e["choices"][0]["index"] == 1 and e["choices"][0]["text"]) > 1
