@@ -241,6 +241,7 @@ def parse_completion(
     stream = _get(body, "stream", (bool,), False, "a boolean")
     language = _get(body, "language", (str,), None, "a string")
     requested = body.get("model")
+    cursor_stop = suffix_stop(suffix)
     return Params(
         prompt=prompt,
         suffix=suffix,
@@ -253,7 +254,7 @@ def parse_completion(
         stream=stream,
         model=requested if isinstance(requested, str) and requested else model,
         language=language,
-        extra_stops=(suffix_stop(suffix),) if settings.suffix_stop and suffix_stop(suffix) else (),
+        extra_stops=(cursor_stop,) if settings.suffix_stop and cursor_stop else (),
     )
 
 
@@ -705,8 +706,6 @@ def build_app(server: Server) -> Any:
         body = await read_json(request)
         default_model = request.path_params.get("engine") or server.backend.model_name
         p = parse_completion(body, settings, model=default_model, infill=shape == "infill")
-        if shape == "infill":
-            p.stream = _get(body, "stream", (bool,), False, "a boolean")
         if p.stream:
             return server.stream(p, route, shape)
         return await server.complete(request, p, route, shape)
