@@ -237,7 +237,7 @@ class ModelBackend(Backend):
                         max_new_tokens=job.max_tokens,
                         temperature=job.temperature,
                         top_p=job.top_p,
-                        # Choice i of a request with seed s draws like sample i of `generate`.
+                        # The choices of a request with seed s draw with seeds s, s + 1, ...
                         seed=job.seed + i,
                         stop=job.stop,
                     )
