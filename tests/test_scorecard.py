@@ -11,8 +11,8 @@ pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 jsonschema = pytest.importorskip("jsonschema")
 
-from codeaudit.generators.tiny import tiny_model  # noqa: E402 - after the importorskip above
-from codeaudit.scorecard.runner import DATA  # noqa: E402
+from codeaudit.generators.tiny import tiny_model
+from codeaudit.scorecard.runner import DATA
 
 SCHEMA = json.loads((Path(DATA).parent / "schema.json").read_text())
 pytestmark = pytest.mark.generate

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "hook": "codeaudit.cli.hook",
     "baseline": "codeaudit.cli.baseline",
     "scorecard": "codeaudit.cli.scorecard",
+    "serve": "codeaudit.cli.serve",
 }
 
 DESCRIPTION = """\
