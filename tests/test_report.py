@@ -357,7 +357,7 @@ def test_reporters_need_the_report_alone():
     code = textwrap.dedent(
         """
         import io, sys
-        from report_sample import sample_report
+        from helpers.report_sample import sample_report
         from codeaudit.report import FORMATS, render
         report = sample_report()
         for fmt in FORMATS:

@@ -10,7 +10,7 @@ import os
 import shutil
 
 import pytest
-from browser import Browser, chromium_path
+from helpers.browser import Browser, chromium_path
 
 pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
