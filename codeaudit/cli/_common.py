@@ -17,13 +17,21 @@ from ..progress import progress_bar as progress_bar  # the sub-commands import i
 
 @contextlib.contextmanager
 def output_stream(path: str | None, *, encoding: str = "utf-8") -> Iterator[TextIO]:
-    """Standard output, or a file that appears only once complete (no partial file on failure)."""
+    """Standard output, or a file that appears only once complete (no partial file on failure).
+
+    A target that exists and is not a regular file (``/dev/null``, a named pipe, a terminal) is
+    written in place: renaming a finished file over it would replace the device itself.
+    """
     if path in (None, "-"):
         yield sys.stdout
         return
     target = Path(path)  # type: ignore[arg-type]
     if target.is_dir():
         raise UsageError(f"-o {path}: is a folder; give a file name")
+    if target.exists() and not target.is_file():
+        with open(target, "w", encoding=encoding, newline="") as fh:
+            yield fh
+        return
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"-o {path}: folder {parent} does not exist")
