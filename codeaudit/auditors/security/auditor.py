@@ -105,6 +105,10 @@ class SecurityAuditor(Auditor):
             return outcome
         ctx = self._context(s, language)
         rules = rulepack.rules_for(language, self._extra_packs)
+        taint_rules = [r for r in rules if r.is_taint]
+        if taint_rules:
+            rules = tuple(r for r in rules if not r.is_taint)
+            self._run_taint(s, language, ctx, taint_rules, outcome)
         if language in BANDIT_LANGUAGES:
             uncovered = self._run_bandit(s, ctx, outcome)
             always = [r for r in rules if not r.stands_in_for]
@@ -123,6 +127,85 @@ class SecurityAuditor(Auditor):
         suffix = _head_lines(s.suffix, self.options["suffix_lines"])
         return CodeContext.build(prompt=prompt, completion=s.completion, suffix=suffix)
 
+    # -- taint rules ---------------------------------------------------------------------------
+    def _parsed(self, language: str, ctx: CodeContext) -> Any:
+        cached = getattr(self, "_parse_cache", None)
+        if cached is not None and cached[0] is ctx and cached[1] == language:
+            return cached[2]
+        parsed = treesitter.parse(language, ctx.text)
+        self._parse_cache = (ctx, language, parsed)
+        return parsed
+
+    def _run_taint(
+        self,
+        s: Suggestion,
+        language: str,
+        ctx: CodeContext,
+        rules: Sequence[rulepack.PackRule],
+        outcome: Outcome,
+    ) -> None:
+        from codeaudit.auditors.security import taint
+
+        completion = ctx.completion
+        gated = [r for r in rules if r.gate(completion)]
+        spec = rulepack.taint_for(language, self._extra_packs) if gated else None
+        if spec is None:
+            return
+        parsed = self._parsed(language, ctx)
+        flows = taint.analyse(parsed, spec, [r.sink for r in gated])
+        first = ctx.first_line
+        seen = {(f.line, f.cwe) for f in outcome.findings}
+        # real sources first, then parameters of unknown origin
+        for flow in sorted(flows, key=lambda f: (f.taint.param, f.sink.line)):
+            start, end = parsed.span(flow.node)
+            where = ctx.completion_span(start, end)
+            if where is None:
+                continue
+            line, column, end_line, end_column = where
+            rule = flow.rule
+            if (line, rule.rule.cwe) in seen:
+                continue
+            seen.add((line, rule.rule.cwe))
+            t = flow.taint
+
+            def at(step: taint.Step) -> dict[str, Any]:
+                out: dict[str, Any] = {"line": step.line - first + 1, "text": _shorten(step.text, 120)}
+                if ctx.locate_line(step.line) is None:
+                    out["in"] = "prompt" if step.line < first else "suffix"
+                return out
+
+            flow_ev = {
+                "source": {**at(t.source), "kind": t.label},
+                "steps": [at(st) for st in t.steps if st.line != flow.sink.line],
+                "sink": at(flow.sink),
+            }
+            severity = Severity.LOW if t.param else rule.rule.severity
+            confidence = Confidence.LOW if t.param else rule.rule.confidence
+            message = rule.message
+            if t.param:
+                message = (
+                    f"{message} (the value comes from parameter {t.source.text.split()[-1]!r},"
+                    " whose origin this code does not show)"
+                )
+            outcome.findings.append(
+                self.finding(
+                    s,
+                    rule.rule,
+                    line=line,
+                    end_line=end_line,
+                    column=column,
+                    end_column=end_column,
+                    message=message,
+                    severity=severity,
+                    confidence=confidence,
+                    evidence={
+                        "match": _shorten(ctx.text[start:end]),
+                        "source": t.label,
+                        "flow": flow_ev,
+                    },
+                )
+            )
+
     # -- pattern rules -------------------------------------------------------------------------
     def _run_pack(
         self,
@@ -138,7 +221,7 @@ class SecurityAuditor(Auditor):
         gated = [r for r in rules if r.gate(completion)]
         if not gated:
             return
-        parsed = treesitter.parse(language, ctx.text)
+        parsed = self._parsed(language, ctx)
         seen: set[tuple[str, int]] = {(f.rule_id, f.line) for f in outcome.findings}
         taken_lines = {(f.line, f.cwe) for f in outcome.findings}
         for rule in gated:

@@ -1,4 +1,4 @@
-"""Rule packs: the security auditor's pattern rules, as data, one YAML file per language.
+r"""Rule packs: the security auditor's pattern rules, as data, one YAML file per language.
 
 The packs ship inside the security auditor's package (``codeaudit/auditors/security/rules/*.yaml``,
 read with :mod:`importlib.resources`). Every rule is schema-checked when its pack loads: a missing or malformed field stops
@@ -30,6 +30,24 @@ rules than it holds. A pack looks like this::
         examples:
           bad: ["strcpy(buf, name);"]    # the test suite asserts each is flagged …
           good: ["snprintf(buf, sizeof buf, \\"%s\\", name);"]  # … and each is not
+
+A rule may instead give a ``sink:`` — it is then a *taint* rule (:mod:`.taint`): it reports a
+value from one of the pack's sources that reaches the sink without passing a sanitiser::
+
+        sink:
+          callee: '(?:^|\.)executeQuery$'   # regex over the normalised callee text
+          args: [0]                         # argument positions (default: any; -1 = receiver)
+          assign: '\.innerHTML$'            # or: an assignment target
+          nodes: [echo_statement]           # or: statement node types
+          when_args: 'shell\s*=\s*True'     # optional: an argument text that must be present
+          unless_args: '^"'                 # optional: an argument text that makes it safe
+
+and the pack a ``taint:`` section with its language's ``sources`` (``{pattern, label}``: a
+regex over a callee or an access such as ``request.args``), ``sanitisers``, ``mutators`` (calls
+that store their arguments in the receiver: ``append``, ``put``), ``guards`` (allow-list
+checks) and ``numeric_types`` (parameters of those types carry no text). Taint rules' examples
+are line-pinned: a line ending in a comment with ``ruleid`` must be flagged, one with ``ok``
+must not (checked by ``tests/test_rules.py``).
 
 A regex may name the reported part with a ``(?P<match>…)`` group (``match2``, ``match3`` … in
 further alternatives). Python rules may also say
@@ -124,6 +142,11 @@ class PackRule:
     stands_in_for: tuple[str, ...] = ()
     redact: bool = False
     source: str = ""
+    sink: Any = None  # a taint.Sink for taint rules
+
+    @property
+    def is_taint(self) -> bool:
+        return self.sink is not None
 
     @property
     def id(self) -> str:
@@ -145,6 +168,8 @@ class PackRule:
 
         ``parsed`` is a :class:`codeaudit.treesitter.Parsed`.
         """
+        if self.sink is not None:
+            return []  # taint rules run in the taint engine
         text_view = parsed.view("text")
         if self.needs_in_file and not any(p.get().search(text_view) for p in self.needs_in_file):
             return []
@@ -196,11 +221,14 @@ class RulePack:
     languages: tuple[str, ...]
     rules: tuple[PackRule, ...]
     source: str
+    taint: Any = None  # a taint.TaintSpec, from the pack's ``taint:`` section
 
 
 # --- loading ------------------------------------------------------------------------------------
 
-_PACK_KEYS = {"pack", "languages", "id_prefix", "rules"}
+_PACK_KEYS = {"pack", "languages", "id_prefix", "rules", "taint"}
+_TAINT_KEYS = {"sources", "sanitisers", "mutators", "guards", "numeric_types", "param_sources"}
+_SINK_KEYS = {"callee", "args", "assign", "nodes", "when_args", "unless_args"}
 _REQUIRED = (
     "id",
     "name",
@@ -226,6 +254,7 @@ _OPTIONAL = (
     "not_inside",
     "stands_in_for",
     "redact",
+    "sink",
 )
 
 
@@ -311,7 +340,79 @@ def load_pack(text: str, source: str, *, builtin: bool = True) -> RulePack:
         check_unique(r.rule for r in rules)
     except ValueError as exc:
         raise check.fail(str(exc)) from None
-    return RulePack(name=name, languages=languages, rules=rules, source=source)
+    check.where = ""
+    spec = _load_taint(raw.get("taint"), check)
+    if spec is None and any(r.is_taint for r in rules):
+        raise check.fail("rules with a 'sink' need the pack's 'taint' section (its sources)")
+    return RulePack(name=name, languages=languages, rules=rules, source=source, taint=spec)
+
+
+def _rx(pattern: str, check: _Checker, key: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise check.fail(f"field '{key}': bad regular expression {pattern!r}: {exc}") from None
+
+
+def _alternatives(raw: Any, check: _Checker, key: str) -> re.Pattern[str] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+        raise check.fail(f"field '{key}' must be a regex or a list of regexes, not {raw!r}")
+    for p in raw:
+        _rx(p, check, key)
+    return re.compile("|".join(f"(?:{p})" for p in raw))
+
+
+def _load_taint(raw: Any, check: _Checker) -> Any:
+    from codeaudit.auditors.security import taint
+
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise check.fail("field 'taint' must be a mapping")
+    unknown = set(raw) - _TAINT_KEYS
+    if unknown:
+        raise check.fail(f"taint: unknown key(s) {sorted(unknown)} (known: {sorted(_TAINT_KEYS)})")
+    sources = []
+    for i, item in enumerate(raw.get("sources") or [], start=1):
+        if not isinstance(item, dict) or set(item) != {"pattern", "label"}:
+            raise check.fail(f"taint.sources #{i}: a mapping with 'pattern' and 'label'")
+        sources.append((_rx(str(item["pattern"]), check, "taint.sources"), str(item["label"])))
+    if not sources:
+        raise check.fail("taint.sources must list at least one source")
+    return taint.TaintSpec(
+        sources=tuple(sources),
+        sanitisers=_alternatives(raw.get("sanitisers"), check, "taint.sanitisers"),
+        mutators=_alternatives(raw.get("mutators"), check, "taint.mutators"),
+        guards=_alternatives(raw.get("guards"), check, "taint.guards"),
+        numeric_types=_alternatives(raw.get("numeric_types"), check, "taint.numeric_types"),
+        param_sources=_alternatives(raw.get("param_sources"), check, "taint.param_sources"),
+    )
+
+
+def _load_sink(raw: Any, check: _Checker) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not raw:
+        raise check.fail("field 'sink' must be a mapping (callee, args, assign, nodes …)")
+    unknown = set(raw) - _SINK_KEYS
+    if unknown:
+        raise check.fail(f"field 'sink': unknown key(s) {sorted(unknown)} (known: {sorted(_SINK_KEYS)})")
+    if not ({"callee", "assign", "nodes"} & set(raw)):
+        raise check.fail("field 'sink' needs one of 'callee', 'assign' or 'nodes'")
+    out: dict[str, Any] = {}
+    for key in ("callee", "assign", "when_args", "unless_args"):
+        if key in raw:
+            out[key] = _rx(str(raw[key]), check, f"sink.{key}")
+    if "args" in raw:
+        args = raw["args"]
+        if not isinstance(args, list) or not all(isinstance(a, int) and a >= -1 for a in args):
+            raise check.fail(f"field 'sink.args' must be a list of argument positions, not {args!r}")
+        out["args"] = tuple(args)
+    if "nodes" in raw:
+        out["nodes"] = frozenset(check.strings(raw, "nodes", required=True, minimum=1))
+    return out
 
 
 def _load_rule(
@@ -352,8 +453,9 @@ def _load_rule(
         )
     keywords = check.strings(raw, "keywords", required=True, minimum=1)
     has_regex, has_query = "regex" in raw, "query" in raw
-    if has_regex == has_query:
-        raise check.fail("give exactly one of 'regex' or 'query'")
+    sink_raw = _load_sink(raw["sink"], check) if "sink" in raw else None
+    if has_regex + has_query + (sink_raw is not None) != 1:
+        raise check.fail("give exactly one of 'regex', 'query' or 'sink'")
     regex = check.compile(check.text(raw, "regex"), "regex") if has_regex else None
     query = check.text(raw, "query") if has_query else None
     view = raw.get("view", "code")
@@ -393,7 +495,12 @@ def _load_rule(
         )
     except ValueError as exc:
         raise check.fail(str(exc)) from None
-    return PackRule(
+    sink = None
+    if sink_raw is not None:
+        from codeaudit.auditors.security import taint
+
+        sink = taint.Sink(rule=None, **sink_raw)
+    out = PackRule(
         rule=rule,
         message=check.text(raw, "message"),
         keywords=keywords,
@@ -407,7 +514,11 @@ def _load_rule(
         stands_in_for=stands_in_for,
         redact=redact,
         source=check.source,
+        sink=sink,
     )
+    if sink is not None:
+        object.__setattr__(sink, "rule", out)
+    return out
 
 
 def _builtin_files() -> dict[str, Any]:
@@ -472,6 +583,18 @@ def rules_for(language: str, extra: Sequence[RulePack] = ()) -> tuple[PackRule, 
     for pack in (*(builtin_pack(n) for n in packs_for(language)), *extra):
         out.extend(r for r in pack.rules if language in r.rule.languages)
     return tuple(out)
+
+
+def taint_for(language: str, extra: Sequence[RulePack] = ()) -> Any:
+    """The taint spec (sources, sanitisers …) of ``language``: its own pack's, else a borrowed
+    one (C for C++, JavaScript for TypeScript), else an extra pack's."""
+    for pack in (
+        *(builtin_pack(n) for n in reversed(packs_for(language))),
+        *extra,
+    ):
+        if pack.taint is not None and language in pack.languages:
+            return pack.taint
+    return None
 
 
 def all_rules(extra: Iterable[RulePack] = ()) -> list[Rule]:
