@@ -227,7 +227,15 @@ class RulePack:
 # --- loading ------------------------------------------------------------------------------------
 
 _PACK_KEYS = {"pack", "languages", "id_prefix", "rules", "taint"}
-_TAINT_KEYS = {"sources", "sanitisers", "mutators", "guards", "numeric_types", "param_sources"}
+_TAINT_KEYS = {
+    "sources",
+    "sanitisers",
+    "mutators",
+    "guards",
+    "numeric_types",
+    "param_sources",
+    "arg_sources",
+}
 _SINK_KEYS = {"callee", "args", "assign", "nodes", "when_args", "unless_args"}
 _REQUIRED = (
     "id",
@@ -383,8 +391,23 @@ def _load_taint(raw: Any, check: _Checker) -> Any:
         sources.append((_rx(str(item["pattern"]), check, "taint.sources"), str(item["label"])))
     if not sources:
         raise check.fail("taint.sources must list at least one source")
+    arg_sources = []
+    for i, item in enumerate(raw.get("arg_sources") or [], start=1):
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"pattern", "args", "label"}
+            or not isinstance(item["args"], list)
+            or not all(isinstance(a, int) for a in item["args"])
+        ):
+            raise check.fail(
+                f"taint.arg_sources #{i}: a mapping with 'pattern', 'args' (positions; -N = from N on) and 'label'"
+            )
+        arg_sources.append(
+            (_rx(str(item["pattern"]), check, "taint.arg_sources"), tuple(item["args"]), str(item["label"]))
+        )
     return taint.TaintSpec(
         sources=tuple(sources),
+        arg_sources=tuple(arg_sources),
         sanitisers=_alternatives(raw.get("sanitisers"), check, "taint.sanitisers"),
         mutators=_alternatives(raw.get("mutators"), check, "taint.mutators"),
         guards=_alternatives(raw.get("guards"), check, "taint.guards"),

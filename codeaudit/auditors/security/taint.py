@@ -157,6 +157,8 @@ class TaintSpec:
     # parameters that are request data: an annotation on the parameter (``@RequestParam``,
     # ``[FromQuery]``) or a decorator of the function (``@app.route``)
     param_sources: re.Pattern[str] | None = None
+    # calls that write untrusted data into an argument: (callee, positions, label) — fgets(buf …)
+    arg_sources: tuple[tuple[re.Pattern[str], tuple[int, ...], str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +366,7 @@ _shape(
 _SPACE = re.compile(r"\s+")
 _AROUND = re.compile(r"\s*([.(),\[\]<>!:])\s*")
 _COMPARE = {"==", "!=", "<", ">", "<=", ">=", "===", "!==", "&&", "||", "and", "or", "in", "not in"}
+_STREAM = Const("<input stream>")
 _COLLECTION = re.compile(
     r"^new (?:[\w.]*\.)?(?:\w*(?:Map|List|Set|Dictionary|Vector|Deque|Queue|Stack)|Properties|Hashtable)"
     r"(?:<.*>)?$"
@@ -403,6 +406,7 @@ class Analysis:
         self.called: set[str] = set()
         self.consts: dict[str, Const] = {}
         self._memo: dict[tuple[int, tuple[Any, ...]], Any] = {}
+        self.node_sinks = frozenset(t for s in sinks for t in s.nodes)
         self._nodes = 0
         self._helper_depth = 0
 
@@ -872,6 +876,12 @@ class _Walker:
                     return self.env[short]
         vals = self._children(node)
         base = vals[0] if vals else None
+        if len(vals) > 1 and node.type in an.node_sinks:
+            tt = taint_of(vals[-1])
+            if tt is not None:
+                for sink in an.sinks:
+                    if node.type in sink.nodes:
+                        an.report(sink, node, tt)
         if isinstance(base, Coll) and len(vals) > 1:
             idx = vals[1]
             if isinstance(idx, Const):
@@ -1024,6 +1034,16 @@ class _Walker:
             tt = union(picked)
             if tt is not None:
                 an.report(sink, node, tt)
+        # a call that fills one of its arguments with untrusted data (fgets, recv, read_line)
+        for pattern, positions, label in an.spec.arg_sources:
+            if pattern.search(callee):
+                for i in positions:
+                    for j in ([i] if i >= 0 else range(-i, len(args))):
+                        if j < len(args):
+                            target = args[j][1]
+                            while target.type in ("pointer_expression", "reference_expression", "unary_expression", "by_ref") and target.named_children:
+                                target = target.named_children[-1]
+                            self.bind(target, Taint(an.step(node), label), node)
         # a new collection: contents tracked per key / index
         if node.type in self.shape.news and _COLLECTION.search(callee):
             return Coll(items=[], rest=union(values))
@@ -1278,6 +1298,13 @@ class _Walker:
         if not op:
             ops = [c.type for c in node.children if not c.is_named]
             op = " ".join(ops)
+        if op == ">>" and node.named_child_count == 2:
+            left, right = node.named_children
+            if re.search(r"(?:^|::|\.)(?:cin|wcin)$", self.an.text(left).strip()) or (
+                left.type == "binary_expression" and self.ev(left) is _STREAM
+            ):
+                self.bind(right, Taint(self.an.step(node), "standard input"), node)
+                return _STREAM
         vals = self._children(node)
         if len(vals) == 2 and isinstance(vals[0], Const) and isinstance(vals[1], Const):
             folded = _fold(op, vals[0].value, vals[1].value)
