@@ -169,7 +169,10 @@ class SecurityAuditor(Auditor):
             t = flow.taint
 
             def at(step: taint.Step) -> dict[str, Any]:
-                out: dict[str, Any] = {"line": step.line - first + 1, "text": _shorten(step.text, 120)}
+                out: dict[str, Any] = {
+                    "line": step.line - first + 1,
+                    "text": _shorten(step.text, 120),
+                }
                 if ctx.locate_line(step.line) is None:
                     out["in"] = "prompt" if step.line < first else "suffix"
                 return out

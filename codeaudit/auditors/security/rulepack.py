@@ -41,6 +41,8 @@ value from one of the pack's sources that reaches the sink without passing a san
           nodes: [echo_statement]           # or: statement node types
           when_args: 'shell\s*=\s*True'     # optional: an argument text that must be present
           unless_args: '^"'                 # optional: an argument text that makes it safe
+          from_params: false                # optional: parameters of unknown origin are not
+                                            # sources for this sink (C indexes, sizes)
 
 and the pack a ``taint:`` section with its language's ``sources`` (``{pattern, label}``: a
 regex over a callee or an access such as ``request.args``), ``sanitisers``, ``mutators`` (calls
@@ -235,8 +237,9 @@ _TAINT_KEYS = {
     "numeric_types",
     "param_sources",
     "arg_sources",
+    "writes_first_arg",
 }
-_SINK_KEYS = {"callee", "args", "assign", "nodes", "when_args", "unless_args"}
+_SINK_KEYS = {"callee", "args", "assign", "nodes", "when_args", "unless_args", "from_params"}
 _REQUIRED = (
     "id",
     "name",
@@ -403,7 +406,11 @@ def _load_taint(raw: Any, check: _Checker) -> Any:
                 f"taint.arg_sources #{i}: a mapping with 'pattern', 'args' (positions; -N = from N on) and 'label'"
             )
         arg_sources.append(
-            (_rx(str(item["pattern"]), check, "taint.arg_sources"), tuple(item["args"]), str(item["label"]))
+            (
+                _rx(str(item["pattern"]), check, "taint.arg_sources"),
+                tuple(item["args"]),
+                str(item["label"]),
+            )
         )
     return taint.TaintSpec(
         sources=tuple(sources),
@@ -413,6 +420,9 @@ def _load_taint(raw: Any, check: _Checker) -> Any:
         guards=_alternatives(raw.get("guards"), check, "taint.guards"),
         numeric_types=_alternatives(raw.get("numeric_types"), check, "taint.numeric_types"),
         param_sources=_alternatives(raw.get("param_sources"), check, "taint.param_sources"),
+        writes_first_arg=_alternatives(
+            raw.get("writes_first_arg"), check, "taint.writes_first_arg"
+        ),
     )
 
 
@@ -421,7 +431,9 @@ def _load_sink(raw: Any, check: _Checker) -> dict[str, Any]:
         raise check.fail("field 'sink' must be a mapping (callee, args, assign, nodes …)")
     unknown = set(raw) - _SINK_KEYS
     if unknown:
-        raise check.fail(f"field 'sink': unknown key(s) {sorted(unknown)} (known: {sorted(_SINK_KEYS)})")
+        raise check.fail(
+            f"field 'sink': unknown key(s) {sorted(unknown)} (known: {sorted(_SINK_KEYS)})"
+        )
     if not ({"callee", "assign", "nodes"} & set(raw)):
         raise check.fail("field 'sink' needs one of 'callee', 'assign' or 'nodes'")
     out: dict[str, Any] = {}
@@ -431,8 +443,14 @@ def _load_sink(raw: Any, check: _Checker) -> dict[str, Any]:
     if "args" in raw:
         args = raw["args"]
         if not isinstance(args, list) or not all(isinstance(a, int) and a >= -1 for a in args):
-            raise check.fail(f"field 'sink.args' must be a list of argument positions, not {args!r}")
+            raise check.fail(
+                f"field 'sink.args' must be a list of argument positions, not {args!r}"
+            )
         out["args"] = tuple(args)
+    if "from_params" in raw:
+        if not isinstance(raw["from_params"], bool):
+            raise check.fail("field 'sink.from_params' must be true or false")
+        out["from_params"] = raw["from_params"]
     if "nodes" in raw:
         out["nodes"] = frozenset(check.strings(raw, "nodes", required=True, minimum=1))
     return out

@@ -143,6 +143,7 @@ class Sink:
     nodes: frozenset[str] = frozenset()
     unless_args: re.Pattern[str] | None = None  # a literal argument text that makes it safe
     when_args: re.Pattern[str] | None = None  # argument text that must be present
+    from_params: bool = True  # False: parameters of unknown origin are not sources here
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,8 @@ class TaintSpec:
     param_sources: re.Pattern[str] | None = None
     # calls that write untrusted data into an argument: (callee, positions, label) — fgets(buf …)
     arg_sources: tuple[tuple[re.Pattern[str], tuple[int, ...], str], ...] = ()
+    # calls that write their other arguments into the first one (sprintf, strcpy, strcat)
+    writes_first_arg: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,7 +445,11 @@ class Analysis:
                 callee = self._callee(node)
                 if callee:
                     self.called.add(callee.rsplit(".", 1)[-1])
-            elif t in shape.assigns and t in ("variable_declarator", "init_declarator", "const_spec"):
+            elif t in shape.assigns and t in (
+                "variable_declarator",
+                "init_declarator",
+                "const_spec",
+            ):
                 name_node, value = self._assign_parts(node)
                 if name_node is not None and value is not None and value.type in shape.literals:
                     c = self._literal(value)
@@ -521,7 +528,7 @@ class Analysis:
                 )
                 if inner is None:
                     ids = [c for c in name.named_children if c.type in ("identifier",)]
-                    inner = ids[0] if ids else None
+                    inner = ids[-1] if ids else None  # Query(p): the bound name is the last
                 name = inner
             if name is None:
                 continue
@@ -648,10 +655,14 @@ class Analysis:
             for i, (pname, ptype, pnode) in enumerate(self._params_full(node)):
                 if args is not None:
                     env[pname] = args[i] if i < len(args) else None
-                elif self.spec.param_sources is not None and (
-                    self.spec.param_sources.search(self.text(pnode))
-                    or self.spec.param_sources.search(header)
-                ) and self._param_source(pname, ptype):
+                elif (
+                    self.spec.param_sources is not None
+                    and (
+                        self.spec.param_sources.search(self.text(pnode))
+                        or self.spec.param_sources.search(header)
+                    )
+                    and self._param_source(pname, ptype)
+                ):
                     env[pname] = Taint(
                         Step(self.line(pnode), self.text(pnode)[:120]), "request parameter"
                     )
@@ -681,10 +692,10 @@ class Analysis:
         """Decorators / attributes of a function (Python ``@app.route``, C# ``[HttpGet]``)."""
         parent = node.parent
         if parent is not None and parent.type == "decorated_definition":
-            return "\n".join(
-                self.text(c) for c in parent.named_children if c.type == "decorator"
-            )
-        out = [self.text(c) for c in node.named_children if c.type in ("attribute_list", "modifiers")]
+            return "\n".join(self.text(c) for c in parent.named_children if c.type == "decorator")
+        out = [
+            self.text(c) for c in node.named_children if c.type in ("attribute_list", "modifiers")
+        ]
         return "\n".join(out)
 
     def _param_source(self, name: str, type_text: str) -> bool:
@@ -708,7 +719,7 @@ class Analysis:
             self._helper_depth -= 1
 
     def report(self, sink: Sink, node: Any, taint: Taint) -> None:
-        if taint.param and not taint.built:
+        if taint.param and (not taint.built or not sink.from_params):
             return
         key = (sink.rule.id, node.start_byte)
         old = self.flows.get(key)
@@ -739,7 +750,7 @@ class _Walker:
     def stmt(self, node: Any) -> None:
         self.ev(node)
 
-    def ev(self, node: Any) -> Any:  # noqa: C901 — one dispatch over node kinds
+    def ev(self, node: Any) -> Any:
         an = self.an
         an._tick()
         self.depth += 1
@@ -751,7 +762,7 @@ class _Walker:
         finally:
             self.depth -= 1
 
-    def _ev(self, node: Any) -> Any:  # noqa: C901
+    def _ev(self, node: Any) -> Any:
         shape, an = self.shape, self.an
         t = node.type
         if "comment" in t:
@@ -938,12 +949,16 @@ class _Walker:
                 target.named_children[-1] if target.named_children else None
             )
             return self.bind(inner, value, node, weak=weak)
-        if t in (
-            "identifier",
-            "variable_name",
-            "shorthand_property_identifier",
-            "field_identifier",
-        ) or t in self.shape.idents:
+        if (
+            t
+            in (
+                "identifier",
+                "variable_name",
+                "shorthand_property_identifier",
+                "field_identifier",
+            )
+            or t in self.shape.idents
+        ):
             self._set(self._key(target), value, node, weak)
             return
         # typed patterns, destructuring …: every identifier inside gets the value's taint
@@ -987,6 +1002,8 @@ class _Walker:
             old = self.env.get(self._key(left))
             value = self._built([old, value], node) if union([old, value]) is not None else None
             weak = False
+        if left.type in an.node_sinks:
+            self._member(left)  # an index read from input, written through
         for sink in an.sinks:
             if sink.assign is not None and sink.assign.search(normalise(an.text(left))):
                 tt = taint_of(value)
@@ -994,17 +1011,13 @@ class _Walker:
                     an.report(sink, node, tt)
         if right is None and node.type in ("variable_declarator", "init_declarator"):
             return None
-        if (
-            isinstance(value, Coll)
-            and right is not None
-            and right.type in self.shape.idents
-        ):
+        if isinstance(value, Coll) and right is not None and right.type in self.shape.idents:
             pass  # aliasing: both names share the collection (good enough for one function)
         self.bind(left, value, node, weak=weak)
         return value
 
     # -- calls ----------------------------------------------------------------------------------
-    def _call(self, node: Any) -> Any:  # noqa: C901
+    def _call(self, node: Any) -> Any:
         an = self.an
         callee = an._callee(node)
         receiver = self._receiver_value(node)
@@ -1038,12 +1051,27 @@ class _Walker:
         for pattern, positions, label in an.spec.arg_sources:
             if pattern.search(callee):
                 for i in positions:
-                    for j in ([i] if i >= 0 else range(-i, len(args))):
+                    for j in [i] if i >= 0 else range(-i, len(args)):
                         if j < len(args):
                             target = args[j][1]
-                            while target.type in ("pointer_expression", "reference_expression", "unary_expression", "by_ref") and target.named_children:
+                            while (
+                                target.type
+                                in (
+                                    "pointer_expression",
+                                    "reference_expression",
+                                    "unary_expression",
+                                    "by_ref",
+                                )
+                                and target.named_children
+                            ):
                                 target = target.named_children[-1]
                             self.bind(target, Taint(an.step(node), label), node)
+        # a call that writes its other arguments into the first (sprintf, strcpy, strcat)
+        if spec_first := an.spec.writes_first_arg:
+            if spec_first.search(callee) and args:
+                tt = union(values[1:])
+                if tt is not None:
+                    self.bind(args[0][1], tt.via(an.step(node), built=True), node, weak=True)
         # a new collection: contents tracked per key / index
         if node.type in self.shape.news and _COLLECTION.search(callee):
             return Coll(items=[], rest=union(values))
@@ -1068,9 +1096,11 @@ class _Walker:
                     len(values) == 2 and isinstance(values[0], Const)
                 ):
                     coll.keyed[values[0].value] = values[1]
-                elif last in ("add", "push", "append", "Add", "offer", "addLast") and len(
-                    values
-                ) == 1 and coll.items is not None:
+                elif (
+                    last in ("add", "push", "append", "Add", "offer", "addLast")
+                    and len(values) == 1
+                    and coll.items is not None
+                ):
                     coll.items.append(values[0])
                 else:
                     coll.rest = stronger(coll.rest, union(values))
@@ -1102,8 +1132,10 @@ class _Walker:
                     return receiver.rest
             return taint_of(receiver)
         # a same-file function (or a method of an inner class)
-        receiver_ok = recv_node is None or self._key(recv_node) in ("this", "self", "$this") or (
-            node.type in self.shape.calls and recv_node.type in self.shape.news
+        receiver_ok = (
+            recv_node is None
+            or self._key(recv_node) in ("this", "self", "$this")
+            or (node.type in self.shape.calls and recv_node.type in self.shape.news)
         )
         if node.type in self.shape.news:
             receiver_ok = False
@@ -1239,6 +1271,11 @@ class _Walker:
             return self.ev(alt) if alt is not None else None
         a = self.ev(cons) if cons is not None else None
         b = self.ev(alt) if alt is not None else None
+        spec = self.an.spec
+        if cons is not None and cond is not None and spec.guards is not None and a is not None:
+            cond_text = normalise(self.an.text(cond))
+            if spec.guards.search(cond_text) and normalise(self.an.text(cons)) in cond_text:
+                a = None  # ``ok(x) ? x : default``: the value the condition vouched for
         return merge(a, b)
 
     def _switch(self, node: Any) -> Any:
@@ -1255,7 +1292,11 @@ class _Walker:
             # run from the matching label to the first break
             start = None
             for i, g in enumerate(groups):
-                labels = [c for c in g.named_children if c.type in ("switch_label", "case_switch_label", "switch_section")]
+                labels = [
+                    c
+                    for c in g.named_children
+                    if c.type in ("switch_label", "case_switch_label", "switch_section")
+                ]
                 for lab in labels or [g]:
                     lits = [self.ev(c) for c in lab.named_children]
                     if any(isinstance(v, Const) and v.value == value.value for v in lits):
@@ -1264,11 +1305,7 @@ class _Walker:
                     break
             if start is None:
                 start = next(
-                    (
-                        i
-                        for i, g in enumerate(groups)
-                        if "default" in an.text(g).split(":", 1)[0]
-                    ),
+                    (i for i, g in enumerate(groups) if "default" in an.text(g).split(":", 1)[0]),
                     None,
                 )
             if start is None:
@@ -1310,9 +1347,21 @@ class _Walker:
             folded = _fold(op, vals[0].value, vals[1].value)
             if folded is not None:
                 return folded
+        if op in ("||", "or", "&&", "and", "??"):
+            return union(vals)  # the value of one of the operands
         if op in _COMPARE or op.startswith("not") or op in ("instanceof", "is"):
             return None
-        if op in ("-", "*", "/", "%", "<<", ">>", "&", "|", "^") and self.an.parsed.grammar_name in (
+        if op in (
+            "-",
+            "*",
+            "/",
+            "%",
+            "<<",
+            ">>",
+            "&",
+            "|",
+            "^",
+        ) and self.an.parsed.grammar_name in (
             "java",
             "csharp",
             "go",
@@ -1326,9 +1375,7 @@ def _leaves(node: Any, an: Analysis) -> bool:
     """Whether a branch always leaves (return, throw, exit, continue, break, abort)."""
     text = an.text(node)
     return bool(
-        re.search(
-            r"\b(?:return|throw|raise|continue|break|exit|die|abort|panic!?)\b", text
-        )
+        re.search(r"\b(?:return|throw|raise|continue|break|exit|die|abort|panic!?)\b", text)
     )
 
 
@@ -1398,4 +1445,3 @@ def analyse(parsed: Any, spec: TaintSpec, sinks: list[Sink]) -> list[Flow]:
     if parsed.grammar_name not in _SHAPES or not sinks:
         return []
     return Analysis(parsed, spec, sinks).run()
-
