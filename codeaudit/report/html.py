@@ -37,6 +37,7 @@ from ._common import (
     suppression_notes,
     windows,
 )
+from ._flow import flow_steps, without_flow
 
 if TYPE_CHECKING:
     from ..model import AuditResult, Finding, Report
@@ -88,6 +89,7 @@ article.verdict-fail { border-left-color: #c62828; } article.verdict-warn { bord
 .finding .msg { margin: .15rem 0; word-break: break-word; }
 .finding .about { color: #57606a; font-size: .85rem; }
 dl.evidence { display: grid; grid-template-columns: max-content 1fr; gap: 0 .75rem; margin: .25rem 0; font-size: .9rem; }
+ol.flow { margin: .25rem 0 .25rem 1.25rem; font-size: .9rem; } ol.flow code { word-break: break-all; }
 dl.evidence dt { color: #57606a; } dl.evidence dd { margin: 0; font-family: ui-monospace, monospace; word-break: break-all; }
 details.help { font-size: .9rem; color: #424a53; } details.help pre { white-space: pre-wrap; font-family: inherit; }
 .hl { background: #f6f8fa; border: 1px solid #eaeef2; border-radius: 4px; overflow-x: auto; font-size: .85rem; }
@@ -354,12 +356,18 @@ def _finding(w, result: AuditResult, f: Finding, rule: Rule | None, masker: Mask
             f'target="_blank">{f.cwe_id}</a>'
         )
     w(f'<div class="about">{escape(about)}{cwe}</div>\n')
-    items = evidence_items(f.evidence, max_chars=400, masker=masker)
+    items = evidence_items(without_flow(f.evidence), max_chars=400, masker=masker)
     if items:
         w('<dl class="evidence">')
         for key, value in items:
             w(f"<dt>{escape(key)}</dt><dd>{escape(value)}</dd>")
         w("</dl>\n")
+    steps = flow_steps(f.evidence)  # a taint finding's data flow: source, steps, sink
+    if steps:
+        w('<ol class="flow">')
+        for role, line_no, text in steps:
+            w(f"<li><b>{role}</b> line {line_no}: <code>{escape(masker(text[:400]))}</code></li>")
+        w("</ol>\n")
     if rule is not None:
         w(
             f'<details class="help"><summary>{escape(rule.title)}</summary><pre>{escape(rule.description.strip())}\n\n'

@@ -1024,6 +1024,9 @@ class _Walker:
         args = an._args(node)
         values = [self.ev(a) for _, a in args]
         last = callee.rsplit(".", 1)[-1]
+        init = node.child_by_field_name("initializer")
+        if init is not None:  # C# ``new T(...) { Prop = value }``: assignments to its members
+            self.ev(init)
         # sinks first: a sink sees the arguments as they are
         for sink in an.sinks:
             if sink.callee is None or not sink.callee.search(callee):
