@@ -89,7 +89,6 @@ article.verdict-fail { border-left-color: #c62828; } article.verdict-warn { bord
 .finding .msg { margin: .15rem 0; word-break: break-word; }
 .finding .about { color: #57606a; font-size: .85rem; }
 dl.evidence { display: grid; grid-template-columns: max-content 1fr; gap: 0 .75rem; margin: .25rem 0; font-size: .9rem; }
-ol.flow { margin: .25rem 0 .25rem 1.25rem; font-size: .9rem; } ol.flow code { word-break: break-all; }
 dl.evidence dt { color: #57606a; } dl.evidence dd { margin: 0; font-family: ui-monospace, monospace; word-break: break-all; }
 details.help { font-size: .9rem; color: #424a53; } details.help pre { white-space: pre-wrap; font-family: inherit; }
 .hl { background: #f6f8fa; border: 1px solid #eaeef2; border-radius: 4px; overflow-x: auto; font-size: .85rem; }
