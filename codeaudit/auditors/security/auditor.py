@@ -106,6 +106,7 @@ class SecurityAuditor(Auditor):
         ctx = self._context(s, language)
         rules = rulepack.rules_for(language, self._extra_packs)
         taint_rules = [r for r in rules if r.is_taint]
+        self._proven_clean: dict[int, list[tuple[int, int]]] = {}
         if taint_rules:
             rules = tuple(r for r in rules if not r.is_taint)
             self._run_taint(s, language, ctx, taint_rules, outcome)
@@ -152,8 +153,20 @@ class SecurityAuditor(Auditor):
         if spec is None:
             return
         parsed = self._parsed(language, ctx)
-        flows = taint.analyse(parsed, spec, [r.sink for r in gated])
+        analysis = taint.analyse(parsed, spec, [r.sink for r in gated])
+        if analysis is None:
+            return
+        flows = analysis.flows.values()
         first = ctx.first_line
+        # sinks whose arguments are constants, and strings built only from constants, are not
+        # injections of the weaknesses tracked here: pattern rules of those CWEs matching inside
+        # them are not reported (character spans of the analysed text)
+        for cwe, lo, hi in analysis.proven_clean:
+            self._proven_clean.setdefault(cwe, []).append((parsed.char(lo), parsed.char(hi)))
+        cwes = {r.rule.cwe for r in rules}
+        for lo, hi in analysis.const_spans:
+            for cwe in cwes:
+                self._proven_clean.setdefault(cwe, []).append((parsed.char(lo), parsed.char(hi)))
         seen = {(f.line, f.cwe) for f in outcome.findings}
         # real sources first, then parameters of unknown origin
         for flow in sorted(flows, key=lambda f: (f.taint.param, f.sink.line)):
@@ -237,6 +250,8 @@ class SecurityAuditor(Auditor):
                     continue
                 if (rule.id, line) in seen or (line, rule.rule.cwe) in taken_lines:
                     continue  # already reported on this line (bandit or another rule, same CWE)
+                if any(lo <= start < hi for lo, hi in self._proven_clean.get(rule.rule.cwe, ())):
+                    continue  # the taint analysis knows every value reaching this sink
                 seen.add((rule.id, line))
                 taken_lines.add((line, rule.rule.cwe))
                 match = ctx.text[start:end]

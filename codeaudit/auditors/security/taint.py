@@ -83,6 +83,10 @@ class Coll:
         return Coll(None if self.items is None else list(self.items), dict(self.keyed), self.rest)
 
 
+#: "one of several constants" (a variable assigned different literals on different branches)
+ANY = object()
+
+
 def taint_of(value: Any) -> Taint | None:
     if isinstance(value, Taint):
         return value
@@ -116,8 +120,8 @@ def union(values: Iterable[Any]) -> Taint | None:
 
 def merge(a: Any, b: Any) -> Any:
     """Join of two values at a control-flow merge."""
-    if isinstance(a, Const) and isinstance(b, Const) and a.value == b.value:
-        return a
+    if isinstance(a, Const) and isinstance(b, Const):
+        return a if a.value == b.value else Const(ANY)
     if isinstance(a, Coll) or isinstance(b, Coll):
         out = a.copy() if isinstance(a, Coll) else Coll(items=None)
         out.items = None
@@ -405,6 +409,11 @@ class Analysis:
         self.sinks = sinks
         self.shape = _SHAPES[parsed.grammar_name]
         self.flows: dict[tuple[str, int], Flow] = {}
+        #: sink calls whose arguments are all constants: a pattern rule of the same weakness
+        #: matching inside one is a false alarm.
+        self.proven_clean: set[tuple[int, int, int]] = set()  # (CWE, start byte, end byte)
+        #: assignments of a value built only from constants: (start byte, end byte)
+        self.const_spans: set[tuple[int, int]] = set()
         self.functions: dict[str, list[Any]] = {}
         self.called: set[str] = set()
         self.consts: dict[str, Const] = {}
@@ -598,7 +607,7 @@ class Analysis:
         )
         right = node.child_by_field_name("right") or node.child_by_field_name("value")
         if right is None and node.type == "variable_declarator":  # C#: name = expression
-            rest = [c for c in node.named_children if c is not left and "comment" not in c.type]
+            rest = [c for c in node.named_children if c != left and "comment" not in c.type]
             if rest:
                 right = rest[-1]
                 if right.type == "equals_value_clause":
@@ -650,7 +659,7 @@ class Analysis:
             return self._memo[key]
         self._memo[key] = None  # recursion guard
         env: dict[str, Any] = {}
-        if node is not self.parsed.root:
+        if node != self.parsed.root:
             header = self._header(node) if args is None else ""
             for i, (pname, ptype, pnode) in enumerate(self._params_full(node)):
                 if args is not None:
@@ -674,10 +683,10 @@ class Analysis:
                         param=True,
                     )
         walker = _Walker(self, env)
-        body = node.child_by_field_name("body") if node is not self.parsed.root else node
+        body = node.child_by_field_name("body") if node != self.parsed.root else node
         if body is None:
             body = node
-        if node is self.parsed.root:
+        if node == self.parsed.root:
             for child in node.children:
                 if child.type in self.shape.functions:
                     continue
@@ -711,9 +720,10 @@ class Analysis:
             return False, None
         self._helper_depth += 1
         try:
-            out: Any = None
-            for node in nodes:
-                out = merge(out, self._function(node, name, tuple(args)))
+            results = [self._function(node, name, tuple(args)) for node in nodes]
+            out = results[0]
+            for more in results[1:]:
+                out = merge(out, more)
             return True, out
         finally:
             self._helper_depth -= 1
@@ -777,7 +787,14 @@ class _Walker:
             const = an._string_const(node)
             if const is not None:
                 return const
-            return self._built(self._children(node), node)
+            holes = [
+                c for c in node.named_children if c.named_child_count or c.type in shape.idents
+            ]
+            parts = [self.ev(c) for c in holes]
+            built = self._built(parts, node)
+            if built is None and parts and all(isinstance(p, Const) for p in parts):
+                return Const(ANY)  # an interpolation of constants
+            return built
         if t in shape.idents:
             return self._ident(node)
         if t in shape.calls or t in shape.news:
@@ -793,11 +810,10 @@ class _Walker:
         if t in shape.switches:
             return self._switch(node)
         if t in shape.loops or t in shape.conditional:
-            self.weak += 1
-            try:
-                self._children(node)
-            finally:
-                self.weak -= 1
+            before = self.env  # the body may not run
+            self.env = dict(before)
+            self._children(node)
+            self.env = _join(before, self.env)
             return None
         if t in shape.returns:
             vals = self._children(node)
@@ -1010,9 +1026,19 @@ class _Walker:
                 if tt is not None:
                     an.report(sink, node, tt)
         if right is None and node.type in ("variable_declarator", "init_declarator"):
+            if an.parsed.grammar_name in ("java", "csharp") and left is not None:
+                # definite assignment: what is read later was assigned on every path
+                self.env[self._key(left)] = Const(ANY)
             return None
         if isinstance(value, Coll) and right is not None and right.type in self.shape.idents:
             pass  # aliasing: both names share the collection (good enough for one function)
+        if (
+            isinstance(value, Const)
+            and right is not None
+            and right.type not in self.shape.literals
+            and not (right.type in self.shape.strings and an._string_const(right) is not None)
+        ):
+            an.const_spans.add((node.start_byte, node.end_byte))  # built only from constants
         self.bind(left, value, node, weak=weak)
         return value
 
@@ -1027,6 +1053,10 @@ class _Walker:
         init = node.child_by_field_name("initializer")
         if init is not None:  # C# ``new T(...) { Prop = value }``: assignments to its members
             self.ev(init)
+        recv_node = an._receiver(node)
+        recv_static = recv_node is None or (
+            recv_node.type in self.shape.idents and self._key(recv_node)[:1].isupper()
+        )
         # sinks first: a sink sees the arguments as they are
         for sink in an.sinks:
             if sink.callee is None or not sink.callee.search(callee):
@@ -1050,6 +1080,13 @@ class _Walker:
             tt = union(picked)
             if tt is not None:
                 an.report(sink, node, tt)
+            elif (
+                values
+                and all(isinstance(v, Const) for v in values)
+                and (receiver is None or isinstance(receiver, Const) or recv_static)
+                and not _chained(node)
+            ):
+                an.proven_clean.add((sink.rule.rule.cwe, node.start_byte, node.end_byte))
         # a call that fills one of its arguments with untrusted data (fgets, recv, read_line)
         for pattern, positions, label in an.spec.arg_sources:
             if pattern.search(callee):
@@ -1156,6 +1193,11 @@ class _Walker:
         # anything else carries its receiver's and arguments' taint
         tt = union([receiver, *values])
         if tt is None:
+            static = recv_node is None or (
+                recv_node.type in self.shape.idents and self._key(recv_node)[:1].isupper()
+            )
+            if static and values and all(isinstance(v, Const) for v in values):
+                return Const(ANY)  # String.format("…%s", constant): a constant
             return None
         return tt.via(an.step(node), built=True)
 
@@ -1182,7 +1224,7 @@ class _Walker:
         if node is None:
             return None
         value = self.ev(node)
-        if isinstance(value, Const):
+        if isinstance(value, Const) and value.value is not ANY:
             return bool(value.value)
         text = self.an.text(node).strip("() \t\n")
         last = re.split(r"[.$]", text)[-1]
@@ -1198,7 +1240,7 @@ class _Walker:
         cons = node.child_by_field_name("consequence")
         alt = node.child_by_field_name("alternative")
         if cons is None:
-            rest = [c for c in node.named_children if c is not cond]
+            rest = [c for c in node.named_children if c != cond]
             cons = rest[0] if rest else None
             alt = rest[1] if len(rest) > 1 else None
         guard = self._guard(cond) if truth is None else None
@@ -1210,31 +1252,30 @@ class _Walker:
             if alt is not None:
                 self.ev(alt)
             return None
-        if guard is not None and cons is not None and _leaves(cons, self.an):
-            self.weak += 1
-            try:
-                self.ev(cons)
-            finally:
-                self.weak -= 1
-            for key in guard:
+        before = self.env
+        # each branch runs on its own copy of the environment; they join afterwards
+        self.env = dict(before)
+        if guard and not (cons is not None and _leaves(cons, self.an)):
+            for key in guard:  # ``if (ALLOWED.contains(x)) { use(x) }``
                 self.env[key] = None
-            if alt is not None:
-                self.ev(alt)
-            return None
-        saved = {k: self.env[k] for k in guard} if guard else {}
-        if guard:
-            for key in guard:
-                self.env[key] = None
-        self.weak += 1
-        try:
-            if cons is not None:
-                self.ev(cons)
-            for k, v in saved.items():
-                self.env[k] = merge(self.env.get(k), v)
-            if alt is not None:
-                self.ev(alt)
-        finally:
-            self.weak -= 1
+        if cons is not None:
+            self.ev(cons)
+        env_cons = self.env
+        self.env = dict(before)
+        if alt is not None:
+            self.ev(alt)
+        env_alt = self.env
+        if (
+            cons is not None
+            and _leaves(cons, self.an)
+            and not (alt is not None and _leaves(alt, self.an))
+        ):
+            self.env = env_alt  # the branch that leaves does not reach what follows
+            if guard:  # ``if (!ALLOWED.contains(x)) return;``
+                for key in guard:
+                    self.env[key] = None
+        else:
+            self.env = _join(env_cons, env_alt)
         return None
 
     def _guard(self, cond: Any | None) -> list[str] | None:
@@ -1289,9 +1330,13 @@ class _Walker:
         groups = (
             [c for c in body.named_children if "comment" not in c.type]
             if body is not None
-            else [c for c in node.named_children if c is not value_node]
+            else [c for c in node.named_children if c != value_node]
         )
-        if isinstance(value, Const) and an.parsed.grammar_name in ("java", "c", "cpp", "csharp"):
+        if (
+            isinstance(value, Const)
+            and value.value is not ANY
+            and an.parsed.grammar_name in ("java", "c", "cpp", "csharp")
+        ):
             # run from the matching label to the first break
             start = None
             for i, g in enumerate(groups):
@@ -1325,11 +1370,14 @@ class _Walker:
                 if stop:
                     break
             return None
-        self.weak += 1
-        try:
-            vals = [self.ev(g) for g in groups]
-        finally:
-            self.weak -= 1
+        before = self.env
+        joined = before
+        vals = []
+        for g in groups:
+            self.env = dict(before)
+            vals.append(self.ev(g))
+            joined = _join(joined, self.env)
+        self.env = joined
         return union(vals) if node.type == "switch_expression" else None
 
     def _binary(self, node: Any) -> Any:
@@ -1347,6 +1395,8 @@ class _Walker:
                 return _STREAM
         vals = self._children(node)
         if len(vals) == 2 and isinstance(vals[0], Const) and isinstance(vals[1], Const):
+            if vals[0].value is ANY or vals[1].value is ANY:
+                return Const(ANY) if op not in _COMPARE else None
             folded = _fold(op, vals[0].value, vals[1].value)
             if folded is not None:
                 return folded
@@ -1372,6 +1422,34 @@ class _Walker:
         ):
             return union(vals)  # arithmetic: still attacker-controlled numbers
         return self._built(vals, node)
+
+
+def _chained(node: Any) -> bool:
+    """Whether a call is the receiver of a further call (``Command::new("sh").arg(x)``)."""
+    parent = node.parent
+    return parent is not None and parent.type in (
+        "field_expression",
+        "member_expression",
+        "selector_expression",
+        "attribute",
+        "member_access_expression",
+        "method_invocation",
+        "member_call_expression",
+    )
+
+
+def _join(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The environment after two paths meet: each name's values merged."""
+    out = dict(a)
+    for key, value in b.items():
+        if key not in out:
+            out[key] = taint_of(value)  # assigned on one path only
+        elif out[key] is not value:
+            out[key] = merge(out[key], value)
+    for key in a:
+        if key not in b:
+            out[key] = taint_of(a[key])
+    return out
 
 
 def _leaves(node: Any, an: Analysis) -> bool:
@@ -1443,8 +1521,11 @@ def _fold_string(method: str, s: str, args: list[Any]) -> Const | None:
     return None
 
 
-def analyse(parsed: Any, spec: TaintSpec, sinks: list[Sink]) -> list[Flow]:
-    """Every tainted flow into one of ``sinks`` in ``parsed`` (a :class:`treesitter.Parsed`)."""
+def analyse(parsed: Any, spec: TaintSpec, sinks: list[Sink]) -> Analysis | None:
+    """Run the analysis of ``parsed`` (a :class:`treesitter.Parsed`): its ``flows`` are every
+    tainted flow into one of ``sinks``, its ``proven_clean`` the sinks proven untainted."""
     if parsed.grammar_name not in _SHAPES or not sinks:
-        return []
-    return Analysis(parsed, spec, sinks).run()
+        return None
+    analysis = Analysis(parsed, spec, sinks)
+    analysis.run()
+    return analysis
