@@ -374,6 +374,10 @@ _SPACE = re.compile(r"\s+")
 _AROUND = re.compile(r"\s*([.(),\[\]<>!:])\s*")
 _COMPARE = {"==", "!=", "<", ">", "<=", ">=", "===", "!==", "&&", "||", "and", "or", "in", "not in"}
 _STREAM = Const("<input stream>")
+_FORMATTING = re.compile(
+    r"(?:^|\.)(?:format|sprintf|snprintf|Sprintf|Fprintf|Sprint|Sprintln|join|Join|concat|Concat|"
+    r"printf|format!|print!|println!|write!|writeln!|append|AppendFormat|vsprintf)$"
+)
 _COLLECTION = re.compile(
     r"^new (?:[\w.]*\.)?(?:\w*(?:Map|List|Set|Dictionary|Vector|Deque|Queue|Stack)|Properties|Hashtable)"
     r"(?:<.*>)?$"
@@ -1190,16 +1194,16 @@ class _Walker:
             folded = _fold_string(last, receiver.value, values)
             if folded is not None:
                 return folded
-        # anything else carries its receiver's and arguments' taint
+        # anything else carries its receiver's and arguments' taint (formatting builds text)
         tt = union([receiver, *values])
-        if tt is None:
-            static = recv_node is None or (
-                recv_node.type in self.shape.idents and self._key(recv_node)[:1].isupper()
-            )
-            if static and values and all(isinstance(v, Const) for v in values):
-                return Const(ANY)  # String.format("…%s", constant): a constant
-            return None
-        return tt.via(an.step(node), built=True)
+        if tt is not None:
+            return tt.via(an.step(node), built=bool(_FORMATTING.search(callee)))
+        static = recv_node is None or (
+            recv_node.type in self.shape.idents and self._key(recv_node)[:1].isupper()
+        )
+        if static and values and all(isinstance(v, Const) for v in values):
+            return Const(ANY)  # String.format("…%s", constant): a constant
+        return None
 
     def _receiver_value(self, node: Any) -> Any:
         recv = self.an._receiver(node)
@@ -1255,7 +1259,8 @@ class _Walker:
         before = self.env
         # each branch runs on its own copy of the environment; they join afterwards
         self.env = dict(before)
-        if guard and not (cons is not None and _leaves(cons, self.an)):
+        prefix_only = cond is not None and _PREFIX_CHECK.search(self.an.text(cond))
+        if guard and not prefix_only and not (cons is not None and _leaves(cons, self.an)):
             for key in guard:  # ``if (ALLOWED.contains(x)) { use(x) }``
                 self.env[key] = None
         if cons is not None:
@@ -1453,11 +1458,29 @@ def _join(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def _leaves(node: Any, an: Analysis) -> bool:
-    """Whether a branch always leaves (return, throw, exit, continue, break, abort)."""
-    text = an.text(node)
-    return bool(
-        re.search(r"\b(?:return|throw|raise|continue|break|exit|die|abort|panic!?)\b", text)
-    )
+    """Whether a branch leaves the function (return, throw, exit, abort) — comments aside."""
+    stack = [node]
+    seen = 0
+    while stack and seen < 2000:
+        n = stack.pop()
+        seen += 1
+        t = n.type
+        if t in an.shape.returns or t in _LEAVING:
+            return True
+        if t in an.shape.calls or t == "exit_statement":
+            if _LEAVING_CALL.search(an._callee(n) if t != "exit_statement" else "exit"):
+                return True
+        if t in an.shape.functions or t in an.shape.anonymous:
+            continue
+        stack.extend(n.named_children)
+    return False
+
+
+# a prefix check vouches for a value only when failing it leaves (``if (!p.startsWith(base))
+# return``): ``if (s.startsWith("id=")) { use(s) }`` is parsing, not validation
+_PREFIX_CHECK = re.compile(r"(?i)starts_?with|HasPrefix")
+_LEAVING = frozenset({"throw_statement", "raise_statement", "throw_expression", "exit_statement"})
+_LEAVING_CALL = re.compile(r"^(?:sys\.|os\.)?(?:exit|Exit|_exit|die|abort|panic|panic!)$")
 
 
 def _fold(op: str, a: Any, b: Any) -> Const | None:
