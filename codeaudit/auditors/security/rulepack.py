@@ -43,6 +43,7 @@ value from one of the pack's sources that reaches the sink without passing a san
           unless_args: '^"'                 # optional: an argument text that makes it safe
           from_params: false                # optional: parameters of unknown origin are not
                                             # sources for this sink (C indexes, sizes)
+          sources: [request data]           # optional: only sources with these labels
 
 and the pack a ``taint:`` section with its language's ``sources`` (``{pattern, label}``: a
 regex over a callee or an access such as ``request.args``), ``sanitisers``, ``mutators`` (calls
@@ -239,7 +240,16 @@ _TAINT_KEYS = {
     "arg_sources",
     "writes_first_arg",
 }
-_SINK_KEYS = {"callee", "args", "assign", "nodes", "when_args", "unless_args", "from_params"}
+_SINK_KEYS = {
+    "callee",
+    "args",
+    "assign",
+    "nodes",
+    "when_args",
+    "unless_args",
+    "from_params",
+    "sources",
+}
 _REQUIRED = (
     "id",
     "name",
@@ -451,6 +461,8 @@ def _load_sink(raw: Any, check: _Checker) -> dict[str, Any]:
         if not isinstance(raw["from_params"], bool):
             raise check.fail("field 'sink.from_params' must be true or false")
         out["from_params"] = raw["from_params"]
+    if "sources" in raw:
+        out["labels"] = frozenset(check.strings(raw, "sources", required=True, minimum=1))
     if "nodes" in raw:
         out["nodes"] = frozenset(check.strings(raw, "nodes", required=True, minimum=1))
     return out

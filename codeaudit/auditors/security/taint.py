@@ -149,6 +149,7 @@ class Sink:
     unless_args: re.Pattern[str] | None = None  # a literal argument text that makes it safe
     when_args: re.Pattern[str] | None = None  # argument text that must be present
     from_params: bool = True  # False: parameters of unknown origin are not sources here
+    labels: frozenset[str] = frozenset()  # only sources with these labels (empty: any)
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +377,7 @@ _AROUND = re.compile(r"\s*([.(),\[\]<>!:])\s*")
 _COMPARE = {"==", "!=", "<", ">", "<=", ">=", "===", "!==", "&&", "||", "and", "or", "in", "not in"}
 _STREAM = Const("<input stream>")
 _FORMATTING = re.compile(
-    r"(?:^|\.)(?:format|sprintf|snprintf|Sprintf|Fprintf|Sprint|Sprintln|join|Join|concat|Concat|"
+    r"(?:^|\.)(?:format|sprintf|snprintf|Sprintf|Fprintf|Sprint|Sprintln|concat|Concat|"
     r"printf|format!|print!|println!|write!|writeln!|append|AppendFormat|vsprintf)$"
 )
 _COLLECTION = re.compile(
@@ -750,6 +751,8 @@ class Analysis:
     def report(self, sink: Sink, node: Any, taint: Taint) -> None:
         if taint.param and (not taint.built or not sink.from_params):
             return
+        if sink.labels and not taint.param and taint.label not in sink.labels:
+            return
         key = (sink.rule.id, node.start_byte)
         old = self.flows.get(key)
         if old is not None and stronger(old.taint, taint) is old.taint:
@@ -1096,8 +1099,16 @@ class _Walker:
         callee = an._callee(node)
         receiver = self._receiver_value(node)
         args = an._args(node)
-        values = [self.ev(a) for _, a in args]
         last = callee.rsplit(".", 1)[-1]
+        if last in _ITERATORS and _constant_items(receiver):
+            # ['fs', 'path'].forEach((mod) => …): the callback's parameter is a constant
+            self.const_params += 1
+            try:
+                values = [self.ev(a) for _, a in args]
+            finally:
+                self.const_params -= 1
+        else:
+            values = [self.ev(a) for _, a in args]
         init = node.child_by_field_name("initializer")
         if init is not None:  # C# ``new T(...) { Prop = value }``: assignments to its members
             self.ev(init)
@@ -1249,6 +1260,8 @@ class _Walker:
             return Const(ANY)  # String.format("…%s", constant): a constant
         return None
 
+    const_params = 0
+
     def _receiver_value(self, node: Any) -> Any:
         recv = self.an._receiver(node)
         if recv is None:
@@ -1259,7 +1272,9 @@ class _Walker:
         an = self.an
         env = dict(self.env)
         for pname, ptype in an._params(node):
-            if an._param_source(pname, ptype):
+            if self.const_params:
+                env[pname] = Const(ANY)
+            elif an._param_source(pname, ptype):
                 env[pname] = Taint(Step(an.line(node), f"parameter {pname}"), "parameter", True)
         inner = _Walker(an, env)
         body = node.child_by_field_name("body")
@@ -1519,6 +1534,20 @@ _INERT = frozenset(
         "continue_statement",
     }
 )
+
+
+_ITERATORS = frozenset({"forEach", "map", "filter", "some", "every", "flatMap", "find"})
+
+
+def _constant_items(value: Any) -> bool:
+    return (
+        isinstance(value, Coll)
+        and value.items is not None
+        and bool(value.items)
+        and all(isinstance(v, Const) for v in value.items)
+        and not value.keyed
+        and value.rest is None
+    )
 
 
 def _chained(node: Any) -> bool:
