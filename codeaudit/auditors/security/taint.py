@@ -864,6 +864,14 @@ class _Walker:
         if t in shape.returns:
             vals = self._children(node)
             value = vals[0] if len(vals) == 1 else union(vals)
+            if t in an.node_sinks:  # a handler returning the response body
+                tt = taint_of(value)
+                if tt is not None:
+                    for sink in an.sinks:
+                        if t in sink.nodes and (
+                            sink.when_args is None or sink.when_args.search(an.text(node))
+                        ):
+                            an.report(sink, node, tt)
             self.returned = merge(self.returned, value) if self.returned is not None else value
             return None
         if t in shape.casts:
