@@ -42,7 +42,8 @@ value from one of the pack's sources that reaches the sink without passing a san
           when_args: 'shell\s*=\s*True'     # optional: an argument text that must be present
           unless_args: '^"'                 # optional: an argument text that makes it safe
           from_params: false                # optional: parameters of unknown origin are not
-                                            # sources for this sink (C indexes, sizes)
+                                            # sources for this sink (C indexes, sizes); always:
+                                            # even passed through unchanged
           sources: [request data]           # optional: only sources with these labels
 
 and the pack a ``taint:`` section with its language's ``sources`` (``{pattern, label}``: a
@@ -458,8 +459,8 @@ def _load_sink(raw: Any, check: _Checker) -> dict[str, Any]:
             )
         out["args"] = tuple(args)
     if "from_params" in raw:
-        if not isinstance(raw["from_params"], bool):
-            raise check.fail("field 'sink.from_params' must be true or false")
+        if not isinstance(raw["from_params"], bool) and raw["from_params"] != "always":
+            raise check.fail("field 'sink.from_params' must be true, false or always")
         out["from_params"] = raw["from_params"]
     if "sources" in raw:
         out["labels"] = frozenset(check.strings(raw, "sources", required=True, minimum=1))

@@ -148,7 +148,8 @@ class Sink:
     nodes: frozenset[str] = frozenset()
     unless_args: re.Pattern[str] | None = None  # a literal argument text that makes it safe
     when_args: re.Pattern[str] | None = None  # argument text that must be present
-    from_params: bool = True  # False: parameters of unknown origin are not sources here
+    from_params: bool | str = True  # False: parameters are not sources here; "always": even
+    # when passed through unchanged (dynamic require/import of a parameter)
     labels: frozenset[str] = frozenset()  # only sources with these labels (empty: any)
 
 
@@ -722,10 +723,9 @@ class Analysis:
         parent = node.parent
         if parent is not None and parent.type == "decorated_definition":
             return "\n".join(self.text(c) for c in parent.named_children if c.type == "decorator")
-        out = [
-            self.text(c) for c in node.named_children if c.type in ("attribute_list", "modifiers")
-        ]
-        return "\n".join(out)
+        body = node.child_by_field_name("body")
+        end = body.start_byte if body is not None else node.end_byte
+        return self.data[node.start_byte : end].decode("utf-8", "replace")  # the signature
 
     def _param_source(self, name: str, type_text: str) -> bool:
         if self.spec.numeric_types is not None and type_text:
@@ -749,7 +749,9 @@ class Analysis:
             self._helper_depth -= 1
 
     def report(self, sink: Sink, node: Any, taint: Taint) -> None:
-        if taint.param and (not taint.built or not sink.from_params):
+        if taint.param and (
+            not sink.from_params or (not taint.built and sink.from_params != "always")
+        ):
             return
         if sink.labels and not taint.param and taint.label not in sink.labels:
             return
