@@ -303,3 +303,52 @@ def test_flow_as_sarif_code_flows_valid_against_the_schema(report):
     assert [loc["kinds"][0] for loc in locations] == ["taint", "pass-through", "taint"]
     assert "physicalLocation" not in locations[0]["location"]  # the source is in the prompt
     assert locations[-1]["location"]["physicalLocation"]["region"]["startLine"] == 2
+
+
+# --- pattern rules: text in strings, multi-line exclusions, constants -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "code"),
+    [
+        ("java", 'String msg = "never call eval(x) or Runtime.exec(cmd)";\n'),
+        ("java", 'log.info("bad query: " + request.getQueryString());\n'),
+        ("php", '<?php\n$help = "never call eval($x) or system($cmd)";\n'),
+        ("javascript", 'const help = "never call eval(x)";\nconsole.log(`no exec(${name})`);\n'),
+        ("csharp", 'Process.Start("notepad.exe", "readme.txt");\n'),
+    ],
+)
+def test_text_in_string_literals_and_constant_arguments_fire_nothing(auditor, language, code):
+    (outcome,) = auditor.audit_batch([Suggestion(id="s", completion=code, language=language)])
+    assert outcome.findings == [], [(f.rule_id, f.line) for f in outcome.findings]
+
+
+def test_an_exclusion_on_a_later_line_of_the_same_statement_counts(auditor):
+    one_line = 'res.send("<p>" + escapeHtml(req.query.name) + "</p>");\n'
+    two_lines = 'res.send("<p>" +\n  escapeHtml(req.query.name) + "</p>");\n'
+    unescaped = 'res.send("<p>" +\n  req.query.name + "</p>");\n'
+    for code in (one_line, two_lines):
+        (o,) = auditor.audit_batch([Suggestion(id="s", completion=code, language="javascript")])
+        assert o.findings == [], [(f.rule_id, f.line) for f in o.findings]
+    (o,) = auditor.audit_batch([Suggestion(id="s", completion=unescaped, language="javascript")])
+    assert {f.cwe for f in o.findings} == {79}
+
+
+def test_juliet_style_constant_source_silences_the_pattern_rule_too(auditor):
+    code = """\
+private void goodG2B() throws Throwable {
+    String data;
+    if (5 != 5) {
+        data = null;
+    } else {
+        data = "foo";
+    }
+    String osCommand = System.getProperty("os.name").contains("win") ? "cmd.exe /c dir " : "/bin/ls ";
+    Process process = Runtime.getRuntime().exec(osCommand + data);
+}
+"""
+    (o,) = auditor.audit_batch([Suggestion(id="s", completion=code, language="java")])
+    assert o.findings == [], [(f.rule_id, f.line) for f in o.findings]
+    bad = code.replace('data = "foo";', 'data = System.getenv("ADD");')
+    (o,) = auditor.audit_batch([Suggestion(id="s", completion=bad, language="java")])
+    assert [(f.rule_id, f.line) for f in o.findings] == [("CA4426", 9)]

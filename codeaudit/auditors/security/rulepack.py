@@ -182,14 +182,17 @@ class PackRule:
         out: list[tuple[int, int]] = []
         if self.regex is not None:
             view = parsed.view(self.view)
+            code = parsed.view("code") if self.view != "code" else None
             groups = self._match_groups
             for m in self.regex.get().finditer(view):
+                if code is not None and _inside_text(code, view, m.start()):
+                    continue  # a text-view rule must still start in code, not inside a string
                 span = next((m.span(g) for g in groups if m.start(g) >= 0), None)
                 out.append(span or m.span())
         else:
             out.extend(self._query_spans(parsed))
         if self.not_on_line and out:
-            out = [s for s in out if not self._line_excluded(text_view, s)]
+            out = [s for s in out if not self._line_excluded(text_view, s, parsed)]
         if self.not_inside and out:
             out = [s for s in out if not parsed.inside(s[0], self.not_inside)]
         return out
@@ -212,11 +215,56 @@ class PackRule:
                 out.append(parsed.span(node))
         return out
 
-    def _line_excluded(self, view: str, span: tuple[int, int]) -> bool:
+    def _line_excluded(self, view: str, span: tuple[int, int], parsed: Any = None) -> bool:
+        """Whether an exclusion matches the match's line — or any line of the statement that
+        holds it (a call whose escaping argument sits on its second line)."""
         start = view.rfind("\n", 0, span[0]) + 1
         end = view.find("\n", span[1])
+        if parsed is not None:
+            lo, hi = _statement_span(parsed, span[0])
+            start, end = min(start, lo), max(end if end >= 0 else len(view), hi)
         line = view[start : end if end >= 0 else len(view)]
         return any(p.get().search(line) for p in self.not_on_line)
+
+
+_BLOCKS = frozenset(
+    {
+        "block",
+        "compound_statement",
+        "statement_block",
+        "statement_list",
+        "program",
+        "module",
+        "translation_unit",
+        "source_file",
+        "class_body",
+        "declaration_list",
+        "compilation_unit",
+        "switch_block_statement_group",
+        "field_declaration_list",
+    }
+)
+
+
+def _statement_span(parsed: Any, offset: int) -> tuple[int, int]:
+    """Character span of the statement around ``offset`` (its own line when none is found)."""
+    text = parsed.text
+    byte = len(text[:offset].encode("utf-8", "surrogatepass"))
+    node = parsed.root.descendant_for_byte_range(byte, byte)
+    hops = 0
+    while node is not None and node.parent is not None and node.parent.type not in _BLOCKS:
+        node = node.parent
+        hops += 1
+        if hops > 64:
+            break
+    if node is None or node.parent is None or node.end_byte - node.start_byte > 4000:
+        return offset, offset
+    return parsed.span(node)
+
+
+def _inside_text(code: str, text: str, offset: int) -> bool:
+    """Whether ``offset`` lies inside a string's contents (blanked in the code view only)."""
+    return offset < len(code) and code[offset] == " " and text[offset] != " "
 
 
 @dataclass(frozen=True, slots=True)
