@@ -481,7 +481,7 @@ class Analysis:
                         c = self._literal(value)
                         if c is not None:
                             self.consts.setdefault(self.text(name_node), c)
-        text = self.parsed.text
+        text = self.parsed.view("code")  # names in strings and comments are not calls
         for fname, nodes in self.functions.items():
             uses = len(re.findall(rf"(?<![\w$]){re.escape(fname)}\s*(?:<[^<>()]*>\s*)?\(", text))
             if uses > len(nodes):
@@ -642,6 +642,8 @@ class Analysis:
             return Const(True)
         if t in ("false", "False") or text in ("false", "False"):
             return Const(False)
+        if text in ("null", "nil", "None", "NULL", "nullptr", "undefined"):
+            return Const(None)
         if t in ("character_literal", "char_literal", "rune_literal") and len(text) >= 3:
             return Const(text[1:-1])
         try:
@@ -1123,9 +1125,6 @@ class _Walker:
         if init is not None:  # C# ``new T(...) { Prop = value }``: assignments to its members
             self.ev(init)
         recv_node = an._receiver(node)
-        recv_static = recv_node is None or (
-            recv_node.type in self.shape.idents and self._key(recv_node)[:1].isupper()
-        )
         # sinks first: a sink sees the arguments as they are
         for sink in an.sinks:
             if sink.callee is None or not sink.callee.search(callee):
@@ -1152,7 +1151,7 @@ class _Walker:
             elif (
                 values
                 and all(isinstance(v, Const) for v in values)
-                and (receiver is None or isinstance(receiver, Const) or recv_static)
+                and (sink.args is None or -1 not in sink.args or isinstance(receiver, Const))
                 and not _chained(node)
             ):
                 an.proven_clean.add((sink.rule.rule.cwe, node.start_byte, node.end_byte))
@@ -1266,8 +1265,9 @@ class _Walker:
         static = recv_node is None or (
             recv_node.type in self.shape.idents and self._key(recv_node)[:1].isupper()
         )
-        if static and values and all(isinstance(v, Const) for v in values):
-            return Const(ANY)  # String.format("…%s", constant): a constant
+        if (static or isinstance(receiver, Const)) and all(isinstance(v, Const) for v in values):
+            if values or isinstance(receiver, Const):
+                return Const(ANY)  # String.format("…%s", constant), constant.trim(): constants
         return None
 
     const_params = 0
