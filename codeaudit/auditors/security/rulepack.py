@@ -182,7 +182,13 @@ class PackRule:
         out: list[tuple[int, int]] = []
         if self.regex is not None:
             view = parsed.view(self.view)
-            code = parsed.view("code") if self.view != "code" else None
+            # a text-view rule reads inside strings, but a call it names must be code — except
+            # for secrets, which are string contents by nature
+            code = (
+                parsed.view("code")
+                if self.view != "code" and not self.redact and self.rule.cwe not in _SECRET_CWES
+                else None
+            )
             groups = self._match_groups
             for m in self.regex.get().finditer(view):
                 if code is not None and _inside_text(code, view, m.start()):
@@ -216,17 +222,19 @@ class PackRule:
         return out
 
     def _line_excluded(self, view: str, span: tuple[int, int], parsed: Any = None) -> bool:
-        """Whether an exclusion matches the match's line — or any line of the statement that
-        holds it (a call whose escaping argument sits on its second line)."""
+        """Whether an exclusion matches the match's line — or, for a statement that starts on
+        that line, any of its lines (a call whose escaping argument sits on its second line)."""
         start = view.rfind("\n", 0, span[0]) + 1
         end = view.find("\n", span[1])
         if parsed is not None:
             lo, hi = _statement_span(parsed, span[0])
-            start, end = min(start, lo), max(end if end >= 0 else len(view), hi)
+            if lo >= start:  # a statement that starts on the match's line: all of its lines
+                end = max(end if end >= 0 else len(view), hi)
         line = view[start : end if end >= 0 else len(view)]
         return any(p.get().search(line) for p in self.not_on_line)
 
 
+_SECRET_CWES = frozenset({259, 321, 798})
 _BLOCKS = frozenset(
     {
         "block",

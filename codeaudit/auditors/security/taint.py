@@ -868,7 +868,12 @@ class _Walker:
         if t in shape.returns:
             vals = self._children(node)
             value = vals[0] if len(vals) == 1 else union(vals)
-            if t in an.node_sinks:  # a handler returning the response body
+            returned = [c for c in node.named_children if "comment" not in c.type]
+            built_text = bool(returned) and (
+                returned[0].type in shape.strings
+                or returned[0].type in ("binary_operator", "binary_expression")
+            )
+            if t in an.node_sinks and built_text:  # a handler returning an HTML string
                 tt = taint_of(value)
                 if tt is not None:
                     for sink in an.sinks:
@@ -1328,8 +1333,12 @@ class _Walker:
         before = self.env
         # each branch runs on its own copy of the environment; they join afterwards
         self.env = dict(before)
-        prefix_only = cond is not None and _PREFIX_CHECK.search(self.an.text(cond))
-        if guard and not prefix_only and not (cons is not None and _leaves(cons, self.an)):
+        cond_text = self.an.text(cond).strip("( \t\n") if cond is not None else ""
+        negated = bool(re.match(r"(?:!|not\b)", cond_text)) or bool(
+            re.search(r"\bnot\s+in\b|[=!]==?\s*(?:false|False)\b", cond_text)
+        )
+        prefix_only = cond is not None and _PREFIX_CHECK.search(cond_text)
+        if guard and not prefix_only and not negated:
             for key in guard:  # ``if (ALLOWED.contains(x)) { use(x) }``
                 self.env[key] = None
         if cons is not None:
@@ -1345,7 +1354,7 @@ class _Walker:
             and not (alt is not None and _leaves(alt, self.an))
         ):
             self.env = env_alt  # the branch that leaves does not reach what follows
-            if guard:  # ``if (!ALLOWED.contains(x)) return;``
+            if guard and negated:  # ``if (!ALLOWED.contains(x)) return;``
                 for key in guard:
                     self.env[key] = None
         else:
