@@ -352,3 +352,27 @@ private void goodG2B() throws Throwable {
     bad = code.replace('data = "foo";', 'data = System.getenv("ADD");')
     (o,) = auditor.audit_batch([Suggestion(id="s", completion=bad, language="java")])
     assert [(f.rule_id, f.line) for f in o.findings] == [("CA4426", 9)]
+
+
+@pytest.mark.parametrize(
+    ("language", "code", "line"),
+    [
+        (
+            "java",
+            'Cookie[] cs = request.getCookies();\nString v = "none";\nfor (Cookie c : cs) {\n    v = c.getValue();\n}\nrequest.getSession().setAttribute(v, "1");\n',
+            6,
+        ),
+        (
+            "python",
+            "def h():\n    for name in request.args.getlist('f'):\n        resp.headers['X-F'] = name\n",
+            3,
+        ),
+        (
+            "php",
+            "<?php\nforeach ($_GET as $k => $v) {\n    echo $v;\n}\n",
+            3,
+        ),
+    ],
+)
+def test_loop_variables_take_the_taint_of_what_they_iterate(auditor, language, code, line):
+    assert line in flagged(auditor, code, language)

@@ -862,6 +862,7 @@ class _Walker:
         if t in shape.loops or t in shape.conditional:
             before = self.env  # the body may not run
             self.env = dict(before)
+            self._for_each(node)
             self._children(node)
             self.env = _join(before, self.env)
             return None
@@ -1276,6 +1277,28 @@ class _Walker:
         return None
 
     const_params = 0
+
+    def _for_each(self, node: Any) -> None:
+        """``for (Cookie c : cookies)``, ``for x in xs``, ``foreach ($xs as $k => $v)``, ``for _, v
+        := range xs``: the loop variable takes the taint of what it iterates over."""
+        clause = next((c for c in node.named_children if c.type == "range_clause"), node)
+        target = clause.child_by_field_name("name") or clause.child_by_field_name("left")
+        source = clause.child_by_field_name("value") or clause.child_by_field_name("right")
+        if node.type == "foreach_statement" and target is None:  # PHP: foreach ($xs as $v)
+            named = [c for c in node.named_children if "comment" not in c.type]
+            if len(named) >= 2:
+                source, target = named[0], named[1]
+                if target.type == "pair" and target.named_children:
+                    target = target.named_children[-1]
+        if target is None or source is None or source.type in ("block", "statement_block"):
+            return
+        tt = taint_of(self.ev(source))
+        if tt is not None:
+            if target.type in ("expression_list", "pattern_list", "tuple_pattern"):
+                for c in target.named_children:
+                    self.bind(c, tt, node)
+            else:
+                self.bind(target, tt, node)
 
     def _receiver_value(self, node: Any) -> Any:
         recv = self.an._receiver(node)
