@@ -306,10 +306,14 @@ class SecurityAuditor(Auditor):
         for problem in problems:
             outcome.errors.append(self.error("bandit-error", problem))
         seen: set[tuple[str, int]] = set()
+        # a taint finding of the same weakness on the line already says it, with its flow
+        flows = {(f.line, f.cwe) for f in outcome.findings if "flow" in f.evidence}
         withheld = 0
         for issue in issues:
             line = pybandit.issue_line(run_ctx, issue)
             if line is None or (issue.test_id, line) in seen:
+                continue
+            if (line, issue.cwe.id or None) in flows:
                 continue
             seen.add((issue.test_id, line))
             if not self.options["bandit_informational"] and _informational(

@@ -696,7 +696,7 @@ class Analysis:
                     and self._param_source(pname, ptype)
                 ):
                     env[pname] = Taint(
-                        Step(self.line(pnode), self.text(pnode)[:120]), "request parameter"
+                        Step(self.line(pnode), self.text(pnode)[:120]), "request data"
                     )
                 elif self._param_source(pname, ptype):
                     line_node = node
