@@ -296,6 +296,7 @@ _TAINT_KEYS = {
     "param_sources",
     "arg_sources",
     "writes_first_arg",
+    "not_sources",
 }
 _SINK_KEYS = {
     "callee",
@@ -487,6 +488,7 @@ def _load_taint(raw: Any, check: _Checker) -> Any:
         guards=_alternatives(raw.get("guards"), check, "taint.guards"),
         numeric_types=_alternatives(raw.get("numeric_types"), check, "taint.numeric_types"),
         param_sources=_alternatives(raw.get("param_sources"), check, "taint.param_sources"),
+        not_sources=_alternatives(raw.get("not_sources"), check, "taint.not_sources"),
         writes_first_arg=_alternatives(
             raw.get("writes_first_arg"), check, "taint.writes_first_arg"
         ),

@@ -167,6 +167,8 @@ class TaintSpec:
     param_sources: re.Pattern[str] | None = None
     # calls that write untrusted data into an argument: (callee, positions, label) — fgets(buf …)
     arg_sources: tuple[tuple[re.Pattern[str], tuple[int, ...], str], ...] = ()
+    # accesses that look like sources but hold nothing the client chose ($_FILES[…]['tmp_name'])
+    not_sources: re.Pattern[str] | None = None
     # calls that write their other arguments into the first one (sprintf, strcpy, strcat)
     writes_first_arg: re.Pattern[str] | None = None
 
@@ -958,6 +960,8 @@ class _Walker:
     def _member(self, node: Any) -> Any:
         an = self.an
         text = an.text(node)
+        if an.spec.not_sources is not None and an.spec.not_sources.search(normalise(text)):
+            return None
         source = self._source(text)
         if source is not None:
             self._children(node)
