@@ -150,7 +150,7 @@ class SecurityAuditor(Auditor):
         completion = ctx.completion
         gated = [r for r in rules if r.gate(completion)]
         spec = rulepack.taint_for(language, self._extra_packs) if gated else None
-        if spec is None:
+        if spec is None or (spec.requires and not any(w in ctx.text for w in spec.requires)):
             return
         parsed = self._parsed(language, ctx)
         analysis = taint.analyse(parsed, spec, [r.sink for r in gated])

@@ -297,6 +297,7 @@ _TAINT_KEYS = {
     "arg_sources",
     "writes_first_arg",
     "not_sources",
+    "requires",
 }
 _SINK_KEYS = {
     "callee",
@@ -489,6 +490,7 @@ def _load_taint(raw: Any, check: _Checker) -> Any:
         numeric_types=_alternatives(raw.get("numeric_types"), check, "taint.numeric_types"),
         param_sources=_alternatives(raw.get("param_sources"), check, "taint.param_sources"),
         not_sources=_alternatives(raw.get("not_sources"), check, "taint.not_sources"),
+        requires=check.strings(raw, "requires", required=False),
         writes_first_arg=_alternatives(
             raw.get("writes_first_arg"), check, "taint.writes_first_arg"
         ),

@@ -167,6 +167,8 @@ class TaintSpec:
     param_sources: re.Pattern[str] | None = None
     # calls that write untrusted data into an argument: (callee, positions, label) — fgets(buf …)
     arg_sources: tuple[tuple[re.Pattern[str], tuple[int, ...], str], ...] = ()
+    # words without which the text holds no source worth a walk (Python: bandit covers the rest)
+    requires: tuple[str, ...] = ()
     # accesses that look like sources but hold nothing the client chose ($_FILES[…]['tmp_name'])
     not_sources: re.Pattern[str] | None = None
     # calls that write their other arguments into the first one (sprintf, strcpy, strcat)
