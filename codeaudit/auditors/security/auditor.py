@@ -158,6 +158,7 @@ class SecurityAuditor(Auditor):
             return
         flows = analysis.flows.values()
         first = ctx.first_line
+        lines = split_lines(completion)  # once: a snippet per finding must not re-split the text
         # sinks whose arguments are constants, and strings built only from constants, are not
         # injections of the weaknesses tracked here: pattern rules of those CWEs matching inside
         # them are not reported (character spans of the analysed text)
@@ -214,6 +215,7 @@ class SecurityAuditor(Auditor):
                     message=message,
                     severity=severity,
                     confidence=confidence,
+                    snippet=_lines_excerpt(lines, line, end_line),
                     evidence={
                         "match": _shorten(ctx.text[start:end]),
                         "source": t.label,
@@ -238,6 +240,7 @@ class SecurityAuditor(Auditor):
         if not gated:
             return
         parsed = self._parsed(language, ctx)
+        lines: list[str] | None = None
         seen: set[tuple[str, int]] = {(f.rule_id, f.line) for f in outcome.findings}
         taken_lines = {(f.line, f.cwe) for f in outcome.findings}
         for rule in gated:
@@ -255,10 +258,12 @@ class SecurityAuditor(Auditor):
                 seen.add((rule.id, line))
                 taken_lines.add((line, rule.rule.cwe))
                 match = ctx.text[start:end]
-                snippet = None
+                if lines is None:
+                    lines = split_lines(completion)
+                snippet = _lines_excerpt(lines, line, end_line)
                 if rule.redact or rule.rule.cwe in _SECRET_CWES:
                     match = redact(match)
-                    snippet = redact(excerpt(completion, line, end_line))
+                    snippet = redact(snippet)
                 outcome.findings.append(
                     self.finding(
                         s,
@@ -418,6 +423,12 @@ def redact(text: str) -> str:
     'password = "****"'
     """
     return _QUOTED.sub(lambda m: f"{m.group('q')}****{m.group('q')}", text)
+
+
+def _lines_excerpt(lines: list[str], line: int, end_line: int) -> str:
+    """What :func:`excerpt` gives, from lines split once."""
+    out = "\n".join(lines[line - 1 : min(end_line, line + 11)])
+    return out if len(out) <= 2000 else out[:1999] + "…"
 
 
 def _shorten(text: str, limit: int = 200) -> str:
