@@ -47,9 +47,12 @@ value from one of the pack's sources that reaches the sink without passing a san
           sources: [request data]           # optional: only sources with these labels
 
 and the pack a ``taint:`` section with its language's ``sources`` (``{pattern, label}``: a
-regex over a callee or an access such as ``request.args``), ``sanitisers``, ``mutators`` (calls
-that store their arguments in the receiver: ``append``, ``put``), ``guards`` (allow-list
-checks) and ``numeric_types`` (parameters of those types carry no text). Taint rules' examples
+regex over a callee or an access such as ``request.args``), ``param_sources`` (annotations or
+decorators that make parameters request data), ``arg_sources`` (calls that fill an argument:
+``fgets``), ``sanitisers``, ``mutators`` (calls that store their arguments in the receiver:
+``append``, ``put``), ``writes_first_arg`` (``sprintf``), ``guards`` (allow-list checks),
+``numeric_types`` (parameters of those types carry no text), ``not_sources`` and ``requires``
+(words without which the walk is skipped). docs/security.md describes each. Taint rules' examples
 are line-pinned: a line ending in a comment with ``ruleid`` must be flagged, one with ``ok``
 must not (checked by ``tests/test_rules.py``).
 
