@@ -11,6 +11,8 @@ findings on completion lines only.
   prefix that parses. Completion lines bandit never saw are checked by the Python pack's
   stand-in rules, and an error with code ``parse-error`` says which lines those were. The
   Python pack's other rules (what bandit does not look for) run on every suggestion.
+* **Taint rules** (:mod:`codeaudit.auditors.security.taint`) follow data from the pack's sources to
+  a sink over the same tree, in every language; their findings carry ``evidence.flow``.
 * **Other languages** run the pattern rules of their pack (:mod:`codeaudit.auditors.security.rulepack`) over a
   tree-sitter parse (:mod:`codeaudit.treesitter`), so comments and string contents do not
   trigger code rules. A cheap keyword check gates every rule: code without any rule's keyword is
@@ -24,7 +26,9 @@ they hide. Use codeaudit's own ``codeaudit: ignore[B602]`` (reported and counted
 >>> (outcome,) = auditor.audit_batch([Suggestion(id="a", language="c",
 ...     completion='char buf[8];\\nstrcpy(buf, argv[1]);\\n')])
 >>> [(f.rule_id, f.line, f.cwe) for f in outcome.findings]
-[('CA4101', 2, 120)]
+[('CA4132', 2, 120)]
+>>> outcome.findings[0].evidence["flow"]["source"]["kind"]   # a taint rule: argv reaches strcpy
+'command line'
 """
 
 from __future__ import annotations
