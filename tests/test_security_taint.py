@@ -376,3 +376,19 @@ private void goodG2B() throws Throwable {
 )
 def test_loop_variables_take_the_taint_of_what_they_iterate(auditor, language, code, line):
     assert line in flagged(auditor, code, language)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "codeaudit.auditors.security.auditor",
+        "codeaudit.auditors.security.rulepack",
+        "codeaudit.report._flow",
+    ],
+)
+def test_module_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
