@@ -806,7 +806,6 @@ class _Walker:
         self.an = an
         self.shape = an.shape
         self.env = env
-        self.weak = 0  # > 0 inside a branch or loop: assignments join instead of replacing
         self.returned: Any = None
         self.depth = 0
 
@@ -1062,12 +1061,8 @@ class _Walker:
         tt = taint_of(value)
         if tt is not None and not isinstance(value, Coll):
             value = tt.via(self.an.step(node))
-        if weak or self.weak:
-            old = self.env.get(key)
-            if old is not None or key in self.env:
-                value = merge(old, value)
-            elif self.weak and isinstance(value, Const):
-                value = None  # may or may not have been assigned: not a known constant
+        if weak and key in self.env:  # a store into part of it (a field, an element, +=)
+            value = merge(self.env[key], value)
         self.env[key] = value
 
     # -- assignments ----------------------------------------------------------------------------
