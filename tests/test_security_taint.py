@@ -392,3 +392,16 @@ def test_module_docstring_examples(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_destructuring_binds_every_name(auditor):
+    code = (
+        'app.post("/x", (req, res) => {\n'
+        "  const { cmd, opts: { cwd } } = req.body;\n"
+        "  const [first, second] = req.query.list;\n"
+        '  exec("ls " + cmd);\n'
+        '  exec("ls " + second);\n'
+        '  exec("ls " + "constant");\n'
+        "});\n"
+    )
+    assert set(flagged(auditor, code, "javascript", rule="CA4525")) == {4, 5}

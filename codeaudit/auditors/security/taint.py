@@ -1053,9 +1053,13 @@ class _Walker:
             return
         # typed patterns, destructuring …: every identifier inside gets the value's taint
         tt = taint_of(value)
-        for c in target.named_children:
-            if c.type in self.shape.idents or c.type == "identifier":
+        stack = list(target.named_children)
+        while stack:
+            c = stack.pop()
+            if c.type in _BOUND_NAMES or c.type in self.shape.idents:
                 self._set(self._key(c), tt, node, weak)
+            elif c.type not in ("type_annotation", "default_value") and "type" not in c.type:
+                stack.extend(c.named_children)  # { a, b: { c } } = …, [x, y] = …
 
     def _set(self, key: str, value: Any, node: Any, weak: bool) -> None:
         tt = taint_of(value)
@@ -1579,6 +1583,9 @@ _INERT = frozenset(
 )
 
 
+_BOUND_NAMES = frozenset(
+    {"identifier", "shorthand_property_identifier_pattern", "variable_name", "simple_variable"}
+)
 _ITERATORS = frozenset({"forEach", "map", "filter", "some", "every", "flatMap", "find"})
 
 
