@@ -405,3 +405,16 @@ def test_destructuring_binds_every_name(auditor):
         "});\n"
     )
     assert set(flagged(auditor, code, "javascript", rule="CA4525")) == {4, 5}
+
+
+def test_collections_filled_on_one_branch_keep_their_taint_after_the_join(auditor):
+    code = """\
+Map<String, String> m = new HashMap<>();
+m.put("safe", "constant");
+if (request.getParameter("x") != null) {
+    m.put("user", request.getParameter("x"));
+}
+response.getWriter().println(m.get("user"));
+response.getWriter().println(m.get("safe"));
+"""
+    assert set(flagged(auditor, code, "java", rule="CA4428")) == {6}

@@ -123,13 +123,18 @@ def merge(a: Any, b: Any) -> Any:
     """Join of two values at a control-flow merge."""
     if isinstance(a, Const) and isinstance(b, Const):
         return a if a.value == b.value else Const(ANY)
+    if isinstance(a, Coll) and isinstance(b, Coll):
+        # per key and per index where both sides know them; anything else joins ``rest``
+        keyed = {k: merge(a.keyed.get(k), b.keyed.get(k)) for k in a.keyed.keys() | b.keyed.keys()}
+        items = None
+        rest = stronger(a.rest, b.rest)
+        if a.items is not None and b.items is not None and len(a.items) == len(b.items):
+            items = [merge(x, y) for x, y in zip(a.items, b.items)]
+        else:
+            rest = stronger(rest, union([*(a.items or ()), *(b.items or ())]))
+        return Coll(items=items, keyed=keyed, rest=rest)
     if isinstance(a, Coll) or isinstance(b, Coll):
-        out = a.copy() if isinstance(a, Coll) else Coll(items=None)
-        out.items = None
-        out.rest = stronger(out.rest, taint_of(b) if not isinstance(a, Coll) else taint_of(b))
-        if not isinstance(a, Coll):
-            out.rest = stronger(out.rest, taint_of(a))
-        return out
+        return Coll(items=None, rest=union((a, b)))  # a collection on one path only
     return union((a, b))
 
 
