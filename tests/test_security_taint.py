@@ -418,3 +418,26 @@ response.getWriter().println(m.get("user"));
 response.getWriter().println(m.get("safe"));
 """
     assert set(flagged(auditor, code, "java", rule="CA4428")) == {6}
+
+
+@pytest.mark.parametrize(
+    ("language", "code", "line"),
+    [
+        (
+            "java",
+            "class H {\n  private String user;\n  void init(HttpServletRequest request) {\n"
+            '    this.user = request.getParameter("u");\n  }\n'
+            "  void run(Statement st) throws Exception {\n"
+            '    st.executeQuery("SELECT * FROM t WHERE u = \'" + this.user + "\'");\n  }\n}\n',
+            7,
+        ),
+        (
+            "python",
+            "class View:\n    def setup(self):\n        self.target = request.args['next']\n\n"
+            "    def go(self):\n        return redirect(self.target)\n",
+            6,
+        ),
+    ],
+)
+def test_fields_carry_taint_from_one_method_to_another(auditor, language, code, line):
+    assert line in flagged(auditor, code, language)

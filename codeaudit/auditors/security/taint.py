@@ -428,6 +428,8 @@ class Analysis:
         #: sink calls whose arguments are all constants: a pattern rule of the same weakness
         #: matching inside one is a false alarm.
         self.proven_clean: set[tuple[int, int, int]] = set()  # (CWE, start byte, end byte)
+        #: fields (``this.x``, ``self.x``) holding untrusted data, across the methods of the text
+        self.fields: dict[str, Taint] = {}
         #: assignments of a value built only from constants: (start byte, end byte)
         self.const_spans: set[tuple[int, int]] = set()
         self.functions: dict[str, list[Any]] = {}
@@ -450,18 +452,30 @@ class Analysis:
             self._function(root, None, ())
             words = self.sink_words
             helpers = tuple(self.functions)
-            for name, nodes in self.functions.items():
-                for node in nodes:
-                    if name in self.called:
-                        continue  # analysed through its callers
-                    body = self.text(node)
-                    if words and not any(w in body for w in words):
-                        if not any(h in body for h in helpers if h != name):
-                            continue  # no sink in it and no helper to reach one: nothing to find
-                    self._function(node, name, None)
+            entries = [
+                (name, node)
+                for name, nodes in self.functions.items()
+                if name not in self.called  # the others are analysed through their callers
+                for node in nodes
+            ]
+            # methods that store untrusted data in a field (``this.user = request.get…``) run
+            # first, so the methods that read the field see it
+            writers = [e for e in entries if self._writes_source_to_field(e[1])]
+            for name, node in writers + [e for e in entries if e not in writers]:
+                body = self.text(node)
+                if words and not any(w in body for w in words) and (name, node) not in writers:
+                    if not any(h in body for h in helpers if h != name):
+                        continue  # no sink in it and no helper to reach one: nothing to find
+                self._function(node, name, None)
         except (_Budget, RecursionError):
             pass
         return list(self.flows.values())
+
+    def _writes_source_to_field(self, node: Any) -> bool:
+        body = self.text(node)
+        if not _FIELD_WRITE.search(body):
+            return False
+        return any(w in body for w in _source_words(self.spec))
 
     def _index(self, root: Any) -> None:
         """Same-file functions by name, names called anywhere, file-level constants.
@@ -980,6 +994,8 @@ class _Walker:
                 short = key.split(".", 1)[1]
                 if short in self.env:
                     return self.env[short]
+                if short in an.fields:
+                    return an.fields[short]  # set by another method of the text
         vals = self._children(node)
         base = vals[0] if vals else None
         if len(vals) > 1 and node.type in an.node_sinks:
@@ -1019,7 +1035,11 @@ class _Walker:
             key = self._key(target)
             is_this = any(key.startswith(x.lstrip("$") + ".") for x in self.shape.this)
             if is_this:
-                self._set(key.split(".", 1)[1], value, node, weak)
+                short = key.split(".", 1)[1]
+                self._set(short, value, node, weak)
+                tt = taint_of(value)
+                if tt is not None:
+                    an.fields[short] = stronger(an.fields.get(short), tt.via(an.step(node)))
                 return
             if base is not None:
                 idx_node = target.named_children[1] if len(target.named_children) > 1 else None
@@ -1588,6 +1608,19 @@ _INERT = frozenset(
 )
 
 
+_FIELD_WRITE = re.compile(r"\b(?:this|self)\s*(?:\.|->)\s*\w+\s*=[^=]")
+
+
+@functools.cache
+def _source_words(spec: TaintSpec) -> tuple[str, ...]:
+    """Words a source's text must contain (from the source patterns), for a cheap pre-check."""
+    words = set()
+    for pattern, _ in spec.sources:
+        words.update(w for w in re.findall(r"[A-Za-z_]{4,}", pattern.pattern) if w not in _NOISE)
+    return tuple(sorted(words))
+
+
+_NOISE = frozenset({"self", "this", "flask", "Request", "request"}) - {"request"}
 _BOUND_NAMES = frozenset(
     {"identifier", "shorthand_property_identifier_pattern", "variable_name", "simple_variable"}
 )
