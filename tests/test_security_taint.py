@@ -441,3 +441,11 @@ response.getWriter().println(m.get("safe"));
 )
 def test_fields_carry_taint_from_one_method_to_another(auditor, language, code, line):
     assert line in flagged(auditor, code, language)
+
+
+def test_flow_points_outside_the_completion_show_no_string_contents(auditor):
+    prompt = 'String u = request.getParameter("u") + "s3cr3t-k3y-value";\n'
+    (f,) = flagged(auditor, 'st.executeQuery("S" + u);\n', "java", prompt=prompt).values()
+    source = f.evidence["flow"]["source"]
+    assert source["in"] == "prompt" and "s3cr3t" not in json.dumps(f.evidence)
+    assert source["text"] == 'String u = request.getParameter("****") + "****";'

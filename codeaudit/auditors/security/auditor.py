@@ -193,6 +193,8 @@ class SecurityAuditor(Auditor):
                 }
                 if ctx.locate_line(step.line) is None:
                     out["in"] = "prompt" if step.line < first else "suffix"
+                    # context lines are not audited for secrets: their string contents stay out
+                    out["text"] = _mask_strings(out["text"])
                 return out
 
             flow_ev = {
@@ -427,6 +429,18 @@ def redact(text: str) -> str:
     'password = "****"'
     """
     return _QUOTED.sub(lambda m: f"{m.group('q')}****{m.group('q')}", text)
+
+
+_STRINGS = re.compile(r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`[^`\n]*`""")
+
+
+def _mask_strings(text: str) -> str:
+    """Every string literal's contents masked (lines of the prompt or suffix in a flow).
+
+    >>> _mask_strings('u = get("u") + "s3cr3t"')
+    'u = get("****") + "****"'
+    """
+    return _STRINGS.sub(lambda m: m.group(0)[0] + "****" + m.group(0)[-1], text)
 
 
 def _lines_excerpt(lines: list[str], line: int, end_line: int) -> str:
