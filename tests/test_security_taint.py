@@ -447,5 +447,5 @@ def test_flow_points_outside_the_completion_show_no_string_contents(auditor):
     prompt = 'String u = request.getParameter("u") + "s3cr3t-k3y-value";\n'
     (f,) = flagged(auditor, 'st.executeQuery("S" + u);\n', "java", prompt=prompt).values()
     source = f.evidence["flow"]["source"]
-    assert source["in"] == "prompt" and "s3cr3t" not in json.dumps(f.evidence)
+    assert source["in"] == "prompt" and "s3cr3t" not in repr(f.evidence)
     assert source["text"] == 'String u = request.getParameter("****") + "****";'
