@@ -29,6 +29,7 @@ from ._common import (
     suppression_notes,
     windows,
 )
+from ._flow import flow_steps, without_flow
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -252,8 +253,12 @@ def _finding(console: Console, f: Finding, masker: Masker) -> None:
     lines = [Text(masker(one_line(f.message, 500))), Text(about, style="dim")]
     lines += [
         Text.assemble((f"{key}: ", "dim"), value)
-        for key, value in evidence_items(f.evidence, masker=masker)
+        for key, value in evidence_items(without_flow(f.evidence), masker=masker)
     ]
+    for role, line_no, text in flow_steps(f.evidence):  # a taint finding's data flow
+        lines.append(
+            Text.assemble((f"{role} line {line_no}: ", "dim"), masker(one_line(text, 160)))
+        )
     for line in lines:
         console.print(Padding(line, (0, 0, 0, 4)))
 
