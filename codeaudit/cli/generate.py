@@ -9,7 +9,7 @@ import sys
 from ..errors import UsageError
 from ._common import add_progress_flag, output_stream, progress_bar, wants_progress
 
-HELP = "generate suggestions from prompts with a local model (PyTorch or ONNX Runtime INT8)"
+HELP = "generate suggestions from prompts with a local model (PyTorch, ONNX Runtime, CTranslate2)"
 DESCRIPTION = """\
 Generate code suggestions with a local causal language model (the CodeGen family is the target;
 any causal LM transformers and Optimum handle works) and write them as a suggestion batch
