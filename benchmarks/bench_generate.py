@@ -10,23 +10,27 @@ bound by memory bandwidth, which every other process on the machine shares.
 
 Speed: random-weight models of the real CodeGen shapes (``codeaudit model random``; speed does
 not depend on weight values), prompt 128 tokens, 64 new tokens, batch 1, one thread, medians of
-five interleaved rounds, each engine in a fresh process (``codeaudit.generators.bench``). The anchor
-is ``torch`` float32 (transformers' CodeGen in PyTorch) measured in the same run; the bound is
+interleaved rounds, each engine in a fresh process (``codeaudit.generators.bench``). The anchor
+is CTranslate2 int8 measured in the same run (and ``torch`` float32 for reference); the bound is
 the weight bytes read per token divided by the memory bandwidth measured in the same run.
 
 Fidelity: on the tiny trained model and the first 40 HumanEval prompts, 64 greedy tokens each:
-whether ``onnx`` float32 output is token-for-token identical to ``torch`` float32, and the
-teacher-forced agreement of each INT8 engine with its float32 counterpart.
+whether ``onnx`` and ``ctranslate2`` float32 output is token-for-token identical to ``torch``
+float32, and the teacher-forced agreement of each INT8 and 4-bit engine with float32.
 
-Targets (issue 6): fastest INT8 engine >= 4x fewer ms per token than torch fp32, within 1.25x of
-the bandwidth bound, first token <= 200 ms (350M); the 2B shape exports, quantises and runs as
-INT8 with peak RSS <= 16 GiB.
+Targets (issue 13, 350M, 1 thread): our best CPU engine <= 0.60x CTranslate2 int8's ms per token
+(the anchor: ``ctranslate2-int8``, CTranslate2's own loop, measured in the same run), first token
+<= CTranslate2's, <= 1.3x its own bandwidth bound; our conversions and decoding within 16 GiB
+peak RSS at 2B and 6B. Fidelity on the tiny model: 4-bit >= 0.97 teacher-forced agreement with
+float32; CTranslate2 float32 greedy output identical to torch float32. ``--batch 1,4,16`` adds
+tokens/s with that many prompts decoded together (350M).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,14 +38,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, write_results
 
-ENGINES_350M = ["torch", "torch-int8", "onnx", "onnx-int8", "onnx:optimum", "onnx-int8:optimum"]
-#: With two threads (both cores of this machine): the float32 anchor and the INT8 engines.
-ENGINES_TWO_THREADS = ["torch", "torch-int8", "onnx-int8"]
-#: The Optimum export of the 2B model needs the float32 PyTorch model and a copy of its weights in
-#: memory (about 2x 11 GB): it is left out of the 2B run; the fused graph streams the weights.
-ENGINES_2B = ["torch", "torch-int8", "onnx-int8"]
-#: The 6B shape's float32 weights (28 GB) do not fit this machine's memory: only the streamed INT8 graph.
-ENGINES_6B = ["onnx-int8"]
+ENGINES_350M = ["torch", "torch-int8", "onnx", "onnx-int8", "onnx-int4", "ctranslate2-int8"]
+#: With two threads (both cores of this machine): the float32 anchor and the quantised engines.
+ENGINES_TWO_THREADS = ["torch", "onnx-int8", "onnx-int4", "ctranslate2-int8"]
+#: Optimum's export of the 2B model needs the float32 PyTorch model and copies of its weights in
+#: memory (about 4x 11 GB): it is left out; the fused graphs stream the weights. CTranslate2's
+#: converter loads the float32 model (11 GB) and quantises it in memory.
+ENGINES_2B = ["torch", "torch-int8", "onnx-int8", "onnx-int4", "ctranslate2-int8"]
+#: The 6B shape's float32 weights (28 GB) do not fit this machine's memory (24 GB): only the
+#: streamed graphs. CTranslate2's converter loads the float32 model first, so it cannot run here.
+ENGINES_6B = ["onnx-int8", "onnx-int4"]
+#: The peer the speed targets are measured against.
+ANCHOR = "ctranslate2-int8"
 GIB = 1024**3
 
 
@@ -60,7 +68,7 @@ def random_model(size: str) -> Path:
     return folder
 
 
-def latency(size: str, engines: list[str], threads: int, repeats: int) -> dict:
+def latency(size: str, engines: list[str], threads: int, repeats: int, batches) -> dict:
     import shutil
     import tempfile
 
@@ -80,38 +88,63 @@ def latency(size: str, engines: list[str], threads: int, repeats: int) -> dict:
             repeats=repeats,
             status=say,
             cache_dir=fresh,
+            batches=batches,
+            keep_going=True,
         )
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
     result["model"] = f"random CodeGen-{size}"
+    result["concurrent_load"] = (
+        "the machine is shared: other engineers' jobs ran during this benchmark "
+        f"(load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); engines "
+        "were measured in interleaved rounds and the figures are medians"
+    )
     return result
 
 
 def targets(result: dict, size: str) -> dict:
-    """The issue's speed targets apply to the 350M shape; for the others the same figures are informative."""
-    rows = {r["label"]: r for r in result["rows"]}
-    base = rows.get("torch")
-    int8 = [r for r in result["rows"] if r["precision"] == "int8"]
-    fastest = min(int8, key=lambda r: r["ms_per_token"])
+    """Issue 13's targets (set for the 350M shape; informative for the others): the best CPU
+    engine of ours <= 0.60x CTranslate2 int8's ms/token, first token <= CTranslate2's, and
+    <= 1.3x its own bandwidth bound."""
+    rows = {r["label"]: r for r in result["rows"] if "error" not in r}
+    ours = [r for r in rows.values() if not r["engine"].startswith("ctranslate2")]
+    if not ours:
+        return {}
+    best = min(ours, key=lambda r: r["ms_per_token"])
     out = {
-        "fastest_int8": fastest["label"],
-        "fastest_int8_ms_per_token": fastest["ms_per_token"],
-        "bound_ms": fastest["bound_ms"],
-        "vs_bound": fastest["vs_bound"],
-        "vs_bound_target": 1.25,
-        "vs_bound_met": fastest["vs_bound"] <= 1.25,
-        "first_token_ms": fastest["first_token_ms"],
+        "best": best["label"],
+        "best_ms_per_token": best["ms_per_token"],
+        "best_first_token_ms": best["first_token_ms"],
+        "bound_ms": best["bound_ms"],
+        "vs_bound": best["vs_bound"],
+        "vs_bound_target": 1.3,
+        "vs_bound_met": best["vs_bound"] <= 1.3,
     }
-    if size == "350M":
-        out.update(first_token_target_ms=200, first_token_met=fastest["first_token_ms"] <= 200)
-    if base:
-        speedup = base["ms_per_token"] / fastest["ms_per_token"]
+    anchor = rows.get(ANCHOR)
+    if anchor:
+        ratio = best["ms_per_token"] / anchor["ms_per_token"]
         out.update(
-            torch_fp32_ms_per_token=base["ms_per_token"],
-            speedup_vs_torch_fp32=round(speedup, 2),
-            speedup_target=4.0,
-            speedup_met=speedup >= 4.0,
+            anchor=ANCHOR,
+            anchor_ms_per_token=anchor["ms_per_token"],
+            anchor_first_token_ms=anchor["first_token_ms"],
+            ratio_to_anchor=round(ratio, 3),
+            ratio_target=0.60,
+            ratio_met=ratio <= 0.60,
+            first_token_met=best["first_token_ms"] <= anchor["first_token_ms"],
         )
+        for r in result["rows"]:
+            if "error" not in r:
+                r["vs_ctranslate2_int8"] = round(r["ms_per_token"] / anchor["ms_per_token"], 3)
+    peak = max(
+        max(r["peak_rss_mb"], r.get("export_peak_rss_mb", 0))
+        for r in ours
+        if r["engine"].startswith("onnx")
+    )
+    out.update(
+        our_peak_rss_gib=round(peak * 1024**2 / GIB, 2),
+        peak_rss_target_gib=16,
+        peak_rss_met=peak * 1024**2 <= 16 * GIB,
+    )
     return out
 
 
@@ -136,6 +169,9 @@ def fidelity(prompts: int = 40, new_tokens: int = 64) -> dict:
     opts = EngineOptions(threads=1)
     optimum = EngineOptions(threads=1, graph="optimum")
     e = {
+        "onnx-int4": load_engine("onnx-int4", source, opts),
+        "ctranslate2": load_engine("ctranslate2", source, opts),
+        "ctranslate2-int8": load_engine("ctranslate2-int8", source, opts),
         "torch": load_engine("torch", source, opts),
         "torch-int8": load_engine("torch-int8", source, opts),
         "onnx": load_engine("onnx", source, opts),
@@ -146,7 +182,7 @@ def fidelity(prompts: int = 40, new_tokens: int = 64) -> dict:
     params = GenerationParams(max_new_tokens=new_tokens, batch_size=8)
     greedy = {
         name: [g.token_ids for g in generate(e[name], tok, ids, params)]
-        for name in ("torch", "onnx", "onnx:optimum")
+        for name in ("torch", "onnx", "onnx:optimum", "ctranslate2")
     }
     out: dict = {
         "model": "tiny",
@@ -154,14 +190,16 @@ def fidelity(prompts: int = 40, new_tokens: int = 64) -> dict:
         "new_tokens": new_tokens,
         "greedy_identical_to_torch_fp32": {},
     }
-    for name in ("onnx", "onnx:optimum"):
+    for name in ("onnx", "onnx:optimum", "ctranslate2"):
         same = sum(a == b for a, b in zip(greedy["torch"], greedy[name]))
         out["greedy_identical_to_torch_fp32"][name] = {"identical_sequences": same, "of": len(ids)}
-    out["int8_teacher_forced_agreement"] = {}
+    out["int8_teacher_forced_agreement"] = {}  # and the 4-bit engine's
     for cand, ref in (
         ("onnx-int8", "onnx"),
         ("onnx-int8:optimum", "onnx:optimum"),
         ("torch-int8", "torch"),
+        ("onnx-int4", "onnx"),
+        ("ctranslate2-int8", "torch"),
     ):
         r = teacher_forced_agreement(e[ref], e[cand], ids, new_tokens)
         out["int8_teacher_forced_agreement"][f"{cand} vs {ref}"] = {
@@ -183,6 +221,9 @@ def main() -> int:
         "--two-threads", action="store_true", help="also the 350M table with two threads"
     )
     parser.add_argument("--no-fidelity", action="store_true")
+    parser.add_argument(
+        "--batch", default="1,4,16", help="batch sizes for tokens/s (350M; default 1,4,16)"
+    )
     args = parser.parse_args()
 
     from codeaudit.generators.bench import render_table
@@ -202,15 +243,15 @@ def main() -> int:
         engines = {"2B": ENGINES_2B, "6B": ENGINES_6B}.get(size) or (
             ENGINES_350M if threads == 1 else ENGINES_TWO_THREADS
         )
-        result = latency(size, engines, threads, args.repeats if size == "350M" else 1)
+        batches = [int(b) for b in args.batch.split(",")] if size == "350M" else [1]
+        result = latency(size, engines, threads, args.repeats if size == "350M" else 1, batches)
         result["date"] = results["date"]
         result["targets"] = targets(result, size)
-        if size != "350M":
-            int8 = [r for r in result["rows"] if r["engine"] == "onnx-int8"]
-            peak = max(max(r["peak_rss_mb"], r.get("export_peak_rss_mb", 0)) for r in int8)
-            result["targets"]["onnx_int8_peak_rss_gib"] = round(peak * 1024**2 / GIB, 2)
-            result["targets"]["peak_rss_target_gib"] = 16
-            result["targets"]["peak_rss_met"] = peak * 1024**2 <= 16 * GIB
+        if size == "6B":
+            result["ctranslate2"] = (
+                "not measured: CTranslate2's converter loads the float32 model (28 GB) into "
+                "memory first, more than this 24 GB machine has"
+            )
         results["latency"][key] = result
         render_table(result, sys.stdout)
         print(json.dumps(result["targets"], indent=2))

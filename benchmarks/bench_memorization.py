@@ -5,7 +5,7 @@ under ``flock /tmp/codeaudit-heavy.lock``). Writes ``benchmarks/results/memoriza
 
 Sections (each prints a table):
 
-1. **Detection** on real code read at run time (``tests/memorization_cases.py``): a held-out split
+1. **Detection** on real code read at run time (``codeaudit/auditors/memorization/cases.py``): a held-out split
    (``TEST_CORPUS``, never used to choose thresholds) and the development split; recall per edit
    kind, precision, location accuracy, recall by copy length, all through ``codeaudit.audit``.
 2. **Build, side by side on the same windows** (the default corpus: the standard library without
@@ -37,16 +37,15 @@ import tempfile
 import time
 from pathlib import Path
 
+# _common is found beside this script (a script's folder is on the path when it runs).
+from _common import median, p99, write_results
+
+from codeaudit import Config, audit
+from codeaudit.auditors.memorization import cases as mc
+from codeaudit.corpus.build import build_index
+from codeaudit.corpus.sources import FolderSource, stdlib_source
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import memorization_cases as mc  # noqa: E402
-from _common import median, p99, write_results  # noqa: E402
-
-from codeaudit import Config, audit  # noqa: E402
-from codeaudit.corpus.build import build_index  # noqa: E402
-from codeaudit.corpus.sources import FolderSource, stdlib_source  # noqa: E402
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 TARGETS = {
@@ -221,7 +220,6 @@ def thirty_line_queries(files: list[Path], negatives: list[Path], n: int, seed: 
 
 PROBE = r"""
 import json, sys, time
-sys.path.insert(0, {tests!r})
 def rss():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
@@ -252,7 +250,7 @@ print(json.dumps({{"load_s": load, "load_full_crc_s": full, "rss_open": opened -
 
 
 def probe(index: Path, queries_file: Path) -> dict:
-    code = PROBE.format(tests=str(ROOT / "tests"), queries=str(queries_file), index=str(index))
+    code = PROBE.format(queries=str(queries_file), index=str(index))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])

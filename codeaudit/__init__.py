@@ -11,9 +11,10 @@ Names are imported lazily so that ``import codeaudit`` (and ``codeaudit --versio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._version import __version__
+from .lazy import lazy_names
 
 __all__ = [
     "__version__",
@@ -59,16 +60,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .registry import Rule
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'codeaudit' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(globals(), _LAZY, __all__)

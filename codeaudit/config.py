@@ -45,8 +45,9 @@ DEFAULT_MAX_COMPLETION_BYTES = 1_000_000
 _TOP_KEYS = {"auditors", "fail_on", "severity", "disable", "allowlist", "max_completion_bytes"}
 _ALLOWLIST_KEYS = {"usernames", "emails", "hosts", "paths", "patterns"}
 #: Tables read by a codeaudit tool rather than an auditor (kept in ``Config.options`` and checked
-#: by that tool with :func:`check_options`): ``hook`` is the pre-commit hook's policy.
-TOOL_TABLES = frozenset({"hook", "paths"})
+#: by that tool with :func:`check_options`): ``hook`` is the pre-commit hook's policy, ``serve``
+#: the completion server's (``codeaudit serve``), ``paths`` the path policy.
+TOOL_TABLES = frozenset({"hook", "paths", "serve"})
 
 
 @dataclass(frozen=True, slots=True)

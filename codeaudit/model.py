@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -82,7 +82,7 @@ class Suggestion:
 
     >>> s = Suggestion(id="demo", completion="open('/home/alice/notes.txt')\\n", language="python")
     >>> s.completion_lines()
-    ['open(\\'/home/alice/notes.txt\\')']
+    ["open('/home/alice/notes.txt')"]
     """
 
     id: str
@@ -322,10 +322,14 @@ class Report:
     input_errors: tuple[InputIssue, ...] = ()
     #: Per-auditor batch summaries (pass rate and pass@k, corpora searched …).
     auditor_summaries: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Metadata of the rules the findings cite (id -> :class:`~codeaudit.registry.Rule`), so a
+    #: reporter needs the report alone. Not part of the JSON document.
+    rules: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool", _frozen_mapping(self.tool))
         object.__setattr__(self, "auditor_summaries", _frozen_mapping(self.auditor_summaries))
+        object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
 
     def findings(
         self, *, include_suppressed: bool = False
@@ -391,15 +395,38 @@ class Report:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 
-def _jsonable(value: Any) -> Any:
-    """Deep-copy mapping proxies and tuples into plain JSON types."""
+def plain(
+    value: Any, leaf: Callable[[Any], Any] | None = None, *, keep_tuples: bool = False
+) -> Any:
+    """A deep copy of ``value`` in plain types: every mapping (read-only ones too) a ``dict`` with
+    ``str`` keys, every list and tuple a ``list`` (tuples stay tuples with ``keep_tuples``), and
+    every other value passed through ``leaf`` (kept as it is when ``leaf`` is ``None``).
+
+    The one recursive walk over nested data: reports (:meth:`Finding.to_dict`, the reporters'
+    ``plain_json``), the process boundary of ``hook --parallel`` and masking build on it.
+
+    >>> from types import MappingProxyType
+    >>> plain(MappingProxyType({"a": (1, Severity.HIGH), 2: [None]}), lambda v: str(v) if isinstance(v, enum.Enum) else v)
+    {'a': [1, 'high'], '2': [None]}
+    >>> plain({"a": (1, 2)}, keep_tuples=True)
+    {'a': (1, 2)}
+    """
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): plain(v, leaf, keep_tuples=keep_tuples) for k, v in value.items()}
+    if isinstance(value, tuple) and keep_tuples:
+        return tuple(plain(v, leaf, keep_tuples=True) for v in value)
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return str(value)
-    return value
+        return [plain(v, leaf, keep_tuples=keep_tuples) for v in value]
+    return value if leaf is None else leaf(value)
+
+
+def _enum_str(value: Any) -> Any:
+    return str(value) if isinstance(value, enum.Enum) else value
+
+
+def _jsonable(value: Any) -> Any:
+    """Deep-copy mapping proxies and tuples into plain JSON types (enums as their text)."""
+    return plain(value, _enum_str)
 
 
 def max_severity(findings: Sequence[Finding]) -> Severity | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from . import languages, suppress
@@ -25,7 +25,7 @@ from .model import (
     Verdict,
 )
 from .redact import Masker
-from .registry import load_auditor_class
+from .registry import Rule, load_auditor_class
 
 
 class Baseline(Protocol):
@@ -35,6 +35,26 @@ class Baseline(Protocol):
 
 
 SuggestionLike = Suggestion | Mapping[str, Any] | str
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """What one result is made of: the suggestion it reports on (suppressions are read from its
+    completion, the baseline keys on its path) and what each auditor found there, as
+    ``(auditor name, outcome)`` pairs in report order (a name may repeat: a change layer folds the
+    outcomes of several suggestions into one file). ``data`` replaces the auditors' data when set.
+    """
+
+    suggestion: Suggestion
+    parts: Sequence[tuple[str, Outcome]]
+    data: Mapping[str, Any] | None = None
+
+
+#: Folds the screened outcomes of the admitted suggestions (one ``(name, outcome)`` list per
+#: suggestion) into the units the report has one result each for.
+Fold = Callable[[Sequence[Suggestion], Sequence[Sequence[tuple[str, Outcome]]]], Sequence[Unit]]
+#: The severity at or above which an active finding fails the verdict.
+Threshold = Callable[[Finding], Severity]
 
 
 def audit(
@@ -59,8 +79,38 @@ def audit(
     >>> [(f.rule_name, f.evidence["username"]) for _, f in report.findings()]
     [('username-in-path', 'alice')]
     """
+    return run(
+        suggestions,
+        config,
+        auditors=auditors,
+        baseline=baseline,
+        input_issues=input_issues,
+        progress=progress,
+    )
+
+
+def run(
+    suggestions: Iterable[SuggestionLike],
+    config: Config | None = None,
+    *,
+    auditors: Sequence[str | Auditor] | None = None,
+    baseline: Baseline | None = None,
+    input_issues: Iterable[InputIssue] = (),
+    progress: Callable[[int, int], None] | None = None,
+    fold: Fold | None = None,
+    threshold: Threshold | None = None,
+    fail_on: Severity | None = None,
+) -> Report:
+    """:func:`audit`, with what a layer above (the change layer) needs to report on other units
+    than the suggestions: ``fold`` groups the auditors' screened outcomes into :class:`Unit`\\ s
+    (before suppressions, the baseline and the verdict, which are made here once per unit);
+    ``threshold(finding)`` is the severity at which a finding fails (default: ``fail_on``, itself
+    defaulting to ``config.fail_on``), so a stricter policy for some findings needs no second
+    verdict.
+    """
     config = config or Config()
     path_policy(config)  # a bad [tool.codeaudit.paths] stops the run before any work
+    fail_on = config.fail_on if fail_on is None else fail_on
     admitted, issues = admit(suggestions, config)
     issues = [*input_issues, *issues]
 
@@ -87,21 +137,24 @@ def audit(
 
     per_suggestion: list[list[Outcome]] = [[] for _ in admitted]
     timings: dict[str, float] = {}
+    names = [a.name for a in instances]
     try:
         for auditor in instances:
             started = time.perf_counter()
             before = done
             outcomes = _run_auditor(auditor, admitted, advance)
-            advance(
-                len(admitted) - (done - before)
-            )  # auditors that report no progress still finish
+            # auditors that report no progress still finish
+            advance(len(admitted) - (done - before))
             timings[auditor.name] = round(time.perf_counter() - started, 4)
             for slot, outcome in zip(per_suggestion, outcomes):
                 slot.append(outcome)
-        results = tuple(
-            _result(s, outs, [a.name for a in instances], config, baseline)
-            for s, outs in zip(admitted, per_suggestion)
+        screened = [_screened(s, names, outs, config) for s, outs in zip(admitted, per_suggestion)]
+        units = (
+            fold(admitted, screened)
+            if fold is not None
+            else [Unit(s, parts) for s, parts in zip(admitted, screened)]
         )
+        results = tuple(_result(u, baseline, threshold or (lambda f: fail_on)) for u in units)
         summaries: dict[str, Mapping[str, Any]] = {}
         described: dict[str, Any] = {}
         for auditor in instances:
@@ -122,10 +175,29 @@ def audit(
     return Report(
         results=results,
         tool=tool,
-        fail_on=config.fail_on,
+        fail_on=fail_on,
         input_errors=tuple(issues),
         auditor_summaries=summaries,
+        rules=cited_rules(instances, results),
     )
+
+
+def cited_rules(auditors: Iterable[Auditor], results: Iterable[AuditResult]) -> dict[str, Rule]:
+    """The declared rules (id -> Rule) that ``results`` cite, suppressed findings included.
+
+    A plug-in whose ``rules()`` fails costs its help text in the reports, not the report.
+    """
+    cited = {f.rule_id for r in results for f in r.findings}
+    found: dict[str, Rule] = {}
+    for auditor in auditors:
+        try:
+            declared = auditor.rules()
+        except Exception:  # noqa: BLE001 - a broken plug-in costs its help text, not the report
+            continue
+        for rule in declared:
+            if rule.id in cited:
+                found.setdefault(rule.id, rule)
+    return found
 
 
 def admit(
@@ -239,22 +311,18 @@ def _run_auditor(auditor: Auditor, batch: list[Suggestion], advance: Progress) -
         ]
 
 
-def _result(
-    s: Suggestion,
-    outcomes: list[Outcome],
-    names: list[str],
-    config: Config,
-    baseline: Baseline | None,
-) -> AuditResult:
+def _screened(
+    s: Suggestion, names: Sequence[str], outcomes: Sequence[Outcome], config: Config
+) -> list[tuple[str, Outcome]]:
+    """Each auditor's outcome for ``s`` with the configuration applied finding by finding: only
+    findings inside the completion (the prompt and suffix are context), disabled rules left out,
+    severity overrides, the path policy, the allowlist; then secrets masked everywhere and long
+    text cut (see :func:`_shown_finding`)."""
     n_lines = max(1, len(split_lines(s.completion)))
     policy = path_policy(config) if s.path else None  # no path: nothing to judge by
-    findings: list[Finding] = []
-    errors: list[AuditError] = []
-    data: dict[str, Any] = {}
-    for name, outcome in zip(names, outcomes):
-        errors.extend(outcome.errors)
-        if outcome.data:
-            data[name] = outcome.data
+    kept: list[list[Finding]] = []
+    for outcome in outcomes:
+        mine: list[Finding] = []
         for f in outcome.findings:
             if f.line > n_lines:
                 continue  # outside the completion: the prompt and suffix are context only
@@ -275,8 +343,38 @@ def _result(
                     )
             if config.allowlist and config.allowlist.matches(f.evidence, f.snippet):
                 f = replace(f, suppressed="allowlist")
-            findings.append(f)
-    findings, errors = _masked(s, findings, errors)
+            mine.append(f)
+        kept.append(mine)
+    masker = Masker.of_findings(s.completion, [f for mine in kept for f in mine])
+    lines = split_lines(s.completion)
+    return [
+        (
+            name,
+            Outcome(
+                findings=[_shown_finding(f, masker, lines) for f in mine],
+                errors=[replace(e, message=masker(e.message)) for e in o.errors]
+                if masker
+                else list(o.errors),
+                data=o.data,
+            ),
+        )
+        for name, o, mine in zip(names, outcomes, kept)
+    ]
+
+
+def _result(unit: Unit, baseline: Baseline | None, threshold: Threshold) -> AuditResult:
+    """Suppressions, the baseline and the verdict: made here once, for every kind of unit."""
+    s = unit.suggestion
+    findings: list[Finding] = []
+    errors: list[AuditError] = []
+    data: dict[str, Any] = {}
+    for name, outcome in unit.parts:
+        errors.extend(outcome.errors)
+        if outcome.data:
+            data[name] = outcome.data
+        findings.extend(outcome.findings)
+    if unit.data is not None:
+        data = dict(unit.data)
     findings, suppressions = suppress.apply(findings, suppress.parse(s.completion, s.language))
     if baseline is not None:
         findings = baseline.mark(s, findings)
@@ -284,7 +382,7 @@ def _result(
     return AuditResult(
         suggestion=s,
         language=s.language,
-        verdict=verdict(findings, errors, config.fail_on),
+        verdict=verdict(findings, errors, threshold),
         findings=tuple(findings),
         errors=tuple(errors),
         suppressions=tuple(suppressions),
@@ -457,29 +555,21 @@ def path_policy(config: Config) -> PathPolicy:
     return got[1]
 
 
-def _masked(
-    s: Suggestion, findings: list[Finding], errors: list[AuditError]
-) -> tuple[list[Finding], list[AuditError]]:
-    """Mask in every finding and error the secrets that any auditor masked in its snippet, so an
-    auditor quoting a secret in its message (bandit's B105 does) cannot leak it into the report;
-    turn whatever an auditor showed in a secret's place (``****``) into the one mask format; cut
-    long snippet lines, messages and evidence to a window (a report entry stays small)."""
-    masker = Masker.of_findings(s.completion, findings)
-    lines = split_lines(s.completion)
-    out = []
-    for f in findings:
-        raw = "\n".join(lines[f.line - 1 : f.end_line])
-        if masker or "****" in f.snippet or "****" in f.message or _starred(f.evidence):
-            f = replace(
-                f,
-                snippet=masker.shown(f.snippet, raw),
-                message=masker.shown(f.message, raw),
-                evidence=_shown(f.evidence, masker, raw),
-            )
-        out.append(_clipped(f))
-    if masker:
-        errors = [replace(e, message=masker(e.message)) for e in errors]
-    return out, errors
+def _shown_finding(f: Finding, masker: Masker, lines: Sequence[str]) -> Finding:
+    """``f`` with the secrets that any auditor masked in its snippet masked in its message and
+    evidence too (an auditor quoting a secret in its message, as bandit's B105 does, cannot leak
+    it), whatever an auditor showed in a secret's place (``****``) turned into the one mask
+    format, and long snippet lines, message and evidence cut to a window (a report entry stays
+    small)."""
+    raw = "\n".join(lines[f.line - 1 : f.end_line])
+    if masker or "****" in f.snippet or "****" in f.message or _starred(f.evidence):
+        f = replace(
+            f,
+            snippet=masker.shown(f.snippet, raw),
+            message=masker.shown(f.message, raw),
+            evidence=_shown(f.evidence, masker, raw),
+        )
+    return _clipped(f)
 
 
 def _starred(value: Any) -> bool:
@@ -555,11 +645,23 @@ def _cut_all(value: Any) -> Any:
 
 
 def verdict(
-    findings: Sequence[Finding], errors: Sequence[AuditError], fail_on: Severity
+    findings: Sequence[Finding],
+    errors: Sequence[AuditError],
+    fail_on: Severity | Threshold,
 ) -> Verdict:
-    """``fail``: an active finding at or above ``fail_on``; ``warn``: any other active finding or an error."""
+    """``fail``: an active finding at or above ``fail_on`` (a severity, or a function giving each
+    finding's); ``warn``: any other active finding or an error.
+
+    >>> from codeaudit.model import Confidence
+    >>> f = Finding(auditor="a", rule_id="CA1", rule_name="r", severity=Severity.MEDIUM,
+    ...             confidence=Confidence.HIGH, cwe=None, line=1, end_line=1, column=1,
+    ...             end_column=None, message="m", snippet="", evidence={}, fingerprint="")
+    >>> verdict([f], [], Severity.HIGH).value, verdict([f], [], lambda f: Severity.LOW).value
+    ('warn', 'fail')
+    """
+    threshold = fail_on if callable(fail_on) else (lambda f: fail_on)
     active = [f for f in findings if f.active]
-    if any(f.severity >= fail_on for f in active):
+    if any(f.severity >= threshold(f) for f in active):
         return Verdict.FAIL
     if active or errors:
         return Verdict.WARN

@@ -296,6 +296,18 @@ def parse(language: str, text: str) -> Parsed:
     )
 
 
+def syntax_tree(language: str, text: str) -> Any:
+    """Only the tree of ``text`` (points are rows and UTF-8 byte columns), without the character
+    offsets and views :func:`parse` prepares: for callers that work in lines, such as the hook's
+    context around changed lines.
+
+    >>> syntax_tree("python", "def f():\\n    return 1\\n").root_node.children[0].type
+    'function_definition'
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    return _parser(grammar_name(language, text)).parse(data)
+
+
 def _char_offsets(text: str) -> list[int]:
     """For each UTF-8 byte offset of ``text`` (and one past the end), the character offset."""
     out: list[int] = []

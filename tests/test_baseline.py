@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codeaudit.change import baseline as baseline_mod
 from codeaudit.change.baseline import SCHEMA, Baseline, Entry, config_hash, parameters_for
 from codeaudit.config import Config, config_from_mapping
 from codeaudit.errors import InputError
@@ -52,10 +50,6 @@ def entry(path: str, fp: str, line: int = 1, rule: str = "CA101") -> Entry:
 
 def at(path: str) -> Suggestion:
     return Suggestion(id=path, path=path, completion="")
-
-
-def test_doctests():
-    assert doctest.testmod(baseline_mod).failed == 0
 
 
 def test_matching_ignores_lines_but_not_rules(tmp_path):

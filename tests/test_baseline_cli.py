@@ -4,12 +4,12 @@ runs them: the real command, real git repositories, the real auditors."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers.git import git
 
 LEAK = 'subprocess.call("cat /home/alice.smith/" + name, shell=True)\n'
 OTHER = 'subprocess.call("rm -rf /home/bob.jones/" + target, shell=True)\n'
@@ -26,24 +26,9 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Dev",
-        "GIT_AUTHOR_EMAIL": "dev@example.com",
-        "GIT_COMMITTER_NAME": "Dev",
-        "GIT_COMMITTER_EMAIL": "dev@example.com",
-    }
-    proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
 @pytest.fixture
-def repo(tmp_path) -> Path:
-    r = tmp_path / "repo"
-    r.mkdir()
-    git(r, "init", "-q", "-b", "main")
+def repo(git_repo) -> Path:
+    r = git_repo
     (r / "pyproject.toml").write_text(CONFIG)
     (r / "app.py").write_text(
         "import subprocess\n\n\ndef show(name):\n    " + LEAK + "    return 0\n"

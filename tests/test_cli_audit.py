@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -96,6 +99,23 @@ def test_no_output_file_when_nothing_could_be_audited(run_cli, tmp_path):
 def test_output_into_a_missing_folder_is_a_usage_error(run_cli, batch, tmp_path):
     proc = run_cli("audit", str(batch), *AUDITORS, "-o", str(tmp_path / "nope" / "r.json"))
     assert proc.returncode == 2 and "does not exist" in no_traceback(proc)
+
+
+def test_output_to_a_device_or_pipe_is_written_in_place(run_cli, batch, tmp_path):
+    """`-o /dev/null` must not rename a report over the device: a named pipe stands in for it."""
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    proc = run_cli("audit", str(batch), *AUDITORS, "--format", "json", "-o", str(fifo))
+    if reader.is_alive():  # nothing opened the pipe for writing: unblock the reader
+        with open(fifo, "wb"):
+            pass
+    reader.join(10)
+    assert proc.returncode == 1, no_traceback(proc)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["summary"]["findings"] >= 1
 
 
 # -- options -----------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import subprocess
 
 import pytest
+from helpers.git import git
 
 from codeaudit.corpus import licenses
 from codeaudit.corpus.build import iter_documents
@@ -169,19 +169,7 @@ def test_stdlib_source_is_the_running_interpreters():
 # --- git ------------------------------------------------------------------------------------
 
 
-def _git(cwd, *args):
-    subprocess.run(
-        ["git", "-C", str(cwd), *args],
-        check=True,
-        capture_output=True,
-        env={
-            **os.environ,
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@example.com",
-        },
-    )
+_git = git  # the shared helper (tests/helpers/git.py)
 
 
 def test_git_source_reads_tracked_files_at_a_revision(tmp_path):

@@ -15,7 +15,7 @@ from importlib.resources import files
 from importlib.util import find_spec
 
 import pytest
-from conftest import ROOT
+from helpers.paths import ROOT
 
 from codeaudit.config import Config
 from codeaudit.inputs import read_input

@@ -357,3 +357,50 @@ def test_hub_id_without_network_is_one_clear_error(monkeypatch, tmp_path):
         resolve_model("Salesforce/codegen-350M-mono")
     with pytest.raises(ModelError, match="no such folder$"):
         resolve_model("./not-here")
+
+
+@pytest.mark.parametrize(
+    "k, n, block, symmetric", [(128, 96, 32, False), (200, 64, 64, False), (256, 48, 16, True)]
+)
+def test_int4_blocks_are_what_onnxruntime_multiplies_by(k, n, block, symmetric):
+    """Our 4-bit packing (two values per byte, blocks along K, packed zero points) is read by
+    ONNX Runtime's MatMulNBits kernel as the weights we dequantise, and they are close to W."""
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from codeaudit.generators.quantize import Int4Quantization, quantize_int4
+
+    rng = np.random.default_rng(k)
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    spec = Int4Quantization(block_size=block, symmetric=symmetric, accuracy_level=0)
+    packed, scales, zps = quantize_int4(w, spec)
+    blocks = scales.shape[1]
+    values = np.stack([packed & 15, packed >> 4], -1).reshape(n, blocks * block)[:, :k]
+    zero = np.stack([zps & 15, zps >> 4], -1).reshape(n, -1)[:, :blocks]
+    deq = (
+        (values.astype(np.float32) - np.repeat(zero, block, axis=1)[:, :k])
+        * np.repeat(scales, block, axis=1)[:, :k]
+    ).T
+    # Round to nearest: every weight within half a step of its block's scale.
+    assert np.all(np.abs(deq - w) <= np.repeat(scales, block, axis=1)[:, :k].T * 0.5 + 1e-6)
+    names = ["x", "w", "s"] + ([] if symmetric else ["z"])
+    inits = [numpy_helper.from_array(packed, "w"), numpy_helper.from_array(scales, "s")]
+    if not symmetric:
+        inits.append(numpy_helper.from_array(zps, "z"))
+    node = helper.make_node(
+        "MatMulNBits", names, ["y"], domain="com.microsoft", K=k, N=n, bits=4, block_size=block
+    )
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    )
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = rng.standard_normal((3, k)).astype(np.float32)
+    assert np.allclose(session.run(None, {"x": x})[0], x @ deq, atol=1e-4)

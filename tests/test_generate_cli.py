@@ -190,7 +190,7 @@ def test_bench_prints_the_latency_table_as_json(run_cli, tiny_dir):
         "--model",
         str(tiny_dir),
         "--engines",
-        "onnx-int8,torch",
+        "onnx-int8,ctranslate2-int8",
         "--format",
         "json",
         "--repeats",
@@ -199,11 +199,17 @@ def test_bench_prints_the_latency_table_as_json(run_cli, tiny_dir):
         "16",
         "--new-tokens",
         "8",
+        "--batch",
+        "1,4",
     )
     assert proc.returncode == 0, proc.stderr.decode()
     result = json.loads(proc.stdout)
-    assert result["cpu"] and result["bandwidth_gbs"] > 0
-    assert [r["engine"] for r in result["rows"]] == ["onnx-int8", "torch"]
+    assert result["cpu"] and result["bandwidth_gbs"] > 0 and result["batches"] == [1, 4]
+    assert [r["engine"] for r in result["rows"]] == ["onnx-int8", "ctranslate2-int8"]
+    for row in result["rows"]:
+        by_batch = row["tokens_per_s_by_batch"]
+        assert set(by_batch) == {"1", "4"} and min(by_batch.values()) > 0
+    assert "export_s" in result["rows"][1]  # the CTranslate2 conversion, timed
     for row in result["rows"]:
         for key in (
             "engine",
@@ -343,7 +349,7 @@ def test_checkpoint_that_does_not_fit_the_architecture(capsys, prompts, tmp_path
     _no_output_left(tmp_path, "o.jsonl")
 
 
-def test_prompt_longer_than_the_context_window(capsys, tmp_path, tiny_dir):
+def test_prompt_longer_than_the_context_window_fails_on_request(capsys, tmp_path, tiny_dir):
     f = tmp_path / "long.jsonl"
     f.write_text(
         json.dumps({"id": "short", "prompt": "def f():\n"})
@@ -352,13 +358,104 @@ def test_prompt_longer_than_the_context_window(capsys, tmp_path, tiny_dir):
         + "\n"
     )
     out = tmp_path / "out.jsonl"
+    argv = ["generate", str(f), "--model", str(tiny_dir), "--engine", "onnx-int8", "-o", str(out)]
     _fails(
-        capsys,
-        ["generate", str(f), "--model", str(tiny_dir), "--engine", "onnx-int8", "-o", str(out)],
-        "prompt 'long'",
-        "context window of 512 tokens",
+        capsys, [*argv, "--long-prompts", "fail"], "prompt 'long'", "context window of 512 tokens"
     )
     _no_output_left(tmp_path, "out.jsonl")
+    # --max-new-tokens that leaves no room for any prompt is a usage error, whatever the policy.
+    _fails(capsys, [*argv, "--max-new-tokens", "600"], "--max-new-tokens 600 leaves no room")
+    _no_output_left(tmp_path, "out.jsonl")
+
+
+def _long_prompts_file(tmp_path):
+    lines = "".join(f"value_{i} = compute({i}, 'item number {i}')\n" for i in range(200))
+    f = tmp_path / "long.jsonl"
+    rows = [
+        {"id": "short", "prompt": "def f():\n"},
+        {"id": "long", "prompt": lines + "def tail(x):\n"},
+    ]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return f, rows
+
+
+def test_long_prompts_are_cut_at_a_line_or_skipped(tmp_path, tiny_dir, capsys):
+    f, rows = _long_prompts_file(tmp_path)
+    out = tmp_path / "cut.jsonl"
+    base = ["generate", str(f), "--model", str(tiny_dir), "--engine", "onnx", "--max-new-tokens"]
+    assert main([*base, "16", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    named = [line for line in err.splitlines() if "prompt 'long'" in line]
+    assert len(named) == 1 and "cut from the left" in named[0] and "'short'" not in err, err
+    short, long = [json.loads(line) for line in out.read_text().splitlines()]
+    assert "prompt_fit" not in short["meta"]
+    fit = long["meta"]["prompt_fit"]
+    # The suggestion keeps the whole prompt; the model saw its last lines, within 512 - 16.
+    assert long["prompt"] == rows[1]["prompt"]
+    assert fit["action"] == "cut" and fit["boundary"] == "line" and fit["room"] == 512 - 16
+    assert fit["prompt_tokens"] > 512 - 16 >= fit["model_prompt_tokens"] > 400
+    assert (
+        fit["dropped_lines"] > 0
+        and long["meta"]["timings"]["prompt_tokens"] == (fit["model_prompt_tokens"])
+    )
+    # With -n 3, the prompt is still named once.
+    out3 = tmp_path / "n3.jsonl"
+    sampled = [*base, "8", "-n", "3", "--temperature", "0.5", "-o", str(out3)]
+    assert main(sampled) == 0
+    assert capsys.readouterr().err.count("prompt 'long'") == 1
+    assert len(out3.read_text().splitlines()) == 6
+    # Skipped: no suggestion for it, named once.
+    skipped = tmp_path / "skip.jsonl"
+    assert main([*base, "16", "--long-prompts", "skip", "-o", str(skipped)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("prompt 'long'") == 1 and "skipped" in err
+    assert [json.loads(line)["id"] for line in skipped.read_text().splitlines()] == ["short"]
+
+
+def test_cut_keeps_the_longest_run_of_last_lines_that_fits(tiny_dir):
+    from codeaudit.generators.decode import Tokenizer, fit_prompts
+    from codeaudit.generators.source import resolve_model
+
+    tok = Tokenizer.load(resolve_model(str(tiny_dir)))
+    text = "".join(f"    total += weights[{i}] * values[{i}]\n" for i in range(120)) + "    return"
+    (fitted,) = fit_prompts(tok, [text], context_length=512, max_new_tokens=100)
+    lines = text.splitlines(keepends=True)
+    kept = "".join(lines[fitted.dropped_lines :])
+    assert fitted.ids == tok.encode(kept) and len(fitted.ids) <= 412
+    # One line more would not fit: the cut is as late as it must be, no later.
+    assert len(tok.encode(lines[fitted.dropped_lines - 1] + kept)) > 412
+    # A single line longer than the room is cut inside it, keeping its last tokens.
+    one_line = "x" * 5000
+    (fitted,) = fit_prompts(tok, [one_line], context_length=512, max_new_tokens=100)
+    assert fitted.boundary == "token" and fitted.ids == tok.encode(one_line)[-412:]
+
+
+def test_readme_humaneval_command_runs_as_written(run_cli, tiny_dir, tmp_path):
+    """The README's command, verbatim, with ``tiny/`` being the tiny model: 164 suggestions,
+    the prompts that do not fit named on standard error and cut."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (line,) = re.findall(
+        r"^codeaudit generate --humaneval --model tiny/[^#\n]*", readme, re.MULTILINE
+    )
+    argv = shlex.split(line)
+    (tmp_path / "tiny").symlink_to(tiny_dir, target_is_directory=True)
+    proc = run_cli(*argv[1:], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    records = [json.loads(x) for x in (tmp_path / "he.jsonl").read_text().splitlines()]
+    assert len(records) == 164
+    err = proc.stderr.decode()
+    cut = {r["id"] for r in records if "prompt_fit" in r["meta"]}
+    assert "HumanEval/129" in cut  # 637 tokens for the tiny model's 512-token window
+    for task in cut:
+        assert err.count(f"prompt '{task}'") == 1
+    assert err.count("cut from the left") == len(cut)
+    from codeaudit.generators.prompts import humaneval_prompts
+
+    assert [r["prompt"] for r in records] == [p.text for p in humaneval_prompts()]
 
 
 def test_empty_prompt_file(capsys, tmp_path, tiny_dir):
@@ -416,3 +513,50 @@ def test_usage_errors(capsys, prompts, tmp_path, tiny_dir):
     with pytest.raises(SystemExit) as exc:
         main(["model", "random", "--size", "7B", "-o", str(tmp_path / "m")])
     assert exc.value.code == 2
+
+
+def test_gpu_check_script_runs_on_the_cpu_up_to_the_cuda_calls(tiny_dir, tmp_path):
+    """benchmarks/gpu_check.sh --dry-run: every step of the GPU check, on the CPU, small shapes."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    out = tmp_path / "gpu.json"
+    env = {**os.environ, "PYTHON": sys.executable, "GPU_CHECK_OUT": str(out)}
+    proc = subprocess.run(
+        [
+            "bash",
+            str(root / "benchmarks" / "gpu_check.sh"),
+            "--dry-run",
+            str(wheels),
+            str(tiny_dir),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads(out.read_text())
+    assert record["dry_run"] and record["versions"]["torch"]
+    tiny = record["tiny"]
+    assert tiny["agreement_met"] and tiny["teacher_forced"]["tokens"] == 8 * 16
+    for size in ("350M", "2B"):
+        row = record["latency"][size]
+        assert row["ms_per_token"] > 0 and row["tokens_per_s_batch_16"] > 0, row
+    ct2 = record["ctranslate2"]
+    assert ct2["ctranslate2"]["tiny_greedy_identical_to_cpu_fp32"] == "4 of 4", ct2
+    # A folder that is not a model: one line, exit 2.
+    bad = subprocess.run(
+        ["bash", str(root / "benchmarks" / "gpu_check.sh"), "--dry-run", str(wheels), str(wheels)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

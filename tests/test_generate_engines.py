@@ -276,3 +276,159 @@ def test_optimum_int8_graph_quantises_every_weight_matmul(engines):
     assert len([n for n in int8.graph.node if n.op_type == "MatMul"]) == len(other_matmuls) > 0
     assert sum(len(n.input) == 5 for n in q_nodes) > 0  # a fused bias
     assert any(n.op_type == "Gather" for n in int8.graph.node)
+
+
+# ----------------------------------------------------------------------------- decode_rows
+
+
+def _rows(prompt_ids):
+    """Rows of different lengths, each with its own settings: greedy and sampled, stops, budgets."""
+    from codeaudit.generators import Row
+
+    settings = [
+        {"max_new_tokens": 30},
+        {"max_new_tokens": 12, "temperature": 0.9, "top_p": 0.9, "seed": 11},
+        {"max_new_tokens": 40, "temperature": 0.6, "seed": 12, "stop": ("\n\n",)},
+        {"max_new_tokens": 25, "stop": ("\n",)},
+        {"max_new_tokens": 35, "temperature": 1.3, "top_p": 0.5, "seed": 13},
+        {"max_new_tokens": 5},
+    ]
+    picks = [0, 5, 9, 14, 3, 21]  # prompts of many lengths
+    return [Row(prompt_ids=tuple(prompt_ids[p]), **s) for p, s in zip(picks, settings)]
+
+
+@pytest.mark.parametrize("name", ["torch", "onnx", "onnx/optimum"])
+def test_rows_decode_as_one_batch_as_each_would_alone(engines, tokenizer, prompt_ids, name):
+    from codeaudit.generators import decode_rows
+
+    rows = _rows(prompt_ids)
+    together = decode_rows(engines[name], tokenizer, rows)
+    alone = [decode_rows(engines[name], tokenizer, [row])[0] for row in rows]
+    assert [(g.token_ids, g.stop_reason) for g in together] == [
+        (g.token_ids, g.stop_reason) for g in alone
+    ]
+    assert {g.stop_reason for g in together} >= {"length", "stop"}
+    assert len(together[5].token_ids) <= 5 and together[0].batch_size == len(rows)
+    # A different seed changes a sampled row, and only that row.
+    from dataclasses import replace
+
+    reseeded = decode_rows(engines[name], tokenizer, [replace(rows[4], seed=99), *rows[:4]])
+    assert reseeded[0].token_ids != together[4].token_ids
+    assert [g.token_ids for g in reseeded[1:]] == [g.token_ids for g in together[:4]]
+
+
+class _Spy:
+    """A real engine, wrapped to record the batch size of every step (not a mock: it delegates)."""
+
+    def __init__(self, engine):
+        self.engine, self.info, self.sizes = engine, engine.info, []
+
+    def start(self, prompts, max_new_tokens):
+        self.sizes.append(len(prompts))
+        return self.engine.start(prompts, max_new_tokens)
+
+    def step(self, tokens):
+        self.sizes.append(len(tokens))
+        return self.engine.step(tokens)
+
+    def keep(self, rows):
+        return self.engine.keep(rows)
+
+
+@pytest.mark.parametrize("name", ["torch", "onnx", "onnx/optimum"])
+def test_deltas_stream_and_cancelled_or_ended_rows_leave_the_batch(
+    engines, tokenizer, prompt_ids, name
+):
+    from codeaudit.generators import decode_rows
+
+    rows = _rows(prompt_ids)
+    plain = decode_rows(engines[name], tokenizer, rows)
+    spy = _Spy(engines[name])
+    deltas: dict[int, list[str]] = {}
+
+    def on_delta(i, text):
+        deltas.setdefault(i, []).append(text)
+        return not (i == 0 and len(deltas[0]) == 3)  # cancel row 0 after its third delta
+
+    streamed = decode_rows(spy, tokenizer, rows, on_delta=on_delta)
+    assert streamed[0].stop_reason == "cancel" and len(deltas[0]) == 3
+    assert "".join(deltas[0]) == streamed[0].text and plain[0].text.startswith(streamed[0].text)
+    for i in range(1, len(rows)):
+        assert all(deltas[i]) and "".join(deltas[i]) == streamed[i].text == plain[i].text
+        assert streamed[i].token_ids == plain[i].token_ids
+    # The batch shrinks as rows end: the last steps decode only the longest-running row.
+    assert spy.sizes[0] == len(rows) and spy.sizes[-1] == 1
+    assert spy.sizes == sorted(spy.sizes, reverse=True)
+
+
+# ----------------------------------------------------------------------------- onnx-int4, CTranslate2
+
+
+@pytest.fixture(scope="session")
+def he40(tiny, tokenizer):
+    """The first 40 HumanEval prompts: the fidelity set of docs/generation.md."""
+    texts = [p.text for p in humaneval_prompts()[:40]]
+    return encode_prompts(tokenizer, texts, context_length=tiny.context_length)
+
+
+def test_int4_greedy_tokens_agree_with_fp32(tiny, engines, he40):
+    """onnx-int4 (4-bit MatMulNBits layers, INT8 head): >= 97 % teacher-forced agreement with
+    float32 on 40 HumanEval prompts x 64 tokens, at the settings the engine uses at any size."""
+    int4 = load_engine("onnx-int4", tiny, EngineOptions(threads=1))
+    q = int4.info.details["quantization"]
+    assert int4.info.precision == "int4" and q["kernel"] == "MatMulNBits"
+    assert q["block_size"] == 32 and q["head_int8"]
+    ratio = int4.info.weight_bytes_per_token / engines["onnx-int8"].info.weight_bytes_per_token
+    assert ratio < 0.8  # fewer bytes per token than INT8
+    result = teacher_forced_agreement(engines["onnx"], int4, he40, 64)
+    assert result["tokens"] == 40 * 64 and result["agreement"] >= 0.97, result
+
+
+@pytest.fixture(scope="session")
+def ct2(tiny):
+    pytest.importorskip("ctranslate2")
+    opts = EngineOptions(threads=1)
+    return {n: load_engine(n, tiny, opts) for n in ("ctranslate2", "ctranslate2-int8")}
+
+
+def test_ctranslate2_fp32_greedy_output_is_identical_to_torch(engines, ct2, tokenizer, he40):
+    params = GenerationParams(max_new_tokens=64, batch_size=8)
+    reference = generate(engines["torch"], tokenizer, he40, params)
+    assert [g.token_ids for g in generate(ct2["ctranslate2"], tokenizer, he40, params)] == [
+        g.token_ids for g in reference
+    ]
+    assert ct2["ctranslate2"].info.precision == "float32"
+    assert ct2["ctranslate2-int8"].info.precision == "int8"
+    # Its start/step path (no cache, for teacher forcing) gives the same logits' choices.
+    forced = teacher_forced_agreement(engines["torch"], ct2["ctranslate2"], he40[:6], 16)
+    assert forced["agreement"] == 1.0
+    int8 = teacher_forced_agreement(engines["torch"], ct2["ctranslate2-int8"], he40[:10], 32)
+    assert int8["agreement"] >= 0.9, int8
+
+
+def test_ctranslate2_rows_contract(ct2, tokenizer, prompt_ids):
+    """Same Row contract: greedy rows as alone, seeded samples reproducible and independent of
+    their neighbours, stops, budgets, deltas and cancelling."""
+    from codeaudit.generators import decode_rows
+
+    engine = ct2["ctranslate2"]
+    rows = _rows(prompt_ids)
+    together = decode_rows(engine, tokenizer, rows)
+    alone = [decode_rows(engine, tokenizer, [row])[0] for row in rows]
+    assert [g.token_ids for g in together] == [g.token_ids for g in alone]
+    assert {g.stop_reason for g in together} >= {"length", "stop"}
+    assert all(len(g.token_ids) <= r.max_new_tokens for g, r in zip(together, rows))
+    from dataclasses import replace
+
+    reseeded = decode_rows(engine, tokenizer, [replace(rows[4], seed=99)])[0]
+    assert reseeded.token_ids != together[4].token_ids
+    deltas: dict[int, list[str]] = {}
+
+    def on_delta(i, text):
+        deltas.setdefault(i, []).append(text)
+        return not (i == 0 and len(deltas[0]) == 2)
+
+    streamed = decode_rows(engine, tokenizer, rows, on_delta=on_delta)
+    assert streamed[0].stop_reason == "cancel" and len(deltas[0]) == 2
+    for i in range(1, len(rows)):
+        assert "".join(deltas[i]) == streamed[i].text == together[i].text

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import doctest
 import os
-import subprocess
-from pathlib import Path
 
 import pytest
+from helpers.git import commit, git, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,25 +15,9 @@ from codeaudit.change.gitdiff import LineMapper, parse_diff, parse_range, ranges
 from codeaudit.errors import InputError, UsageError
 
 
-def git(repo: Path, *args: str, input: bytes | None = None) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_DATE": "2024-01-01T00:00:00",
-        "GIT_COMMITTER_DATE": "2024-01-01T00:00:00",
-    }
-    out = subprocess.run(["git", *args], cwd=repo, input=input, capture_output=True, env=env)
-    assert out.returncode == 0, f"git {' '.join(args)}: {out.stderr.decode()}"
-    return out.stdout.decode()
-
-
 @pytest.fixture
-def repo(tmp_path):
-    r = tmp_path / "repo"
-    r.mkdir()
-    git(r, "init", "-q", "-b", "main")
-    git(r, "config", "user.email", "dev@example.com")
-    git(r, "config", "user.name", "Dev")
-    git(r, "config", "commit.gpgsign", "false")
+def repo(git_repo):
+    r = git_repo
     # A hostile user configuration must not change what the parser sees.
     git(r, "config", "diff.noprefix", "true")
     git(r, "config", "diff.mnemonicPrefix", "true")
@@ -44,23 +26,8 @@ def repo(tmp_path):
     return r
 
 
-def write(repo: Path, name: str, data: bytes | str) -> None:
-    p = repo / name
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(data.encode() if isinstance(data, str) else data)
-
-
-def commit(repo: Path, message: str = "c") -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-
-
 def by_path(changes):
     return {c.path: c for c in changes}
-
-
-def test_doctests():
-    assert doctest.testmod(gitdiff).failed == 0
 
 
 def test_initial_commit_without_head(repo):

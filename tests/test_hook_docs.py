@@ -4,7 +4,6 @@ example is valid, the review-bot example runs on a real repository with the real
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import tomllib
 from pathlib import Path
 
 import yaml
+from helpers.git import commit, git, git_env, write
 
 from codeaudit.change.hook import HookSettings
 from codeaudit.config import config_from_mapping
@@ -61,34 +61,19 @@ def test_links_resolve():
             assert (base / target).exists(), target
 
 
-def test_review_bot_example_runs(tmp_path):
+def test_review_bot_example_runs(git_repo):
     (code,) = re.findall(r"<!-- tested: review-bot -->\n```python\n(.*?)```", DOC, re.S)
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Dev",
-        "GIT_AUTHOR_EMAIL": "dev@example.com",
-        "GIT_COMMITTER_NAME": "Dev",
-        "GIT_COMMITTER_EMAIL": "dev@example.com",
-    }
-
-    def git(*args: str) -> str:
-        proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout.strip()
-
-    git("init", "-q", "-b", "main")
-    (repo / "app.py").write_text("def ok():\n    return 1\n")
-    git("add", "-A")
-    git("commit", "-q", "-m", "base")
-    git("update-ref", "refs/remotes/origin/main", "HEAD")  # as after a fetch
-    git("checkout", "-q", "-b", "feature")
+    repo = git_repo
+    env = git_env()
+    write(repo, "app.py", "def ok():\n    return 1\n")
+    commit(repo, "base")
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")  # as after a fetch
+    git(repo, "checkout", "-q", "-b", "feature")
     (repo / "app.py").write_text(
         "import subprocess\n\n\ndef ok():\n    return 1\n\n\ndef backup(name):\n"
         "    subprocess.call('tar czf /home/jdoe.backup/' + name + '.tgz data', shell=True)\n"
     )
-    git("commit", "-q", "-am", "feature")
+    git(repo, "commit", "-q", "-am", "feature")
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=300
     )

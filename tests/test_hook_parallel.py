@@ -5,11 +5,11 @@ auditor's findings)."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sysconfig
 from pathlib import Path
 
 import pytest
+from helpers.git import git
 
 from codeaudit import Confidence, Rule, Severity, registry
 from codeaudit.auditors.base import Auditor
@@ -20,18 +20,6 @@ from codeaudit.errors import ConfigError
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs a POSIX system")
 
 LEAK = 'subprocess.call("cat /home/alice.smith/" + name, shell=True)\n'
-
-
-def git(repo: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Dev",
-        "GIT_AUTHOR_EMAIL": "dev@example.com",
-        "GIT_COMMITTER_NAME": "Dev",
-        "GIT_COMMITTER_EMAIL": "dev@example.com",
-    }
-    proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
 
 
 def key(result):
@@ -52,10 +40,8 @@ def key(result):
     )
 
 
-def test_parallel_and_in_process_runs_agree(tmp_path, monkeypatch):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+def test_parallel_and_in_process_runs_agree(git_repo, monkeypatch):
+    repo = git_repo
     (repo / "a.py").write_text("x = 1\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "base")

@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import git as shared_git
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -146,17 +147,13 @@ def run(cmd: list[str], cwd: Path, env: dict, timeout: int = 300) -> subprocess.
 
 
 def git(repo: Path, env: dict, *args: str) -> str:
-    out = run(["git", *args], repo, env)
-    assert out.returncode == 0, f"git {' '.join(args)}: {out.stderr}"
-    return out.stdout
+    """The shared helper, with this module's pre-commit environment."""
+    return shared_git.git(repo, *args, env=env)
 
 
 @pytest.fixture
 def repo(tmp_path, env) -> Path:
-    r = tmp_path / "project"
-    r.mkdir()
-    git(r, env, "init", "-q", "-b", "main")
-    git(r, env, "config", "commit.gpgsign", "false")
+    r = shared_git.init_repo(tmp_path / "project", env=env)
     (r / "pyproject.toml").write_text(f"[tool.codeaudit.hook]\nauditors = {list(AUDITORS)!r}\n")
     helpers = "".join(
         f"\n\ndef helper_{i}(value):\n    return value * {i} + len(str(value))\n" for i in range(8)

@@ -13,13 +13,11 @@ from pathlib import Path
 import pytest
 
 from codeaudit import Config, Severity, audit
+from codeaudit.auditors.memorization import cases as mc
 from codeaudit.auditors.memorization.auditor import MemorizationAuditor
 from codeaudit.corpus.build import build_index
 from codeaudit.corpus.sources import FolderSource
 from codeaudit.errors import ConfigError, InputError
-
-sys.path.insert(0, str(Path(__file__).parent))
-import memorization_cases as mc
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 DECODER = (STDLIB / "json" / "decoder.py").read_text().splitlines()

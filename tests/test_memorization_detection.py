@@ -1,4 +1,4 @@
-"""Detection quality on real code read at run time (see tests/memorization_cases.py).
+"""Detection quality on real code read at run time (see codeaudit/auditors/memorization/cases.py).
 
 A small version of the benchmark: three installed packages as the corpus, suggestions cut from
 them by each kind of edit, negatives from other packages, all through the real pipeline. The
@@ -8,17 +8,12 @@ versions); ``benchmarks/bench_memorization.py`` measures the targets on larger s
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from codeaudit import Config, audit
+from codeaudit.auditors.memorization import cases as mc
 from codeaudit.corpus.build import build_index
 from codeaudit.corpus.sources import FolderSource
-
-sys.path.insert(0, str(Path(__file__).parent))
-import memorization_cases as mc
 
 CORPUS = ("click", "attr", "yaml")
 NEGATIVES = ("tornado", "toolz", "idna")

@@ -160,3 +160,13 @@ def test_missing_bubblewrap_in_config_uses_the_weaker_mode(tmp_path):
         assert auditor.describe()["sandbox"] == "rlimit"
     finally:
         auditor.close()
+
+
+def test_the_failing_test_line_is_quoted_as_python_numbers_it(auditor):
+    """A form feed inside the tests does not end a line for Python, so it does not shift the
+    line the evidence quotes."""
+    tests = "def check(candidate):\n    # page\x0cbreak\n    assert candidate(2) == 5\n"
+    report = audit([_s("ff", GOOD, tests=tests)], auditors=[auditor])
+    (finding,) = report.results[0].findings
+    assert finding.evidence["tests_line"] == 3
+    assert "assert candidate(2) == 5" in finding.message

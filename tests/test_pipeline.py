@@ -229,3 +229,50 @@ def test_default_audit_batch_charges_a_failure_to_its_suggestion_only():
         second.errors[0].code == "internal-error" and "parser exploded" in second.errors[0].message
     )
     assert third.errors[0].code == "too-complex"
+
+
+# --- run(): a layer's fold and threshold, with suppressions and the verdict made once ----------
+
+
+def test_a_threshold_function_decides_the_verdict_per_finding():
+    from codeaudit.pipeline import run
+
+    s = Suggestion(id="a", completion="danger()\n", language="python")
+    config = Config(fail_on=Severity.CRITICAL)
+    assert audit([s], config, auditors=[WordAuditor()]).results[0].verdict is Verdict.WARN
+    strict = run([s], config, auditors=[WordAuditor()], threshold=lambda f: Severity.MEDIUM)
+    assert strict.results[0].verdict is Verdict.FAIL
+    assert strict.fail_on is Severity.CRITICAL  # the report's own fail_on is untouched
+
+
+def test_a_fold_groups_suggestions_and_suppressions_are_read_from_the_unit():
+    """Two parts of one file are audited apart and reported as one result; a suppression that
+    only the whole file holds (above the second part) silences that part's finding."""
+    from codeaudit.pipeline import Unit, run
+
+    whole = "# codeaudit: ignore-next-line[CA900]\ndanger()\nok()\ndanger()\n"
+    parts = [
+        Suggestion(id="p1", completion="danger()\n", language="python"),
+        Suggestion(id="p2", completion="danger()\n", language="python"),
+    ]
+    offsets = {"p1": 1, "p2": 3}  # where each part starts in the whole file
+
+    def fold(admitted, screened):
+        from dataclasses import replace
+
+        moved = []
+        for s, outcomes in zip(admitted, screened):
+            for name, o in outcomes:
+                shifted = [
+                    replace(f, line=f.line + offsets[s.id], end_line=f.end_line + offsets[s.id])
+                    for f in o.findings
+                ]
+                moved.append((name, Outcome(findings=shifted, errors=o.errors)))
+        return [Unit(Suggestion(id="file.py", completion=whole, language="python"), moved)]
+
+    report = run(parts, Config(), auditors=[WordAuditor()], fold=fold)
+    (result,) = report.results
+    assert result.suggestion.id == "file.py"
+    assert [(f.line, f.suppressed) for f in result.findings] == [(2, "inline"), (4, None)]
+    assert [s.used for s in result.suppressions] == [True]
+    assert result.verdict is Verdict.FAIL

@@ -10,12 +10,15 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
+import textwrap
 from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from report_sample import HOSTILE, RULES, expected_findings, sample_report
+from helpers.report_sample import HOSTILE, RULES, expected_findings, sample_report
 
 from codeaudit import Auditor, Confidence, Outcome, Rule, Severity, Suggestion, audit
 from codeaudit.report import FORMATS, render
@@ -339,7 +342,7 @@ def test_html_escapes_everything_from_the_input():
 
 @pytest.mark.parametrize("fmt", ["table", "json", "sarif", "html"])
 def test_a_secret_masked_by_one_auditor_is_masked_everywhere(fmt):
-    from report_sample import SECRET
+    from helpers.report_sample import SECRET
 
     text = rendered(fmt, width=120) if fmt == "table" else rendered(fmt)
     from codeaudit.redact import mask
@@ -407,3 +410,39 @@ def test_report_files_follow_the_umask(tmp_path, run_cli):
 def test_table_summary_has_no_python_reprs():
     text = rendered("table", width=120)
     assert not re.search(r"=\{|\{'|'\}|=\[\]", text), text
+
+
+def test_reporters_need_the_report_alone():
+    """A render imports no auditor and no rule engine: the report carries the rules it cites."""
+    code = textwrap.dedent(
+        """
+        import io, sys
+        from helpers.report_sample import sample_report
+        from codeaudit.report import FORMATS, render
+        report = sample_report()
+        for fmt in FORMATS:
+            render(report, fmt, io.StringIO())
+        loaded = sorted(m for m in sys.modules if m.startswith(("codeaudit.auditors", "bandit")))
+        print(loaded)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_an_audit_report_carries_the_rules_it_cites():
+    report = audit(
+        [{"id": "a", "completion": "DATA = '/home/mkowalski/x.csv'\n", "language": "python"}],
+        auditors=["privacy"],
+    )
+    assert set(report.rules) == {f.rule_id for _, f in report.findings()} == {"CA101"}
+    sarif = json.loads(rendered("sarif", report, rules=None))
+    (rule,) = sarif["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["id"] == "CA101" and rule["name"] == "username-in-path"

@@ -6,8 +6,8 @@ import io
 import os
 
 import pytest
-from browser import Browser, chromium_path
-from report_sample import RULES, sample_report
+from helpers.browser import Browser, chromium_path
+from helpers.report_sample import RULES, sample_report
 
 from codeaudit.report import render
 

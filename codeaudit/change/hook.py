@@ -2,17 +2,24 @@
 
 How added lines are audited
 ---------------------------
-Each changed file's added lines are grouped into clusters (added lines at most
-:data:`CLUSTER_GAP` lines apart share one). Every cluster becomes one suggestion whose
-``completion`` is the cluster's whole lines and whose ``prompt`` and ``suffix`` are the code
-around it that makes it parse and resolve as in the file (:func:`context_ranges`: for Python the
-imports, enclosing block headers and the statements the cluster starts or ends inside), so the
-work of every auditor grows with the added lines, not with the size of the files. Findings are
-mapped back to file lines and kept only when they touch an added line: a finding on an unchanged
-line never counts, even when it sits inside a cluster.
-Inline suppressions are then re-applied over the whole file (a ``ignore-next-line`` comment just
-above an edited line still works), the baseline is applied, and each finding learns whether it
-sits in AI-generated lines (:mod:`codeaudit.change.provenance`).
+This is a layer over :func:`codeaudit.pipeline.run`, which makes the suppressions, the baseline
+and the verdict as for any batch. The change layer adds what a change needs:
+
+* which lines are new, and the code around them (:mod:`codeaudit.change.context`): each changed
+  file's added lines are grouped into clusters (added lines at most :data:`CLUSTER_GAP` lines
+  apart share one). Every cluster becomes one suggestion whose ``completion`` is the cluster's
+  whole lines and whose ``prompt`` and ``suffix`` are the code around it that makes it parse and
+  resolve as in the file (for Python, read from tree-sitter's syntax tree: imports, enclosing
+  block headers and the statements the cluster starts or ends inside), so the work of every
+  auditor grows with the added lines, not with the size of the files;
+* the fold: the pipeline hands back what the auditors found in the clusters, and each file's
+  findings are mapped back to file lines and kept only when they touch an added line (a finding
+  on an unchanged line never counts, even when it sits inside a cluster); the pipeline then reads
+  inline suppressions from the whole file (an ``ignore-next-line`` comment just above an edited
+  line still works), applies the baseline to the file and makes its verdict;
+* AI provenance (:mod:`codeaudit.change.provenance`): each finding learns whether it sits in
+  AI-generated lines, and the policy (:mod:`codeaudit.change.policy`) gives the pipeline's
+  verdict a stricter threshold for those.
 
 Policy: a finding blocks when its severity is at or above ``fail_on``, or ``ai_fail_on`` for
 findings in AI-generated lines; both come from ``[tool.codeaudit.hook]``::
@@ -36,21 +43,30 @@ For a review bot (see ``docs/hook.md``):
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from codeaudit.auditors.base import Auditor
-from codeaudit.config import Config, check_options
-from codeaudit.errors import ConfigError, InputError
+from codeaudit.auditors.base import Auditor, Outcome
+from codeaudit.change.context import (
+    CLUSTER_GAP,
+    CONTEXT_LINES,
+    PythonContext,
+    clusters,
+    completion_line_to_file,
+    context_ranges,
+    git_line_offsets,
+    git_lines,
+)
+from codeaudit.change.policy import OPTIONS_SPEC, HookSettings
+from codeaudit.config import Config
+from codeaudit.errors import InputError
 from codeaudit.model import (
     AuditResult,
     Finding,
     InputIssue,
     Report,
-    Severity,
     Suggestion,
     Suppression,
     Verdict,
@@ -60,82 +76,24 @@ if TYPE_CHECKING:
     from codeaudit.change.baseline import Baseline
     from codeaudit.change.gitdiff import FileChange, LineMapper
     from codeaudit.change.provenance import Provenance
+    from codeaudit.pipeline import Unit
 
-#: Added lines at most this many lines apart are audited as one suggestion.
-CLUSTER_GAP = 30
-
-OPTIONS_SPEC: Mapping[str, Any] = {
-    "fail_on": "",
-    "ai_fail_on": "",
-    "auditors": [],
-    "baseline": "",
-    "suggestions_logs": [],
-    "markers": True,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class HookSettings:
-    """The policy from ``[tool.codeaudit.hook]`` (see the module docs for defaults)."""
-
-    fail_on: Severity
-    ai_fail_on: Severity
-    auditors: tuple[str, ...]
-    baseline: str | None = None
-    suggestions_logs: tuple[str, ...] = ()
-    markers: bool = True
-
-    @classmethod
-    def from_config(cls, config: Config) -> HookSettings:
-        """
-        >>> s = HookSettings.from_config(Config())
-        >>> (s.fail_on.label, s.ai_fail_on.label, "tests" in s.auditors)
-        ('medium', 'low', False)
-        """
-        opts = check_options(
-            "hook", config.auditor_options("hook"), OPTIONS_SPEC, source=config.source
-        )
-        where = (
-            f"{config.source}: [tool.codeaudit.hook]" if config.source else "[tool.codeaudit.hook]"
-        )
-
-        def severity(key: str, default: Severity) -> Severity:
-            if not opts[key]:
-                return default
-            try:
-                return Severity.parse(opts[key])  # type: ignore[return-value]
-            except ValueError as exc:
-                raise ConfigError(f"{where}.{key}: {exc}") from None
-
-        fail_on = severity("fail_on", config.fail_on)
-        ai_fail_on = severity("ai_fail_on", Severity(max(fail_on - 1, Severity.INFO)))
-        for key in ("auditors", "suggestions_logs"):
-            if not all(isinstance(v, str) for v in opts[key]):
-                raise ConfigError(f"{where}.{key} must be a list of strings")
-        auditors = tuple(opts["auditors"]) or tuple(a for a in config.auditors if a != "tests")
-        if opts["auditors"]:
-            from codeaudit.registry import auditor_targets
-
-            known = auditor_targets()
-            for name in auditors:
-                if name not in known:
-                    raise ConfigError(
-                        f"{where}.auditors: unknown auditor '{name}' (known: {', '.join(sorted(known))})"
-                    )
-        return cls(
-            fail_on=fail_on,
-            ai_fail_on=ai_fail_on,
-            auditors=auditors,
-            baseline=opts["baseline"] or None,
-            suggestions_logs=tuple(opts["suggestions_logs"]),
-            markers=bool(opts["markers"]),
-        )
-
-    def threshold(self, finding: Finding) -> Severity:
-        return self.ai_fail_on if finding.ai_generated else self.fail_on
-
-    def blocks(self, finding: Finding) -> bool:
-        return finding.active and finding.severity >= self.threshold(finding)
+__all__ = [
+    "CLUSTER_GAP",
+    "CONTEXT_LINES",
+    "OPTIONS_SPEC",
+    "ChangeAudit",
+    "ChangedFile",
+    "HookSettings",
+    "audit_diff",
+    "audit_files",
+    "audit_paths",
+    "audit_staged",
+    "baseline_renames",
+    "clusters",
+    "context_ranges",
+    "write_text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,323 +136,16 @@ class ChangeAudit:
 
     @property
     def failed(self) -> bool:
-        return any(self.settings.blocks(f) for _, f in self.report.findings())
+        return self.verdict is Verdict.FAIL
 
     @property
     def verdict(self) -> Verdict:
-        if self.failed:
-            return Verdict.FAIL
-        if any(True for _ in self.report.findings()) or any(r.errors for r in self.report.results):
-            return Verdict.WARN
+        """The worst of the files' verdicts (each made by the pipeline with the hook's policy)."""
+        verdicts = {r.verdict for r in self.report.results}
+        for v in (Verdict.FAIL, Verdict.WARN):
+            if v in verdicts:
+                return v
         return Verdict.PASS
-
-
-# --- building suggestions from added lines ------------------------------------------------------
-
-
-def clusters(added: Iterable[int], gap: int = CLUSTER_GAP) -> list[tuple[int, int]]:
-    """Group added line numbers into (first, last) clusters; a gap of ``gap`` lines or fewer joins.
-
-    >>> clusters({1, 2, 3, 30, 31, 100}, gap=30)
-    [(1, 31), (100, 100)]
-    """
-    out: list[list[int]] = []
-    for n in sorted(set(added)):
-        if out and n - out[-1][1] - 1 <= gap:
-            out[-1][1] = n
-        else:
-            out.append([n, n])
-    return [(a, b) for a, b in out]
-
-
-def _split_lines(text: str) -> list[str]:
-    """Lines as git counts them (split on ``\\n`` only; no empty line after a final newline)."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def _line_offsets(text: str) -> list[int]:
-    """Offsets where git's lines start (git splits on ``\\n`` only), plus ``len(text)``."""
-    starts = [0]
-    find, i = text.find, 0
-    while (j := find("\n", i)) >= 0:
-        i = j + 1
-        starts.append(i)
-    if starts[-1] != len(text):
-        starts.append(len(text))
-    return starts
-
-
-def _completion_line_to_file(completion: str, first: int) -> Callable[[int], int]:
-    """Map a completion line (as auditors count, see :mod:`codeaudit.context`) to a git file line.
-
-    They differ only when the text holds a lone ``\\r`` (which auditors count as a line break and
-    git does not).
-    """
-    if "\r" not in completion.replace("\r\n", ""):
-        return lambda line: first + line - 1
-    from codeaudit.context import line_starts
-
-    starts = line_starts(completion)
-
-    def to_file(line: int) -> int:
-        offset = starts[min(max(line, 1), len(starts)) - 1]
-        return first + completion.count("\n", 0, offset)
-
-    return to_file
-
-
-# --- context around a cluster ---------------------------------------------------------------------
-
-#: Lines of context before and after a cluster in languages other than Python.
-CONTEXT_LINES = 20
-#: How far the Python context may reach from a cluster (lines) before it gives up on a rule.
-_PY_REACH = 400
-_PY_CLAUSE = re.compile(r"[ \t]*(?:else|elif|except|finally|case)\b")
-_PY_CLOSER = re.compile(r"[ \t]*[)\]}]")
-_PY_COMPOUND = re.compile(r"[ \t]*(?:if|try|for|while|with|match|async[ \t]+(?:for|with))\b")
-_PY_IMPORT = re.compile(r"^(?:import|from)[ \t]+[\w.]", re.MULTILINE)
-_PY_TRIPLE = re.compile(r"\"\"\"|'''")
-#: A line ending (comment removed) with one of these continues on the next line.
-_PY_OPENS = ("(", "[", "{", ",", "\\")
-
-
-def _code_end(line: str) -> str:
-    """The line without a trailing comment or whitespace (quotes are tracked, escapes roughly)."""
-    if "#" not in line:
-        return line.rstrip()
-    quote = ""
-    for i, c in enumerate(line):
-        if quote:
-            if c == quote:
-                quote = ""
-        elif c in "'\"":
-            quote = c
-        elif c == "#":
-            return line[:i].rstrip()
-    return line.rstrip()
-
-
-def _indent(line: str) -> int | None:
-    """Indentation of a line with code, ``None`` for blank and comment-only lines."""
-    stripped = line.lstrip(" \t")
-    if not stripped or stripped[0] in "#\r":
-        return None
-    return len(line) - len(stripped)
-
-
-class _PySource:
-    """One Python file, read by indentation: statement starts, enclosing blocks, open strings."""
-
-    def __init__(self, lines: Sequence[str], text: str, offsets: Sequence[int]) -> None:
-        self.lines = lines
-        self.text = text
-        self.offsets = offsets
-        self.quotes = (
-            [m.start() for m in _PY_TRIPLE.finditer(text)]
-            if ('"""' in text or "'''" in text)
-            else []
-        )
-
-    def indent(self, k: int) -> int | None:
-        return _indent(self.lines[k - 1])
-
-    def string_start(self, k: int) -> int | None:
-        """The line where a triple-quoted string still open at the start of line ``k`` began."""
-        if not self.quotes:
-            return None
-        from bisect import bisect_left
-
-        i = bisect_left(self.quotes, self.offsets[k - 1])
-        if i % 2 == 0:
-            return None
-        return self.line_of(self.quotes[i - 1])
-
-    def line_of(self, offset: int) -> int:
-        from bisect import bisect_right
-
-        return bisect_right(self.offsets, offset)
-
-    def statement_start(self, k: int) -> int:
-        """The first line of the statement line ``k`` (a line with code) belongs to."""
-        for _ in range(_PY_REACH):
-            inside = self.string_start(k)
-            if inside is not None and inside < k:
-                k = inside
-                continue
-            prev = k - 1
-            while prev >= 1 and self.indent(prev) is None:
-                prev -= 1
-            if prev < 1:
-                return k
-            line = self.lines[k - 1]
-            ind = _indent(line) or 0
-            above = _code_end(self.lines[prev - 1])
-            above_ind = _indent(above) or 0
-            continued = (
-                above.endswith(_PY_OPENS)
-                or (ind > above_ind and not above.endswith(":"))
-                or _PY_CLOSER.match(line) is not None
-            )
-            if not continued:
-                return k
-            k = prev
-        return k
-
-    def compound_start(self, k: int) -> int:
-        """For an ``else``/``except``… clause at line ``k``: the line of its ``if``/``try``…"""
-        ind = self.indent(k)
-        j = k - 1
-        while j >= 1 and k - j < _PY_REACH:
-            i = self.indent(j)
-            if i is not None and i < (ind or 0):
-                break
-            if i == ind and _PY_COMPOUND.match(self.lines[j - 1]):
-                return j
-            j -= 1
-        return k
-
-    def context(self, first: int, last: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        code = [k for k in range(first, last + 1) if self.indent(k) is not None]
-        if not code:
-            return [], []
-        start = self.statement_start(code[0])
-        if _PY_CLAUSE.match(self.lines[start - 1]):
-            start = self.compound_start(start)
-        if code[0] - start > _PY_REACH:
-            start = code[0]
-        headers: list[tuple[int, int]] = []
-        threshold = self.indent(start) or 0
-        j = start - 1
-        while threshold and j >= 1 and start - j < 20 * _PY_REACH:
-            ind = self.indent(j)
-            if ind is not None and ind < threshold and self.string_start(j) is None:
-                head = self.statement_start(j)
-                if _PY_CLAUSE.match(self.lines[head - 1]):
-                    head = self.compound_start(head)
-                end = j  # a header written over several lines ends at its colon
-                while (
-                    end < start - 1
-                    and end - j < 50
-                    and not _code_end(self.lines[end - 1]).endswith(":")
-                ):
-                    end += 1
-                headers.append((head, end))
-                threshold = self.indent(head) or 0
-                j = head - 1
-                continue
-            j -= 1
-        headers.reverse()
-        top = headers[0][0] if headers else start
-        imports: list[tuple[int, int]] = []
-        for m in _PY_IMPORT.finditer(self.text, 0, self.offsets[top - 1]):
-            line = self.line_of(m.start())
-            if self.string_start(line) is not None:
-                continue
-            end = line
-            if "(" in self.lines[line - 1] and ")" not in self.lines[line - 1]:
-                while end < top - 1 and ")" not in self.lines[end - 1]:
-                    end += 1
-            while end < top - 1 and _code_end(self.lines[end - 1]).endswith("\\"):
-                end += 1
-            imports.append((line, end))
-        before = _merge(imports + headers + ([(start, first - 1)] if start < first else []))
-        # The suffix completes the cluster's last statement (its continuation lines, or the body
-        # of a block it opens) and a ``try:`` around the cluster (which needs its except clause).
-        base = self.indent(self.statement_start(code[-1])) or 0
-        tries = [
-            self.indent(h) or 0 for h, _ in headers if self.lines[h - 1].lstrip().startswith("try")
-        ]
-        return before, self.suffix(min([base, *tries, *self._open_tries(code)]), last)
-
-    def _open_tries(self, code: Sequence[int]) -> list[int]:
-        """Indentations of ``try:`` statements the cluster opens and does not reach a clause of."""
-        stack: list[int] = []
-        for k in code:
-            line = self.lines[k - 1]
-            ind = self.indent(k) or 0
-            while stack and ind <= stack[-1]:
-                if ind == stack[-1] and line.lstrip().startswith(("except", "finally")):
-                    stack.pop()  # the try is complete
-                    break
-                stack.pop()  # dedented past it without a clause: not valid code anyway
-            if line.lstrip().startswith("try") and _code_end(line).endswith(":"):
-                stack.append(ind)
-        return stack
-
-    def suffix(self, base: int, last: int) -> list[tuple[int, int]]:
-        """The rest of the statement or blocks the cluster ends inside (lines deeper than ``base``)."""
-        end = last
-        k = last
-        while k > 1 and self.indent(k) is None:
-            k -= 1
-        open_line = _code_end(self.lines[k - 1])
-        j = last + 1
-        n = len(self.lines)
-        while j <= n and j - last <= _PY_REACH:
-            ind = self.indent(j)
-            if ind is None:
-                j += 1
-                continue
-            line = self.lines[j - 1]
-            if (
-                ind > base
-                or open_line.endswith(_PY_OPENS)
-                or open_line.lstrip().startswith("@")  # a decorator needs what it decorates
-                or (ind == base and (_PY_CLOSER.match(line) or _PY_CLAUSE.match(line)))
-                or self.string_start(j) is not None
-            ):
-                end = j
-                open_line = _code_end(line)
-                j += 1
-                continue
-            break
-        return [(last + 1, end)] if end > last else []
-
-
-def context_ranges(
-    lines: Sequence[str],
-    first: int,
-    last: int,
-    language: str | None,
-    *,
-    text: str = "",
-    offsets: Sequence[int] = (),
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Line ranges (1-based, inclusive) to give auditors before and after the cluster ``first..last``.
-
-    Python gets what makes the cluster parse and resolve names as it does in the file: the
-    module's top-level imports, the header lines of every enclosing block (``class``, ``def``,
-    ``for`` …), the beginning of a statement the cluster starts inside, and the rest of the
-    statements and blocks it ends inside. That is a few dozen lines however long the file is; when
-    code defeats these indentation rules, the auditors' own fallbacks (parsing the cluster alone)
-    still apply. Other languages get :data:`CONTEXT_LINES` lines on each side.
-
-    >>> src = ["import os", "", "class A:", "    def f(self, p):", "        x = 1", "        return os.system(",
-    ...        "            p)", "", "    def g(self):", "        pass"]
-    >>> context_ranges(src, 7, 7, "python")
-    ([(1, 1), (3, 4), (6, 6)], [])
-    """
-    if language != "python":
-        return ([(max(1, first - CONTEXT_LINES), first - 1)] if first > 1 else []), (
-            [(last + 1, min(len(lines), last + CONTEXT_LINES))] if last < len(lines) else []
-        )
-    if not text:
-        text = "".join(line + "\n" for line in lines)
-        offsets = _line_offsets(text)
-    return _PySource(lines, text, offsets).context(first, last)
-
-
-def _merge(rs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(rs):
-        if out and a <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
 
 
 def _plan(
@@ -526,7 +177,7 @@ def _plan(
                     source=f.path, line=None, message=problem, skipped=False, suggestion_id=f.path
                 )
             )
-        offsets = _line_offsets(text)
+        offsets = git_line_offsets(text)
         n_lines = len(offsets) - 1
         added = {n for n in f.added if 1 <= n <= n_lines}
         if not added:
@@ -535,8 +186,8 @@ def _plan(
         index = len(decoded)
         decoded.append((f, text))
         language = from_path(f.path) or detect(text[:20000])
-        lines = _split_lines(text)
-        source = _PySource(lines, text, offsets) if language == "python" else None
+        lines = git_lines(text)
+        source = PythonContext(text, lines) if language == "python" else None
         for first, last in clusters(added):
             lo, hi = offsets[first - 1], offsets[last]
             completion = text[lo:hi]
@@ -545,7 +196,7 @@ def _plan(
             else:
                 before, after = context_ranges(lines, first, last, language)
             plan.append(
-                (index, f"{f.path}:{first}-{last}", _completion_line_to_file(completion, first))
+                (index, f"{f.path}:{first}-{last}", completion_line_to_file(completion, first))
             )
             suggestions.append(
                 Suggestion(
@@ -559,6 +210,77 @@ def _plan(
                 )
             )
     return suggestions, plan, skipped, issues, decoded
+
+
+class _Fold:
+    """The change's fold for :func:`codeaudit.pipeline.run`: the clusters' outcomes become one
+    unit per file, at file lines, with only findings that touch an added line, each marked
+    AI-generated or not. It remembers each file's added and AI-generated lines."""
+
+    def __init__(
+        self,
+        decoded: Sequence[tuple[ChangedFile, str]],
+        plan: Sequence[tuple[int, str, Callable[[int], int]]],
+        provenance: Provenance,
+    ) -> None:
+        self.decoded = decoded
+        self.plan = plan
+        self.provenance = provenance
+        self.added: list[set[int]] = []
+        self.ai: list[set[int]] = []
+
+    def __call__(
+        self,
+        admitted: Sequence[Suggestion],
+        screened: Sequence[Sequence[tuple[str, Outcome]]],
+    ) -> list[Unit]:
+        from codeaudit.pipeline import Unit
+
+        by_id = {s.id: (s, parts) for s, parts in zip(admitted, screened)}
+        per_file: list[list[tuple[Suggestion, Sequence[tuple[str, Outcome]], Any]]] = [
+            [] for _ in self.decoded
+        ]
+        for index, suggestion_id, to_file in self.plan:
+            if suggestion_id in by_id:
+                per_file[index].append((*by_id[suggestion_id], to_file))
+        units: list[Unit] = []
+        for (f, text), clustered in zip(self.decoded, per_file):
+            lines = git_lines(text)
+            added = {n for n in f.added if 1 <= n <= len(lines)}
+            language = clustered[0][0].language if clustered else None
+            ai = self.provenance.ai_lines(f.path, lines, added=added, language=language)
+            known = bool(ai) or self.provenance.has_log
+            self.added.append(added)
+            self.ai.append(ai)
+            parts: list[tuple[str, Outcome]] = []
+            data: dict[str, list[Any]] = {}
+            for _, outcomes, to_file in clustered:
+                for name, outcome in outcomes:
+                    if outcome.data:
+                        data.setdefault(name, []).append(outcome.data)
+                    findings = []
+                    for finding in outcome.findings:
+                        line, end_line = to_file(finding.line), to_file(finding.end_line)
+                        touched = range(line, end_line + 1)
+                        if not any(n in added for n in touched):
+                            continue  # on an unchanged line of the cluster
+                        finding = replace(finding, line=line, end_line=end_line)
+                        if known:
+                            finding = replace(finding, ai_generated=any(n in ai for n in touched))
+                        findings.append(finding)
+                    parts.append((name, Outcome(findings=findings, errors=outcome.errors)))
+            merged: dict[str, Any] = {
+                k: v[0] if len(v) == 1 else {"parts": v} for k, v in data.items()
+            }
+            merged["change"] = {
+                "status": f.status,
+                "old_path": f.old_path,
+                "added": [list(r) for r in _ranges(added)],
+                "ai_generated": [list(r) for r in _ranges(ai)],
+            }
+            file_suggestion = Suggestion(id=f.path, completion=text, path=f.path, language=language)
+            units.append(Unit(file_suggestion, parts, merged))
+        return units
 
 
 def audit_files(
@@ -579,10 +301,11 @@ def audit_files(
     ``line_maps`` maps a file's lines to the lines it should be reported at (the working tree's),
     with ``display`` the content shown for it; ``auditors`` overrides ``settings.auditors``;
     ``progress(done, total)`` is passed to the pipeline. ``parallel`` runs auditors given by name
-    in forked processes at the same time (see :class:`_ForkedAuditor`); the report then has no
-    per-auditor summaries.
+    in forked processes at the same time (see :class:`codeaudit.change.forked.ForkedAuditor`);
+    the report then has no per-auditor summaries.
     """
-    from codeaudit import pipeline, suppress
+    from codeaudit import pipeline
+    from codeaudit.change.forked import ForkedAuditor, can_fork
     from codeaudit.change.provenance import Provenance
 
     config = config or Config()
@@ -594,106 +317,63 @@ def audit_files(
     if provenance is None:
         provenance = Provenance(markers=settings.markers)
     chosen: list[Any] = list(auditors if auditors is not None else settings.auditors)
-    forked: list[_ForkedAuditor] = []
+    forked: list[ForkedAuditor] = []
     admission: list[InputIssue] = []
-    if parallel and _can_fork(chosen, suggestions):
+    if parallel and can_fork(chosen, suggestions):
         # Admitted first, so the children audit exactly what the pipeline will hand them.
         suggestions, admission = pipeline.admit(suggestions, config)
-        forked = [_ForkedAuditor(name, config, suggestions) for name in chosen]
+        forked = [ForkedAuditor(name, config, suggestions) for name in chosen]
         chosen = list(forked)
+    fold = _Fold(decoded, plan, provenance)
     try:
         for proxy in forked:
             proxy.wait_ready()
-        report = pipeline.audit(
-            suggestions, config, auditors=chosen, progress=progress, input_issues=admission
+        report = pipeline.run(
+            suggestions,
+            config,
+            auditors=chosen,
+            baseline=baseline,
+            progress=progress,
+            input_issues=admission,
+            fold=fold,
+            threshold=settings.threshold,
+            fail_on=settings.fail_on,
         )
     finally:
         for proxy in forked:
             proxy.close()
-    by_id = {r.suggestion.id: r for r in report.results}
 
-    per_file: list[list[tuple[AuditResult, Any]]] = [[] for _ in decoded]
-    for index, suggestion_id, to_file in plan:
-        result = by_id.get(suggestion_id)
-        if result is not None:
-            per_file[index].append((result, to_file))
-
+    # What the change reports beyond the pipeline's results: unused suppressions on added
+    # lines, and findings at working-tree lines when the staged file differs from it.
     results: list[AuditResult] = []
     unused: list[tuple[str, Suppression]] = []
-    total_added = total_ai = 0
-    for (f, text), parts in zip(decoded, per_file):
-        lines = _split_lines(text)
-        added = {n for n in f.added if 1 <= n <= len(lines)}
-        language = parts[0][0].language if parts else None
-        findings: list[Finding] = []
-        errors = []
-        data: dict[str, Any] = {}
-        for result, to_file in parts:
-            errors.extend(result.errors)
-            for name, value in result.data.items():
-                data.setdefault(name, []).append(value)
-            for finding in result.findings:
-                line, end_line = to_file(finding.line), to_file(finding.end_line)
-                if not any(n in added for n in range(line, end_line + 1)):
-                    continue  # on an unchanged line of the cluster
-                # The whole-file pass below decides inline suppressions, so it starts from scratch.
-                findings.append(
-                    replace(
-                        finding,
-                        line=line,
-                        end_line=end_line,
-                        suppressed=None if finding.suppressed == "inline" else finding.suppressed,
-                    )
-                )
-        data = {k: v[0] if len(v) == 1 else {"parts": v} for k, v in data.items()}
-        findings, sups = suppress.apply(findings, suppress.parse(text, language))
-        file_suggestion = Suggestion(id=f.path, completion=text, path=f.path, language=language)
-        if baseline is not None:
-            findings = baseline.mark(file_suggestion, findings)
-        ai = provenance.ai_lines(f.path, lines, added=added, language=language)
-        total_added += len(added)
-        total_ai += len(ai)
-        if ai or provenance.has_log:
-            findings = [
-                replace(x, ai_generated=any(n in ai for n in range(x.line, x.end_line + 1)))
-                for x in findings
-            ]
-        for s in sups:
-            if not s.used and (s.line in added or (s.next_line and s.line - 1 in added)):
-                unused.append((f.path, s))
-        sups = [s for s in sups if s.line in added or (s.next_line and s.line - 1 in added)]
-
-        mapper = line_maps.get(f.path)
+    for r, added in zip(report.results, fold.added):
+        path = r.suggestion.path or r.suggestion.id
+        sups = [
+            s for s in r.suppressions if s.line in added or (s.next_line and s.line - 1 in added)
+        ]
+        unused.extend((path, s) for s in sups if not s.used)
+        findings = list(r.findings)
+        suggestion = r.suggestion
+        mapper = line_maps.get(path)
         if mapper is not None:
             findings = [_to_worktree(x, mapper) for x in findings]
+            findings.sort(key=lambda x: (x.line, x.column, x.auditor, x.rule_id))
             sups = [replace(s, line=mapper.map(s.line) or s.line) for s in sups]
-            shown = display.get(f.path)
+            shown = display.get(path)
             if shown is not None:
                 from codeaudit.inputs import decode_source
 
-                file_suggestion = replace(file_suggestion, completion=decode_source(shown)[0])
-        findings.sort(key=lambda x: (x.line, x.column, x.auditor, x.rule_id))
-        data["change"] = {
-            "status": f.status,
-            "old_path": f.old_path,
-            "added": [list(r) for r in _ranges(added)],
-            "ai_generated": [list(r) for r in _ranges(ai)],
-        }
+                suggestion = replace(suggestion, completion=decode_source(shown)[0])
         results.append(
-            AuditResult(
-                suggestion=file_suggestion,
-                language=language,
-                verdict=_verdict(findings, errors, settings),
-                findings=tuple(findings),
-                errors=tuple(errors),
-                suppressions=tuple(sups),
-                data=data,
-            )
+            replace(r, suggestion=suggestion, findings=tuple(findings), suppressions=tuple(sups))
         )
 
     blocking = sum(1 for r in results for f in r.findings if settings.blocks(f))
+    total_added = sum(len(a) for a in fold.added)
+    total_ai = sum(len(a) for a in fold.ai)
     tool = dict(report.tool)
-    # The change's own verdict: summary.failed applies fail_on alone, this also ai_fail_on.
+    # The change's own figures: summary.failed applies fail_on alone, these also ai_fail_on.
     tool["change"] = {
         "fail_on": settings.fail_on.label,
         "ai_fail_on": settings.ai_fail_on.label,
@@ -703,12 +383,11 @@ def audit_files(
         "blocking": blocking,
         "failed": blocking > 0,
     }
-    final = Report(
+    final = replace(
+        report,
         results=tuple(results),
         tool=tool,
-        fail_on=settings.fail_on,
         input_errors=(*report.input_errors, *issues, *provenance.issues),
-        auditor_summaries=report.auditor_summaries,
     )
     return ChangeAudit(
         report=final,
@@ -718,175 +397,6 @@ def audit_files(
         added_lines=total_added,
         ai_lines=total_ai,
     )
-
-
-def _can_fork(auditors: Sequence[Any], suggestions: Sequence[Suggestion]) -> bool:
-    return (
-        hasattr(os, "fork")
-        and (os.cpu_count() or 1) > 1
-        and len(auditors) > 1
-        and all(isinstance(a, str) for a in auditors)
-        and bool(suggestions)
-    )
-
-
-class _ForkedAuditor(Auditor):
-    """A named auditor run in a forked child process, started as soon as this is built.
-
-    The auditors are independent, and most of a hook run is their start-up (importing bandit,
-    detect-secrets, numpy; opening the corpus index) plus their batch: started together, they
-    share the machine's cores instead of taking turns, and the parent imports none of them. The
-    child answers twice through a pipe: once built (or why it could not be: a configuration error
-    is raised in the parent by :meth:`wait_ready`, as it would be in process), then with its
-    outcomes as plain data and its ``describe()``. An auditor that crashes while auditing costs
-    its own findings, as in :func:`codeaudit.pipeline.audit`. ``summarize`` needs the finished
-    report, which the child never sees: reports made this way carry no auditor summaries.
-    """
-
-    def __init__(self, name: str, config: Config, batch: Sequence[Suggestion]) -> None:
-        # Not Auditor.__init__: the real auditor (its options, its rules) lives in the child.
-        self.name = name  # type: ignore[misc]
-        self.config = config
-        self._description: dict[str, Any] = {}
-        read, write = os.pipe()
-        pid = os.fork()
-        if (
-            pid == 0
-        ):  # the child: build, audit, answer, leave without running the parent's exit code
-            os.close(read)
-            try:
-                with os.fdopen(write, "wb") as channel:
-                    _child(name, config, batch, channel)
-            finally:
-                os._exit(0)
-        os.close(write)
-        self._pid: int | None = pid
-        self._channel: Any = os.fdopen(read, "rb")
-
-    @classmethod
-    def rules(cls) -> Sequence[Any]:
-        return []
-
-    def _next(self) -> tuple[Any, ...]:
-        import pickle
-
-        try:
-            return pickle.load(self._channel)
-        except Exception:  # noqa: BLE001 - the child died before it could answer
-            return ("crash", f"auditor '{self.name}' failed: its process ended without an answer")
-
-    def wait_ready(self) -> None:
-        """Block until the child has built its auditor; raise what building it raised."""
-        from codeaudit import errors
-
-        status = self._next()
-        if status[0] == "error":
-            raise getattr(errors, status[1], errors.InternalError)(status[2])
-        if status[0] == "crash":
-            self._early = status
-
-    def audit_batch(self, batch: Sequence[Suggestion], progress: Any = None) -> list[Any]:
-        from codeaudit.auditors.base import Outcome
-        from codeaudit.model import AuditError
-
-        payload = getattr(self, "_early", None) or self._next()
-        self.close()
-        if payload[0] == "crash":
-            error = AuditError(auditor=self.name, code="auditor-crash", message=payload[1])
-            return [Outcome(errors=[error]) for _ in batch]
-        _, outcomes, self._description = payload
-        by_id = dict(outcomes)
-        out = []
-        for s in batch:
-            findings, audit_errors, data = by_id.get(s.id, ([], [], {}))
-            out.append(
-                Outcome(
-                    findings=[Finding(**f) for f in findings],
-                    errors=[AuditError(**e) for e in audit_errors],
-                    data=data,
-                )
-            )
-        return out
-
-    def describe(self) -> Mapping[str, Any]:
-        return self._description
-
-    def summarize(self, results: Sequence[AuditResult]) -> None:
-        return None
-
-    def close(self) -> None:
-        """Reap the child; one still running (the run stopped early) is killed first."""
-        if self._pid is not None:
-            import signal
-
-            try:
-                if os.waitpid(self._pid, os.WNOHANG) == (0, 0):
-                    os.kill(self._pid, signal.SIGKILL)
-                    os.waitpid(self._pid, 0)
-            except OSError:
-                pass
-            self._pid = None
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
-
-
-def _child(name: str, config: Config, batch: Sequence[Suggestion], channel: Any) -> None:
-    """In the child: build and run the auditor, answering on ``channel`` (see _ForkedAuditor)."""
-    import pickle
-    from dataclasses import fields
-
-    from codeaudit.errors import CodeauditError
-    from codeaudit.registry import load_auditor_class
-
-    def send(message: tuple[Any, ...]) -> None:
-        pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
-        channel.flush()
-
-    try:
-        auditor = load_auditor_class(name)(config)
-    except CodeauditError as exc:
-        send(("error", type(exc).__name__, str(exc)))
-        return
-    except Exception as exc:  # noqa: BLE001 - a plug-in that cannot even be built
-        send(
-            (
-                "error",
-                "InternalError",
-                f"auditor '{name}' cannot be built: {type(exc).__name__}: {exc}",
-            )
-        )
-        return
-    send(("ready",))
-    try:
-        outcomes = auditor.audit_batch(batch)
-        if len(outcomes) != len(batch):
-            raise RuntimeError(f"returned {len(outcomes)} outcomes for {len(batch)} suggestions")
-    except Exception as exc:  # noqa: BLE001 - like the pipeline: the auditor's findings are lost
-        send(("crash", f"auditor '{name}' failed: {type(exc).__name__}: {exc}"))
-        return
-    # Findings go back as plain data: their evidence is a read-only mapping, which pickle refuses.
-    finding_fields = [f.name for f in fields(Finding)]
-    packed = []
-    for s, o in zip(batch, outcomes):
-        findings = [{k: _thaw(getattr(f, k)) for k in finding_fields} for f in o.findings]
-        audit_errors = [
-            {"auditor": e.auditor, "code": e.code, "message": e.message, "line": e.line}
-            for e in o.errors
-        ]
-        packed.append((s.id, (findings, audit_errors, _thaw(o.data))))
-    send(("ok", packed, _thaw(auditor.describe())))
-    auditor.close()
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_thaw(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_thaw(v) for v in value)
-    return value
 
 
 def _ranges(lines: Iterable[int]) -> tuple[tuple[int, int], ...]:
@@ -901,13 +411,6 @@ def _to_worktree(f: Finding, mapper: LineMapper) -> Finding:
         return f
     end = mapper.map(f.end_line) or line
     return replace(f, line=line, end_line=max(end, line))
-
-
-def _verdict(findings: Sequence[Finding], errors: Sequence[Any], settings: HookSettings) -> Verdict:
-    active = [f for f in findings if f.active]
-    if any(settings.blocks(f) for f in active):
-        return Verdict.FAIL
-    return Verdict.WARN if active or errors else Verdict.PASS
 
 
 # --- sources of changes --------------------------------------------------------------------------
@@ -990,7 +493,7 @@ def _load_provenance(
         return Provenance(markers=settings.markers)
     wanted: set[str] = set()
     for f in files:
-        lines = f.content.decode("utf-8", "replace").split("\n")
+        lines = git_lines(f.content.decode("utf-8", "replace"))
         wanted.update(normalize(lines[n - 1]) for n in f.added if 1 <= n <= len(lines))
     return Provenance.from_logs(paths, wanted=wanted, markers=settings.markers)
 

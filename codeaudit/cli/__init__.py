@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "model": "codeaudit.cli.model",
     "hook": "codeaudit.cli.hook",
     "baseline": "codeaudit.cli.baseline",
+    "scorecard": "codeaudit.cli.scorecard",
+    "serve": "codeaudit.cli.serve",
 }
 
 DESCRIPTION = """\

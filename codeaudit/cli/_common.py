@@ -7,22 +7,31 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from ..errors import UsageError
+from ..progress import progress_bar as progress_bar  # the sub-commands import it from here
 
 
 @contextlib.contextmanager
 def output_stream(path: str | None, *, encoding: str = "utf-8") -> Iterator[TextIO]:
-    """Standard output, or a file that appears only once complete (no partial file on failure)."""
+    """Standard output, or a file that appears only once complete (no partial file on failure).
+
+    A target that exists and is not a regular file (``/dev/null``, a named pipe, a terminal) is
+    written in place: renaming a finished file over it would replace the device itself.
+    """
     if path in (None, "-"):
         yield sys.stdout
         return
     target = Path(path)  # type: ignore[arg-type]
     if target.is_dir():
         raise UsageError(f"-o {path}: is a folder; give a file name")
+    if target.exists() and not target.is_file():
+        with open(target, "w", encoding=encoding, newline="") as fh:
+            yield fh
+        return
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"-o {path}: folder {parent} does not exist")
@@ -56,42 +65,6 @@ def add_progress_flag(parser: argparse.ArgumentParser) -> None:
 def wants_progress(args: argparse.Namespace) -> bool:
     flag = getattr(args, "progress", None)
     return sys.stderr.isatty() if flag is None else bool(flag)
-
-
-@contextlib.contextmanager
-def progress_bar(description: str, *, enabled: bool) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on standard error; yields ``update(done, total)``."""
-    if not enabled:
-        yield lambda done, total: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    console = Console(stderr=True, force_terminal=None)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        # On a terminal the bar is cleared when done so the report starts clean; elsewhere (a CI
-        # log, where --progress asked for it) nothing animates, so its final state is printed once.
-        transient=console.is_terminal,
-    ) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def print_issue(message: str) -> None:

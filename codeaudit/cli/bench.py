@@ -11,17 +11,21 @@ from ._common import output_stream
 
 HELP = "measure generation latency per engine (load time, first token, ms per token, memory)"
 DESCRIPTION = """\
-codeaudit bench generate --model M [--engines torch,onnx,onnx-int8,torch-int8] [--format table|json]
+codeaudit bench generate --model M [--engines torch,onnx-int8,onnx-int4,ctranslate2-int8,...]
+                         [--batch 1,4,16] [--format table|json]
 
 Runs every engine on the same model and prompt (random token ids; speed does not depend on
 the text), each in a fresh process, and prints one row per engine: load time (model already
 exported and cached), first-token latency, ms per new token, tokens/s, peak memory (RSS) and
 file size, with the CPU model and the memory bandwidth measured in the same run. The bound
 column is the weight bytes read per token divided by that bandwidth: no engine can decode
-faster. ONNX exports run once before the measurement and are cached.
+faster. ONNX exports and CTranslate2 conversions run once before the measurement (timed:
+export_s) and are cached. --batch 1,4,16 adds tokens/s with that many different prompts
+decoded together (decode_rows; ended rows leave the batch).
 
 --format json prints {"cpu", "bandwidth_gbs", "rows": [{"engine", "ms_per_token",
-"first_token_ms", "tokens_per_s", "peak_rss_mb", "model_mb", "load_s", ...}], ...}.
+"first_token_ms", "tokens_per_s", "tokens_per_s_by_batch", "peak_rss_mb", "model_mb",
+"load_s", ...}], ...}.
 
 requires the generate extra: pip install 'codeaudit[generate]'"""
 
@@ -77,6 +81,13 @@ def configure(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="ONNX graph (default auto)",
     )
+    g.add_argument(
+        "--batch",
+        default="1",
+        metavar="LIST",
+        help="batch sizes (comma-separated, e.g. 1,4,16) at which to report tokens/s: that many "
+        "different prompts decoded together with decode_rows (default 1)",
+    )
     g.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
 
 
@@ -103,7 +114,16 @@ def run(args: argparse.Namespace) -> int:
     ):
         if value < least:
             raise UsageError(f"{name} must be at least {least}, not {value}")
-    require_extra()
+    try:
+        batches = sorted({int(b) for b in args.batch.split(",") if b.strip()})
+    except ValueError:
+        raise UsageError(
+            f"--batch: expected comma-separated integers, not {args.batch!r}"
+        ) from None
+    if not batches or batches[0] < 1:
+        raise UsageError(f"--batch: batch sizes must be at least 1, not {args.batch!r}")
+    for engine in engines:
+        require_extra(engine.partition(":")[0])
     # Fail on a bad model here, in one line, rather than in every child process.
     from ..generators.base import EngineOptions
     from ..generators.batch import resolve
@@ -129,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
             repeats=args.repeats,
             graph=args.graph,
             status=status,
+            batches=batches,
         )
     except RuntimeError as exc:
         from ..generators.base import ModelError

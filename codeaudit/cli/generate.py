@@ -9,7 +9,7 @@ import sys
 from ..errors import UsageError
 from ._common import add_progress_flag, output_stream, progress_bar, wants_progress
 
-HELP = "generate suggestions from prompts with a local model (PyTorch or ONNX Runtime INT8)"
+HELP = "generate suggestions from prompts with a local model (PyTorch, ONNX Runtime, CTranslate2)"
 DESCRIPTION = """\
 Generate code suggestions with a local causal language model (the CodeGen family is the target;
 any causal LM transformers and Optimum handle works) and write them as a suggestion batch
@@ -23,7 +23,10 @@ completions at the Codex stop sequences (\\nclass, \\ndef, \\n#, \\nif, \\nprint
 --model is a local model folder, a hub id (downloaded only where the network allows), or "tiny"
 (a small CodeGen-architecture model trained here on the standard library, cached after the
 first run). Engines: torch (CUDA float16 when a GPU is visible, else CPU float32), torch-int8,
-onnx and onnx-int8 (CPU; the ONNX model is exported once and cached). The raw model output,
+onnx, onnx-int8 and onnx-int4 (CPU; the ONNX model is exported once and cached), ctranslate2
+and ctranslate2-int8 (CTranslate2, converted once and cached; CUDA when a GPU is visible). A
+prompt longer than the context window minus --max-new-tokens is cut from the left at a line
+boundary and named on standard error (--long-prompts). The raw model output,
 the engine, the seed and the timings are recorded in each suggestion's "meta"; the output file
 appears only when complete.
 
@@ -49,7 +52,8 @@ def add_generation_options(p: argparse.ArgumentParser) -> None:
         "--engine",
         default="auto",
         metavar="E",
-        help="torch, torch-int8, onnx or onnx-int8 (default auto: torch on a CUDA GPU, else onnx-int8)",
+        help="torch, torch-int8, onnx, onnx-int8, onnx-int4, ctranslate2 or ctranslate2-int8 "
+        "(default auto: torch on a CUDA GPU, else onnx-int8)",
     )
     p.add_argument(
         "-n",
@@ -95,6 +99,13 @@ def add_generation_options(p: argparse.ArgumentParser) -> None:
         default=8,
         metavar="B",
         help="sequences decoded together (default 8)",
+    )
+    p.add_argument(
+        "--long-prompts",
+        choices=("cut", "skip", "fail"),
+        default="cut",
+        help="a prompt longer than the context window minus --max-new-tokens is cut from the "
+        "left at a line boundary (default), skipped, or fails the run; each is named on stderr",
     )
     p.add_argument(
         "--threads", type=int, metavar="K", help="CPU threads (default: every core available)"
@@ -159,12 +170,13 @@ def produce(args: argparse.Namespace) -> list[dict]:
 
     prompts = load_prompts(args)  # input errors first: before the slow imports
     params = generation_params(args)
-    require_extra()
+    require_extra("torch")  # what every engine needs, and what choosing 'auto' imports
     engine = chosen_engine(args.engine)
     if engine not in engine_names():
         raise UsageError(
             f"--engine: unknown engine '{engine}' (one of: auto, {', '.join(engine_names())})"
         )
+    require_extra(engine)
     show = wants_progress(args)
     status = (lambda message: print(f"codeaudit: {message}", file=sys.stderr)) if show else None
     options = EngineOptions(
@@ -178,6 +190,8 @@ def produce(args: argparse.Namespace) -> list[dict]:
             params=params,
             options=options,
             progress=update,
+            long_prompts=args.long_prompts,
+            notice=lambda message: print(f"codeaudit: {message}", file=sys.stderr),
         )
 
 

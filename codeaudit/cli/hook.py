@@ -98,6 +98,18 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``codeaudit hook`` with the arguments above."""
+    # A `codeaudit serve` running for this repository answers instead (the warm hook), with the
+    # same findings and exit code; without one this runs cold.
+    from codeaudit.serve.client import warm_hook
+
+    warm = warm_hook(args)
+    if warm is not None:
+        return warm
+    return run_cold(args)
+
+
+def run_cold(args: argparse.Namespace) -> int:
+    """``codeaudit hook`` in this process (what a warm server's fork runs too)."""
     from codeaudit.change.hook import audit_diff, audit_paths, audit_staged, write_text
     from codeaudit.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 

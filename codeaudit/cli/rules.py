@@ -17,6 +17,7 @@ Browse the rules of every auditor (privacy, security, memorization, tests, and i
   codeaudit rules list [--auditor NAME] [--language LANG] [--format text|json]
   codeaudit rules show RULE [--format text|json]      RULE is an id (CA4101, B602) or a name
   codeaudit rules docs [-o FILE]                       the Markdown reference (docs/rules.md)
+  codeaudit rules docs --auditor NAME [-o FILE]        one auditor's rule pages (for its own page)
 
 bandit's own tests are listed with their ids, names, severities and CWEs; their documentation
 comes from the installed bandit (rules show B602) and is not reproduced in the reference."""
@@ -39,6 +40,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     docs.add_argument(
         "-o", "--output", metavar="FILE", help="where to write it (default: standard output)"
     )
+    docs.add_argument(
+        "--auditor",
+        metavar="NAME",
+        help="only this auditor's rule pages, without the index (the generated part of its docs page)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,8 +66,14 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(show_text(rule))
         return 0
     if action == "docs":
+        rules = all_rules()
+        text = (
+            auditor_pages(_select(rules, args.auditor, None))
+            if args.auditor
+            else reference_markdown(rules)
+        )
         with output_stream(args.output) as stream:
-            stream.write(reference_markdown(all_rules()))
+            stream.write(text)
         return 0
     raise UsageError("rules: give an action: list, show RULE or docs")
 
@@ -169,6 +181,13 @@ def _is_third_party(rule: Any) -> bool:
     from codeaudit.auditors.security.auditor import is_bandit_rule
 
     return is_bandit_rule(rule)
+
+
+def auditor_pages(rules: list[Any]) -> str:
+    """The documentation pages of ``rules``, one after the other: what an auditor's own docs page
+    embeds (``codeaudit rules docs --auditor NAME``). The one renderer of rule pages, with
+    :func:`reference_markdown`, for every auditor whatever its rules are written in."""
+    return "\n".join(r.markdown() for r in rules)
 
 
 def reference_markdown(rules: list[Any]) -> str:

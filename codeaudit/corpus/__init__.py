@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..lazy import lazy_names
+
 if TYPE_CHECKING:  # pragma: no cover
     from .build import build_index
     from .default import default_index_path, ensure_default_index
@@ -65,15 +67,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'codeaudit.corpus' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(globals(), {k: f".{v}" for k, v in _LAZY.items()}, __all__)
 
 
 def search(

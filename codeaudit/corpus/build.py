@@ -372,17 +372,11 @@ class IndexWriter:
 
 
 def _run_local(units: Sequence[Any], params: IndexParams, workers: int) -> Iterator[UnitResult]:
-    if workers <= 1 or len(units) <= 1:
-        for u in units:
-            yield process_unit(u, params)
-        return
-    import multiprocessing as mp
     from functools import partial
 
-    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    with ctx.Pool(min(workers, len(units))) as pool:
-        # imap keeps unit order; a bounded chunk keeps the pipe busy without holding everything.
-        yield from pool.imap(partial(process_unit, params=params), units, chunksize=1)
+    from ..workers import ordered_map
+
+    yield from ordered_map(partial(process_unit, params=params), units, workers)
 
 
 def _run_dask(

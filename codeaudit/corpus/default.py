@@ -114,16 +114,9 @@ def _default_progress(
     if progress is not None or not sys.stderr.isatty():
         yield progress
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from ..progress import progress_bar
 
-    with Progress(
-        TextColumn("[bold]indexing the standard library (first use)"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("index", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    with progress_bar(
+        "indexing the standard library (first use)", enabled=True, transient=True
+    ) as update:
+        yield update

@@ -15,7 +15,7 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from ..lazy import lazy_names
 
 __all__ = [
     "ENGINES",
@@ -26,7 +26,10 @@ __all__ = [
     "Generation",
     "ModelError",
     "Prompt",
+    "Row",
+    "decode_rows",
     "engine_names",
+    "fit_prompts",
     "generate",
     "generate_suggestions",
     "humaneval_prompts",
@@ -50,6 +53,9 @@ _LAZY = {
     "GenerationParams": "decode",
     "Generation": "decode",
     "generate": "decode",
+    "Row": "decode",
+    "decode_rows": "decode",
+    "fit_prompts": "decode",
     "teacher_forced_agreement": "decode",
     "generate_suggestions": "batch",
     "Prompt": "prompts",
@@ -62,14 +68,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'codeaudit.generators' has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(globals(), {k: f".{v}" for k, v in _LAZY.items()}, __all__)

@@ -15,7 +15,7 @@ group (plug-ins). torch, transformers, optimum and onnxruntime are imported only
 engine modules, never here.
 
 >>> sorted(ENGINES)
-['onnx', 'onnx-int8', 'torch', 'torch-int8']
+['ctranslate2', 'ctranslate2-int8', 'onnx', 'onnx-int4', 'onnx-int8', 'torch', 'torch-int8']
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import InputError, UsageError
+from ..errors import UsageError
+from .errors import MissingExtraError, ModelError  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,25 +41,36 @@ ENGINES: dict[str, str] = {
     "torch-int8": "codeaudit.generators.torch_engine:TorchInt8Engine",
     "onnx": "codeaudit.generators.onnx_engine:OnnxEngine",
     "onnx-int8": "codeaudit.generators.onnx_engine:OnnxInt8Engine",
+    "onnx-int4": "codeaudit.generators.onnx_engine:OnnxInt4Engine",
+    "ctranslate2": "codeaudit.generators.ct2_engine:CTranslate2Engine",
+    "ctranslate2-int8": "codeaudit.generators.ct2_engine:CTranslate2Int8Engine",
 }
 ENTRY_POINT_GROUP = "codeaudit.engines"
 
 
-class ModelError(InputError):
-    """A model that cannot be used: missing folder, corrupt checkpoint, unsupported architecture …"""
+#: The libraries each family of engines imports (plug-in engines: the torch family's).
+_NEEDS = {
+    "torch": ("torch", "transformers"),
+    "onnx": ("torch", "transformers", "onnxruntime", "optimum"),
+    "ctranslate2": ("torch", "transformers", "ctranslate2"),
+}
 
 
-class MissingExtraError(UsageError):
-    """The generation extra (torch, transformers, optimum, onnxruntime) is not installed."""
+def require_extra(engine: str | None = None) -> None:
+    """Fail with one clear line when the ``generate`` extra's libraries for ``engine`` are missing.
 
-
-def require_extra() -> None:
-    """Fail with one clear line when the ``generate`` extra is missing."""
+    ``None`` asks for the libraries every built-in engine needs but CTranslate2 (a machine with
+    PyTorch and transformers only — a GPU box, say — runs the ``torch`` engine).
+    """
     from importlib.util import find_spec
 
-    missing = [
-        m for m in ("torch", "transformers", "onnxruntime", "optimum") if find_spec(m) is None
-    ]
+    family = (
+        "all"
+        if engine is None
+        else next((f for f in ("onnx", "ctranslate2") if engine.startswith(f)), "torch")
+    )
+    wanted = _NEEDS.get(family, ("torch", "transformers", "onnxruntime", "optimum"))
+    missing = [m for m in wanted if find_spec(m) is None]
     if missing:
         raise MissingExtraError(
             f"generation needs the 'generate' extra ({', '.join(missing)} not installed): "
@@ -139,6 +151,15 @@ class Engine(ABC):
     def step(self, tokens: np.ndarray) -> np.ndarray:
         """Append ``tokens`` (one id per sequence, shape ``(batch,)``); return the next logits."""
 
+    def keep(self, rows: Sequence[int]) -> bool:
+        """Keep only ``rows`` (ascending positions in the current batch) for the next steps.
+
+        Later :meth:`step` calls take (and return) one row per kept sequence, in that order.
+        Returns ``False`` when the engine cannot drop rows; the decoding loop then keeps feeding
+        ended rows padding until the whole batch ends. Built-in engines drop rows.
+        """
+        return False
+
 
 def engine_names() -> list[str]:
     """Built-in and plug-in engine names."""
@@ -186,7 +207,7 @@ def load_engine(
     """
     from .source import ModelSource, resolve_model
 
-    require_extra()
+    require_extra(name)
     cls = engine_class(name)
     source = model if isinstance(model, ModelSource) else resolve_model(model)
     return cls.load(source, options or EngineOptions())

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .base import EngineOptions, load_engine, require_extra
-from .decode import GenerationParams, Tokenizer, encode_prompts, generate
+from .decode import GenerationParams, Tokenizer, fit_prompts, generate
 from .postprocess import truncate_at_stops
 from .prompts import Prompt
 
@@ -42,24 +42,40 @@ def generate_suggestions(
     params: GenerationParams,
     options: EngineOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    long_prompts: str = "cut",
+    notice: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Generate ``params.n`` suggestions per prompt; returns batch-contract records.
 
-    Every prompt is checked (tokens, context window) before the first token is generated, so a
-    bad prompt fails the run without partial output.
+    Every prompt is tokenised and fitted to the context window before the engine loads: a prompt
+    longer than the window minus ``params.max_new_tokens`` is cut from the left at a line
+    boundary (``long_prompts="cut"``), skipped (``"skip"``: no suggestion for it) or fails the
+    run (``"fail"``); each cut or skipped prompt is named once through ``notice`` and marked in
+    its suggestions' ``meta.prompt_fit``. The suggestion's ``prompt`` is always the whole
+    original prompt.
     """
-    require_extra()
+    require_extra(engine)
     options = options or EngineOptions()
     source = resolve(model, options)
     tokenizer = Tokenizer.load(source)
-    ids = encode_prompts(
+    names = [f"prompt '{p.id}'" for p in prompts]
+    fitted = fit_prompts(
         tokenizer,
         [p.text for p in prompts],
         context_length=source.context_length,
-        names=[f"prompt '{p.id}'" for p in prompts],
+        max_new_tokens=params.max_new_tokens,
+        long_prompts=long_prompts,
+        names=names,
     )
+    if notice:
+        for name, f in zip(names, fitted):
+            if f.action:
+                notice(f.describe(name, source.context_length, params.max_new_tokens))
+    kept = [i for i, f in enumerate(fitted) if f.ids is not None]
     loaded = load_engine(engine, source, options)
-    generations = generate(loaded, tokenizer, ids, params, progress=progress)
+    generations = generate(
+        loaded, tokenizer, [fitted[i].ids for i in kept], params, progress=progress
+    )
     engine_meta = loaded.info.to_dict()
     sampling = {
         "seed": params.seed,
@@ -71,7 +87,8 @@ def generate_suggestions(
     }
     out = []
     for g in generations:
-        prompt = prompts[g.prompt_index]
+        index = kept[g.prompt_index]
+        prompt = prompts[index]
         sid = prompt.id if params.n == 1 else f"{prompt.id}/sample-{g.sample_index}"
         record: dict[str, Any] = {
             "id": sid,
@@ -90,6 +107,9 @@ def generate_suggestions(
             "stop_reason": g.stop_reason,
             "raw": g.text,
         }
+        fit = fitted[index].meta()
+        if fit:
+            meta["prompt_fit"] = fit
         if prompt.meta:
             meta["prompt_meta"] = prompt.meta
         record["meta"] = meta

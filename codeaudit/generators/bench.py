@@ -98,6 +98,8 @@ def run_bench(
     cache_dir: Path | None = None,
     status: Callable[[str], None] | None = None,
     timeout: float | None = None,
+    batches: Sequence[int] = (1,),
+    keep_going: bool = False,
 ) -> dict:
     """Measure ``engines`` on ``model``; returns ``{"cpu", "bandwidth_gbs", "rows": [...], ...}``.
 
@@ -107,7 +109,9 @@ def run_bench(
     interleaved: ``repeats`` rounds, each measuring every engine once (in a fresh process, the
     order rotated from round to round) right after a bandwidth measurement. A row reports
     medians over its rounds, and its bound uses the median of the bandwidth measured next to it:
-    engine and bound are taken under the same conditions.
+    engine and bound are taken under the same conditions. With ``keep_going``, an engine whose
+    export or run fails (out of memory, say) gets a row ``{"label", "engine", "error"}`` instead
+    of stopping the run.
     """
     say = status or (lambda message: None)
     labels = list(engines)
@@ -124,22 +128,45 @@ def run_bench(
             "repeats": 1,
             "graph": own_graph or graph,
             "cache_dir": str(cache_dir) if cache_dir else None,
+            "batches": list(batches),
         }
-        if engine.startswith("onnx"):
-            say(f"{label}: export and quantisation (cached after the first run)")
-            exports[label] = _child({**specs[label], "mode": "export"}, timeout)
+    failed: dict[str, str] = {}
+
+    def child(label: str, mode: str) -> dict | None:
+        try:
+            return _child({**specs[label], "mode": mode}, timeout)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            if not keep_going:
+                raise RuntimeError(str(exc)) from None
+            failed[label] = str(exc)
+            say(f"{label}: {exc}")
+            return None
+
+    for label in labels:
+        if specs[label]["engine"].startswith(("onnx", "ctranslate2")):
+            say(f"{label}: export or conversion (cached after the first run)")
+            export = child(label, "export")
+            if export is not None:
+                exports[label] = export
     runs: dict[str, list[dict]] = {label: [] for label in labels}
     bandwidths: dict[str, list[float]] = {label: [] for label in labels}
     for round_ in range(repeats):
         shift = round_ % len(labels)
         for label in labels[shift:] + labels[:shift]:
+            if label in failed:
+                continue
             bandwidths[label].append(memory_bandwidth_gbs(threads, repeats=3))
             say(f"round {round_ + 1}/{repeats}: {label}")
-            runs[label].append(_child({**specs[label], "mode": "measure"}, timeout))
+            run = child(label, "measure")
+            if run is not None:
+                runs[label].append(run)
     rows = []
     for label in labels:
+        if label in failed:
+            rows.append({"label": label, "engine": specs[label]["engine"], "error": failed[label]})
+            continue
         rows.append(_aggregate(label, runs[label], bandwidths[label], exports.get(label)))
-    everything = [b for bs in bandwidths.values() for b in bs]
+    everything = [b for bs in bandwidths.values() for b in bs] or [memory_bandwidth_gbs(threads)]
     return {
         "cpu": cpu_model(),
         "bandwidth_gbs": round(median(everything), 2),
@@ -149,6 +176,7 @@ def run_bench(
         "prompt_tokens": prompt_tokens,
         "new_tokens": new_tokens,
         "repeats": repeats,
+        "batches": list(batches),
         "rows": rows,
     }
 
@@ -157,6 +185,10 @@ def _aggregate(label: str, runs: list[dict], bandwidths: list[float], export: di
     row = dict(runs[0])
     for key in ("ms_per_token", "first_token_ms", "tokens_per_s", "load_s"):
         row[key] = round(median(r[key] for r in runs), 2)
+    row["tokens_per_s_by_batch"] = {
+        b: round(median(r["tokens_per_s_by_batch"][b] for r in runs), 2)
+        for b in runs[0]["tokens_per_s_by_batch"]
+    }
     row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
     row["ms_per_token_runs"] = [r["ms_per_token"] for r in runs]
     row["label"] = label
@@ -166,7 +198,7 @@ def _aggregate(label: str, runs: list[dict], bandwidths: list[float], export: di
     row["bound_ms"] = round(bound_ms, 2)
     row["vs_bound"] = round(row["ms_per_token"] / bound_ms, 2)
     if export is not None:
-        row["export_s"] = export["export_s"]
+        row["export_s"] = export["export_s"]  # conversion, for CTranslate2
         row["export_peak_rss_mb"] = export["peak_rss_mb"]
     return row
 
@@ -175,9 +207,11 @@ def render_table(result: dict, stream) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    extra = [b for b in result.get("batches", []) if b != 1]
     console = Console(file=stream, width=160, force_terminal=False, color_system=None)
     table = Table(
-        title=f"{result['model']} · prompt {result['prompt_tokens']} tokens · {result['new_tokens']} new tokens · batch 1 · "
+        title=f"{result['model']} · prompt {result['prompt_tokens']} tokens · {result['new_tokens']} new tokens · batch 1"
+        f"{' (tokens/s also at batch ' + ', '.join(map(str, extra)) + ')' if extra else ''} · "
         f"{result['threads']} thread(s)",
         caption=f"{result['cpu']} · memory bandwidth {result['bandwidth_gbs']} GB/s (median of the measurements, "
         f"{result['threads']} thread(s)) · bound = weight bytes per token / bandwidth measured beside the row",
@@ -194,7 +228,12 @@ def render_table(result: dict, stream) -> None:
         ("× bound", "right"),
     ):
         table.add_column(name, justify=justify)
+    for b in extra:
+        table.add_column(f"tok/s B={b}", justify="right")
     for r in result["rows"]:
+        if "error" in r:
+            table.add_row(r["label"], f"failed: {r['error'][-100:]}")
+            continue
         name = r["engine"] + (f" ({r['graph']})" if r.get("graph") else "")
         table.add_row(
             name,
@@ -206,6 +245,7 @@ def render_table(result: dict, stream) -> None:
             f"{r['model_mb']:.0f}",
             f"{r['bound_ms']:.1f}",
             f"{r['vs_bound']:.2f}",
+            *(f"{r['tokens_per_s_by_batch'][str(b)]:.1f}" for b in extra),
         )
     console.print(table)
 
@@ -223,15 +263,30 @@ def _measure(spec: dict) -> dict:
         cache_dir=Path(spec["cache_dir"]) if spec["cache_dir"] else None,
     )
     source = resolve(spec["model"], options)
+    if spec["mode"] == "export" and spec["engine"].startswith("ctranslate2"):
+        from .ct2_engine import converted_model
+
+        started = time.perf_counter()
+        converted_model(
+            source,
+            quantization="int8" if spec["engine"].endswith("int8") else None,
+            cache_dir=options.cache_dir,
+        )
+        return {
+            "engine": spec["engine"],
+            "export_s": round(time.perf_counter() - started, 2),
+            "graph": None,
+            "peak_rss_mb": round(_peak_rss_mb(), 1),
+        }
     if spec["mode"] == "export":
+        from .base import engine_class
         from .onnx_export import onnx_model
-        from .quantize import quantization_for_cpu
 
         started = time.perf_counter()
         _, manifest = onnx_model(
             source,
             graph=spec["graph"],
-            quantization=quantization_for_cpu() if spec["engine"] == "onnx-int8" else None,
+            quantization=engine_class(spec["engine"]).quantization(),
             cache_dir=options.cache_dir,
         )
         return {
@@ -244,32 +299,50 @@ def _measure(spec: dict) -> dict:
     started = time.perf_counter()
     engine = load_engine(spec["engine"], source, options)
     load_s = time.perf_counter() - started
-    vocab = int(source.config.get("vocab_size", 1000))
-    prompt = np.random.default_rng(0).integers(0, min(vocab, 50000), spec["prompt_tokens"]).tolist()
+    from transformers import AutoTokenizer
+
+    from .decode import Row, Tokenizer, decode_rows
+
+    # No end-of-text token: every row runs its full length, whatever the (random) model says.
+    tokenizer = Tokenizer(AutoTokenizer.from_pretrained(source.path), None)
+    vocab = min(int(source.config.get("vocab_size", 1000)), tokenizer.vocab_size)
+    rng = np.random.default_rng(0)
+    prompts = [rng.integers(0, vocab, spec["prompt_tokens"]).tolist() for _ in range(64)]
     new = spec["new_tokens"]
 
-    def once(steps: int) -> tuple[float, float]:
+    def once(steps: int, batch: int = 1) -> tuple[float, float, float, int]:
+        rows = [Row(prompt_ids=tuple(prompts[b % 64]), max_new_tokens=steps) for b in range(batch)]
         started = time.perf_counter()
-        logits = engine.start([prompt], steps)
-        token = np.argmax(logits, axis=-1)
-        first = time.perf_counter() - started
-        for _ in range(steps - 1):
-            token = np.argmax(engine.step(token), axis=-1)
-        return first, time.perf_counter() - started
+        out = decode_rows(engine, tokenizer, rows)
+        total = time.perf_counter() - started
+        return (
+            out[0].first_token_ms / 1000,
+            out[0].ms_per_token,
+            total,
+            sum(len(g.token_ids) for g in out),
+        )
 
     once(4)  # warm-up: first-call allocations and kernel selection
-    firsts, totals = [], []
+    firsts, totals, decode_ms = [], [], []
     for _ in range(spec["repeats"]):
-        first, total = once(new)
+        first, step_ms, total, _ = once(new)
         firsts.append(first)
         totals.append(total)
-    decode_ms = [(t - f) * 1000 / (new - 1) for f, t in zip(firsts, totals)]
+        decode_ms.append(step_ms)
+    by_batch = {}
+    for batch in spec.get("batches") or []:
+        if batch == 1:
+            by_batch["1"] = round(new / median(totals), 2)
+            continue
+        _, _, total, tokens = once(new, batch)
+        by_batch[str(batch)] = round(tokens / total, 2)
     info = engine.info
     return {
         "engine": spec["engine"],
         "ms_per_token": round(median(decode_ms), 2),
         "first_token_ms": round(median(firsts) * 1000, 1),
         "tokens_per_s": round(new / median(totals), 2),
+        "tokens_per_s_by_batch": by_batch,
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "model_mb": round(info.model_bytes / 1e6, 1),
         "load_s": round(load_s, 2),

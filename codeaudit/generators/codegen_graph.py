@@ -41,11 +41,11 @@ import numpy as np
 
 from .base import ModelError
 from .onnx_io import ExternalData, save_model
-from .quantize import WeightQuantization, quantize_weight
+from .quantize import Int4Quantization, WeightQuantization, quantize_int4, quantize_weight
 from .source import Checkpoint, ModelSource
 
 #: Bump when the graph changes: cached builds of older recipes are rebuilt.
-RECIPE = "codegen-fused-1"
+RECIPE = "codegen-fused-1"  # int4 builds add their settings to the cache key
 MP_NUM = 4  # CodeGen's qkv_proj layout: four model-parallel blocks of (query, value, key)
 
 
@@ -98,7 +98,7 @@ def build(
     source: ModelSource,
     out_dir: Path,
     *,
-    quantization: WeightQuantization | None,
+    quantization: WeightQuantization | Int4Quantization | None,
     status: Callable[[str], None] | None = None,
 ) -> dict:
     """Write ``out_dir/model.onnx`` (+ ``.data``); returns facts for the manifest.
@@ -185,13 +185,35 @@ def build(
             nodes.append(helper.make_node("MatMul", [x, mm], [out + "_mm"], name=out + "_mm"))
             nodes.append(helper.make_node("Add", [out + "_mm", b], [out], name=out))
             return out
-        q, scale, zp = quantize_weight(wt, quantization)
+        if isinstance(quantization, Int4Quantization) and not (
+            quantization.head_int8 and w_name == "lm_head.weight"
+        ):
+            k, n = wt.shape
+            packed, scales, zps = quantize_int4(wt, quantization)
+            del wt
+            args = [x, weight(w_name + "_q4", packed), weight(w_name + "_scales", scales)]
+            args.append("" if quantization.symmetric else weight(w_name + "_zero_points", zps))
+            if b is not None:
+                args += ["", b]  # no g_idx; the bias is MatMulNBits' sixth input
+            while args and args[-1] == "":
+                args.pop()
+            attrs = {"K": k, "N": n, "bits": 4, "block_size": quantization.block_size}
+            if quantization.accuracy_level:
+                attrs["accuracy_level"] = quantization.accuracy_level
+            nodes.append(
+                helper.make_node(
+                    "MatMulNBits", args, [out], name=out, domain="com.microsoft", **attrs
+                )
+            )
+            return out
+        spec = (
+            quantization.head_spec() if isinstance(quantization, Int4Quantization) else quantization
+        )
+        q, scale, zp = quantize_weight(wt, spec)
         del wt
         args = [x, weight(w_name + "_quantized", q), weight(w_name + "_scale", scale)]
         args.append(
-            weight(w_name + "_zero_point", zp)
-            if zp.any() or quantization.weights_dtype == "uint8"
-            else ""
+            weight(w_name + "_zero_point", zp) if zp.any() or spec.weights_dtype == "uint8" else ""
         )
         if b is not None:
             args.append(b)
@@ -207,7 +229,15 @@ def build(
             status(message)
 
     say(
-        f"building the fused CodeGen graph ({'int8 ' + quantization.isa if quantization else 'fp32'})"
+        "building the fused CodeGen graph ("
+        + (
+            "fp32"
+            if quantization is None
+            else f"int4 block {quantization.block_size}"
+            if isinstance(quantization, Int4Quantization)
+            else "int8 " + quantization.isa
+        )
+        + ")"
     )
     wte = tensor("transformer.wte.weight")
     weight("transformer.wte.weight", wte, read_per_token=False)

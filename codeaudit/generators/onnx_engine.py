@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import Engine, EngineInfo, EngineOptions, ModelError, chosen_threads, file_bytes
-from .quantize import quantization_for_cpu
+from .quantize import Int4Quantization, quantization_for_cpu
 from .source import ModelSource
 
 
@@ -39,7 +39,7 @@ class OnnxEngine(Engine):
         if options.device == "cuda":
             raise ModelError(f"engine {cls.name} runs on the CPU; use --engine torch for a GPU")
         started = time.perf_counter()
-        quantization = quantization_for_cpu() if cls.int8 else None
+        quantization = cls.quantization()
         path, manifest = onnx_model(
             model,
             graph=options.graph,
@@ -54,7 +54,7 @@ class OnnxEngine(Engine):
             engine=cls.name,
             model=model.spec,
             device="cpu",
-            precision="int8" if cls.int8 else "fp32",
+            precision=quantization.precision if quantization else "fp32",
             threads=threads,
             load_s=time.perf_counter() - started,
             model_bytes=file_bytes([path, path.with_name(path.name + ".data")]),
@@ -69,6 +69,11 @@ class OnnxEngine(Engine):
         )
         return cls(info, session, graph, manifest)
 
+    @classmethod
+    def quantization(cls):
+        """The weight quantisation of this engine (``None``: float32)."""
+        return quantization_for_cpu() if cls.int8 else None
+
     def start(self, prompts: Sequence[Sequence[int]], max_new_tokens: int) -> np.ndarray:
         if self._graph == "codegen":
             self._state = _FusedState(self._session, self._manifest, prompts, max_new_tokens)
@@ -80,6 +85,12 @@ class OnnxEngine(Engine):
         if self._state is None:
             raise RuntimeError("step() before start()")
         return self._state.advance(np.asarray(tokens, dtype=np.int64))
+
+    def keep(self, rows: Sequence[int]) -> bool:
+        if self._state is None:
+            return False
+        self._state.keep(list(rows))
+        return True
 
 
 class OnnxInt8Engine(OnnxEngine):
@@ -138,6 +149,7 @@ class _FusedState:
             np.zeros((batch, vocab), dtype=np.float32)
         )
         self.lengths = lengths
+        self.live: np.ndarray | None = None  # physical rows still decoding (None: all)
         self.logits = self._run(ids, np.arange(batch) * width + lengths - 1)
 
     def _run(self, ids: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -156,8 +168,35 @@ class _FusedState:
         return self.logits_buffer.numpy()
 
     def advance(self, tokens: np.ndarray) -> np.ndarray:
-        self.lengths = self.lengths + 1
-        return self._run(tokens.reshape(-1, 1), np.arange(len(tokens)))
+        if self.live is None:
+            self.lengths = self.lengths + 1
+            return self._run(tokens.reshape(-1, 1), np.arange(len(tokens)))
+        # Ended rows stay in the buffers until compacted: they rewrite their last cache slot
+        # (their length does not grow) and their logits are not returned.
+        full = np.zeros(len(self.lengths), dtype=np.int64)
+        full[self.live] = tokens
+        self.lengths[self.live] += 1
+        logits = self._run(full.reshape(-1, 1), np.arange(len(full)))
+        return logits[self.live]
+
+    def keep(self, rows: list[int]) -> None:
+        """Keep ``rows`` of the live batch; copy the buffers down once a quarter has ended."""
+        import onnxruntime as ort
+
+        physical = np.arange(len(self.lengths)) if self.live is None else self.live
+        physical = physical[rows]
+        if len(physical) > 0.75 * len(self.lengths):
+            self.live = physical
+            return
+        self.cache = {
+            name: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(value.numpy()[physical]))
+            for name, value in self.cache.items()
+        }
+        self.lengths = self.lengths[physical]
+        self.logits_buffer = ort.OrtValue.ortvalue_from_numpy(
+            np.zeros((len(physical), self.logits_buffer.shape()[1]), dtype=np.float32)
+        )
+        self.live = None
 
 
 class _OptimumState:
@@ -214,7 +253,26 @@ class _OptimumState:
         }
         return np.ascontiguousarray(values["logits"].numpy()[:, -1, :], dtype=np.float32)
 
+    def keep(self, rows: list[int]) -> None:
+        self.mask = self.mask[rows]
+        self.cache = {
+            name: np.ascontiguousarray(
+                (value if isinstance(value, np.ndarray) else value.numpy())[rows]
+            )
+            for name, value in self.cache.items()
+        }
+
     def advance(self, tokens: np.ndarray) -> np.ndarray:
         self.mask = np.concatenate([self.mask, np.ones((len(tokens), 1), dtype=np.int64)], axis=1)
         positions = (self.mask.sum(axis=1, keepdims=True) - 1).astype(np.int64)
         return self._run(tokens.reshape(-1, 1), positions)
+
+
+class OnnxInt4Engine(OnnxEngine):
+    """ONNX Runtime on the fused CodeGen graph with block-wise 4-bit weights (``MatMulNBits``)."""
+
+    name = "onnx-int4"
+
+    @classmethod
+    def quantization(cls):
+        return Int4Quantization()

@@ -33,7 +33,7 @@ from codeaudit.cache import locked
 
 from .base import ModelError, quiet_transformers
 from .onnx_io import ExternalData, read_manifest, save_model, write_manifest
-from .quantize import WeightQuantization, quantize_weight
+from .quantize import Int4Quantization, WeightQuantization, quantize_weight
 from .source import ModelSource, check_causal_lm, check_weights
 
 #: Bump when the Optimum pass changes.
@@ -84,7 +84,7 @@ def onnx_model(
     source: ModelSource,
     *,
     graph: str,
-    quantization: WeightQuantization | None,
+    quantization: WeightQuantization | Int4Quantization | None,
     cache_dir: Path | None = None,
     status: Callable[[str], None] | None = None,
 ) -> tuple[Path, dict]:
@@ -92,6 +92,11 @@ def onnx_model(
     from . import codegen_graph
 
     graph = choose_graph(source, graph)
+    if isinstance(quantization, Int4Quantization) and graph != "codegen":
+        raise ModelError(
+            f"model {source.spec}: onnx-int4 is built on the fused CodeGen graph only "
+            f"(this model: {codegen_graph.supports(source) or 'graph ' + graph})"
+        )
     # Refuse a model that cannot be exported before anything is written to the cache.
     if graph == "optimum":
         check_causal_lm(source)
@@ -100,7 +105,7 @@ def onnx_model(
     settings = {
         "graph": graph,
         "recipe": recipe,
-        "precision": "int8" if quantization else "fp32",
+        "precision": quantization.precision if quantization else "fp32",
         "quantization": quantization.to_dict() if quantization else None,
         "versions": _versions(graph),
     }

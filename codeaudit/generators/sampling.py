@@ -20,6 +20,20 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def sample_seed(*, seed: int, prompt_index: int, sample_index: int) -> int:
+    """The 64-bit seed of one sample's generator, derived from ``(seed, prompt, sample)``.
+
+    >>> sample_seed(seed=1, prompt_index=0, sample_index=0) == sample_seed(seed=1, prompt_index=0, sample_index=0)
+    True
+    >>> sample_seed(seed=1, prompt_index=0, sample_index=0) != sample_seed(seed=1, prompt_index=0, sample_index=1)
+    True
+    """
+    words = np.random.SeedSequence([seed & 0xFFFFFFFF, prompt_index, sample_index]).generate_state(
+        2, np.uint64
+    )
+    return int(words[0])
+
+
 def sequence_rng(*, seed: int, prompt_index: int, sample_index: int) -> np.random.Generator:
     return np.random.default_rng([seed & 0xFFFFFFFF, prompt_index, sample_index])
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .base import ModelError
+from .errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np

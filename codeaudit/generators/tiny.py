@@ -40,6 +40,10 @@ RECIPE: dict = {
 }
 EOS = "<|endoftext|>"
 
+#: ``codeaudit model tiny --canaries``: a smaller share of the standard library seen for longer,
+#: so that planted canaries are seen often enough to be memorised (the default recipe is unchanged).
+CANARY_RECIPE: dict = {**RECIPE, "corpus_bytes": 400_000, "steps": 800}
+
 
 def recipe_key(recipe: dict = RECIPE) -> str:
     facts = {**recipe, "python": f"{sys.version_info[0]}.{sys.version_info[1]}"}
@@ -112,9 +116,17 @@ def train_tokenizer(texts: list[str], vocab_size: int):
 
 
 def build_tiny(
-    out_dir: Path, *, recipe: dict = RECIPE, status: Callable[[str], None] | None = None
+    out_dir: Path,
+    *,
+    recipe: dict = RECIPE,
+    status: Callable[[str], None] | None = None,
+    extra_texts: list[str] | None = None,
 ) -> dict:
-    """Train the tiny model into ``out_dir`` (config, safetensors weights, tokenizer)."""
+    """Train the tiny model into ``out_dir`` (config, safetensors weights, tokenizer).
+
+    ``extra_texts`` (canaries) are mixed into the training documents at random places (seeded by
+    the recipe) after the tokenizer is trained, so the tokenizer never learns them.
+    """
     import torch
 
     started = time.perf_counter()
@@ -122,6 +134,8 @@ def build_tiny(
     texts = corpus_texts(recipe["corpus_bytes"])
     say(f"training the tokenizer on {len(texts)} standard-library files")
     tokenizer = train_tokenizer(texts, recipe["vocab_size"])
+    if extra_texts:
+        texts = mix_in(texts, extra_texts, seed=recipe["seed"])
     eos = tokenizer.convert_tokens_to_ids(EOS)
     stream: list[int] = []
     for text in texts:
@@ -147,8 +161,27 @@ def build_tiny(
         "parameters": sum(p.numel() for p in model.parameters()),
         "build_s": round(time.perf_counter() - started, 1),
     }
+    if extra_texts:
+        facts["extra_texts"] = len(extra_texts)
     (out_dir / "codeaudit-model.json").write_text(json.dumps(facts, indent=2) + "\n")
     return facts
+
+
+def mix_in(texts: list[str], extra: list[str], *, seed: int) -> list[str]:
+    """``texts`` with each of ``extra`` inserted as a document of its own at a random place."""
+    import numpy as np
+
+    rng = np.random.default_rng([seed, 1])
+    slots = np.sort(rng.integers(0, len(texts) + 1, size=len(extra)))
+    order = rng.permutation(len(extra))
+    out, j = [], 0
+    for i in range(len(texts) + 1):
+        while j < len(extra) and slots[j] == i:
+            out.append(extra[order[j]])
+            j += 1
+        if i < len(texts):
+            out.append(texts[i])
+    return out
 
 
 def _train(tokenizer, data, eos: int, recipe: dict, say: Callable[[str], None]):

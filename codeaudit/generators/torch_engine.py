@@ -145,6 +145,18 @@ class TorchEngine(Engine):
         positions = self._mask.sum(axis=1, keepdims=True) - 1
         return self._forward(np.asarray(tokens, dtype=np.int64).reshape(-1, 1), positions)
 
+    def keep(self, rows: Sequence[int]) -> bool:
+        import torch
+
+        if self._mask is None or self._cache is None:
+            return False
+        select = getattr(self._cache, "batch_select_indices", None)
+        if select is None:
+            return False
+        select(torch.tensor(list(rows), dtype=torch.long, device=self._device))
+        self._mask = self._mask[list(rows)]
+        return True
+
 
 class TorchInt8Engine(TorchEngine):
     """PyTorch on the CPU with dynamic INT8 ``nn.Linear`` layers."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..context import split_lines
-from ..model import Finding, Severity
+from ..model import Finding, Severity, plain
 
 if TYPE_CHECKING:
     from ..model import AuditResult, Report
@@ -83,26 +83,10 @@ def lexer_for(language: str | None):
 
 
 def rules_for(report: Report, rules: Mapping[str, Rule] | None = None) -> dict[str, Rule]:
-    """Rule metadata for the rules in ``report``: ``rules`` when given, else from the registry.
-
-    Auditors that cannot be loaded (an uninstalled plug-in) or rules they do not declare are
-    tolerated: the reporter then falls back to what the finding itself says.
-    """
-    if rules is not None:
-        return dict(rules)
-    from ..registry import load_auditor_class
-
-    names = {f.auditor for _, f in report.findings(include_suppressed=True)}
-    names.update(str(n) for n in report.tool.get("auditors", {}) or {})
-    found: dict[str, Rule] = {}
-    for name in sorted(names):
-        try:
-            declared = load_auditor_class(name).rules()
-        except Exception:  # noqa: BLE001 - a broken plug-in costs its help text, not the report
-            continue
-        for rule in declared:
-            found.setdefault(rule.id, rule)
-    return found
+    """Rule metadata for the rules in ``report``: ``rules`` when given, else what the report
+    carries (:attr:`Report.rules`). A rule it does not know costs its help text: the reporter
+    then falls back to what the finding itself says."""
+    return dict(report.rules if rules is None else rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,10 +185,17 @@ def evidence_items(
 
 
 def plain_json(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): plain_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_json(v) for v in value]
+    """``value`` as plain JSON data: anything that is not a string, number, boolean or ``None`` as
+    its text (:func:`codeaudit.model.plain` does the walk).
+
+    >>> from pathlib import PurePosixPath
+    >>> plain_json({"p": (1, PurePosixPath("/x"))})
+    {'p': [1, '/x']}
+    """
+    return plain(value, _json_leaf)
+
+
+def _json_leaf(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)

@@ -37,6 +37,7 @@ from ._common import (
     suppression_notes,
     windows,
 )
+from ._flow import flow_steps, without_flow
 
 if TYPE_CHECKING:
     from ..model import AuditResult, Finding, Report
@@ -354,12 +355,18 @@ def _finding(w, result: AuditResult, f: Finding, rule: Rule | None, masker: Mask
             f'target="_blank">{f.cwe_id}</a>'
         )
     w(f'<div class="about">{escape(about)}{cwe}</div>\n')
-    items = evidence_items(f.evidence, max_chars=400, masker=masker)
+    items = evidence_items(without_flow(f.evidence), max_chars=400, masker=masker)
     if items:
         w('<dl class="evidence">')
         for key, value in items:
             w(f"<dt>{escape(key)}</dt><dd>{escape(value)}</dd>")
         w("</dl>\n")
+    steps = flow_steps(f.evidence)  # a taint finding's data flow: source, steps, sink
+    if steps:
+        w('<ol class="flow">')
+        for role, line_no, text in steps:
+            w(f"<li><b>{role}</b> line {line_no}: <code>{escape(masker(text[:400]))}</code></li>")
+        w("</ol>\n")
     if rule is not None:
         w(
             f'<details class="help"><summary>{escape(rule.title)}</summary><pre>{escape(rule.description.strip())}\n\n'

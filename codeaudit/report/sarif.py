@@ -31,6 +31,7 @@ from urllib.parse import quote
 from ..model import Severity
 from ..redact import Masker, masked
 from ._common import plain_json, rules_for
+from ._flow import flow_steps
 
 if TYPE_CHECKING:
     from ..model import AuditResult, Finding, Report
@@ -214,6 +215,9 @@ def _result(
     }
     if finding.cwe_id:
         out["properties"]["cwe"] = finding.cwe_id
+    steps = flow_steps(finding.evidence)
+    if steps:  # a taint finding: its data flow as a SARIF code flow
+        out["codeFlows"] = [_code_flow(steps, artifact_uri(result), masker)]
     if finding.suppressed is not None:
         out["suppressions"] = [
             {
@@ -222,6 +226,23 @@ def _result(
             }
         ]
     return out
+
+
+def _code_flow(steps: list[tuple[str, int, str]], uri: str, masker: Masker) -> dict[str, Any]:
+    """One threadFlow, source to sink; points outside the completion carry only a message."""
+    locations = []
+    for role, line_no, text in steps:
+        location: dict[str, Any] = {"message": {"text": f"{role}: {masker(text)}"}}
+        if line_no >= 1:
+            location["physicalLocation"] = {
+                "artifactLocation": {"uri": uri},
+                "region": {"startLine": line_no},
+            }
+        locations.append({"location": location, "kinds": [_FLOW_KINDS[role]]})
+    return {"threadFlows": [{"locations": locations}]}
+
+
+_FLOW_KINDS = {"source": "taint", "step": "pass-through", "sink": "taint"}
 
 
 def _invocation(report: Report) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..context import split_lines
 from ..redact import Masker
 from ._common import (
     auditor_names,
@@ -28,6 +29,7 @@ from ._common import (
     suppression_notes,
     windows,
 )
+from ._flow import flow_steps, without_flow
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -80,7 +82,8 @@ def render(
         legacy_windows=False,
     )
     _write(report, console)
-    stream.write("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n")
+    lines = split_lines(buffer.getvalue())
+    stream.write("\n".join(line.rstrip() for line in lines) + "\n")
 
 
 def _write(report: Report, console: Console) -> None:
@@ -260,8 +263,12 @@ def _finding(console: Console, f: Finding, masker: Masker) -> None:
     lines = [Text(masker(one_line(f.message, 500))), Text(about, style="dim")]
     lines += [
         Text.assemble((f"{key}: ", "dim"), value)
-        for key, value in evidence_items(f.evidence, masker=masker)
+        for key, value in evidence_items(without_flow(f.evidence), masker=masker)
     ]
+    for role, line_no, text in flow_steps(f.evidence):  # a taint finding's data flow
+        lines.append(
+            Text.assemble((f"{role} line {line_no}: ", "dim"), masker(one_line(text, 160)))
+        )
     for line in lines:
         console.print(Padding(line, (0, 0, 0, 4)))
 

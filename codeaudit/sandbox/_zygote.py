@@ -482,7 +482,9 @@ def _describe(exc: BaseException, tests_source: str) -> dict:
             out["tests_line"] = tb.tb_lineno
         tb = tb.tb_next
     if "tests_line" in out:
-        lines = tests_source.splitlines()
+        # Lines as Python numbers them (codeaudit.context.split_lines' rule, written out here
+        # because this file imports nothing from codeaudit): a form feed does not end a line.
+        lines = tests_source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if 0 < out["tests_line"] <= len(lines):
             out["tests_source"] = lines[out["tests_line"] - 1].strip()[:300]
     return out

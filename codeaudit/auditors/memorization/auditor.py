@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 from codeaudit.auditors.base import Auditor, Outcome
 from codeaudit.corpus.thresholds import Thresholds
 from codeaudit.errors import ConfigError
-from codeaudit.model import Confidence, Severity, Suggestion
-from codeaudit.registry import Rule
+from codeaudit.model import Severity, Suggestion
+from codeaudit.registry import Rule, load_rule_data
 
 if TYPE_CHECKING:  # pragma: no cover
     from codeaudit.corpus.index import CorpusIndex
@@ -41,61 +41,9 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Characters of the prompt lexed before the completion as context (whole lines only).
 CONTEXT_CHARS = 2000
 
-_REFERENCES = (
-    "https://docs.github.com/en/copilot/concepts/completions/code-referencing",
-    "https://arxiv.org/abs/2012.07805",
-    "https://spdx.org/licenses/",
-)
-
-RULES = (
-    Rule(
-        id="CA301",
-        name="corpus-copy",
-        auditor="memorization",
-        title="Code copied from a corpus file",
-        severity=Severity.LOW,
-        confidence=Confidence.HIGH,
-        cwe=None,
-        description=(
-            "The completion repeats code of a corpus file token for token (whitespace, comments "
-            "and line breaks aside): the model reproduced memorised training data. The copy carries "
-            "the source's licence, whose terms (attribution, copyleft) the suggestion does not "
-            "show. The finding names the repository, file, lines and licence of the source.\n\n"
-            "Severity grows with the length of the copy and is raised one step when the licence is "
-            "copyleft (GPL, LGPL, AGPL, MPL …) or unknown."
-        ),
-        fix=(
-            "Do not accept the suggestion as is. Either write the code yourself, or use the "
-            "original as a dependency or under its licence, with its attribution."
-        ),
-        bad_example="# 40 lines identical to a GPL-licensed file, re-indented and without its comments",
-        good_example="# the same behaviour written independently, or the original package imported",
-        references=_REFERENCES,
-    ),
-    Rule(
-        id="CA302",
-        name="renamed-corpus-copy",
-        auditor="memorization",
-        title="Code copied from a corpus file with renamed identifiers",
-        severity=Severity.LOW,
-        confidence=Confidence.MEDIUM,
-        cwe=None,
-        description=(
-            "The completion has the token structure of a corpus file, keywords, operators and "
-            "literals included, with its names consistently replaced: a copy whose variables were "
-            "renamed is still a copy. Same-shaped code without shared names (a run of "
-            "`self.x = x` lines) is common in unrelated projects and is not reported; a renamed "
-            "copy must be long and varied enough to stand out from such boilerplate."
-        ),
-        fix=(
-            "Treat it like a verbatim copy: write the code independently, or use the original "
-            "under its licence, with its attribution."
-        ),
-        bad_example="def merge(xs, ys):  # a corpus function with every local name replaced",
-        good_example="# the algorithm re-implemented, or the original imported",
-        references=_REFERENCES,
-    ),
-)
+#: The rules, their documentation and examples: data, in rules.yaml beside this module.
+RULE_DATA = load_rule_data("codeaudit.auditors.memorization")
+RULES = RULE_DATA.rules
 
 
 def _severity(chars: int, license_expression: str, medium_chars: int, high_chars: int) -> Severity:

@@ -38,86 +38,12 @@ from codeaudit.auditors.base import Auditor, Outcome, Progress
 from codeaudit.config import Config
 from codeaudit.context import split_lines
 from codeaudit.errors import ConfigError
-from codeaudit.model import AuditResult, Confidence, Severity, Suggestion
-from codeaudit.registry import Rule
+from codeaudit.model import AuditResult, Suggestion
+from codeaudit.registry import Rule, load_rule_data
 
-_COMMON_FIX = "Fix the code so that its tests pass, or reject the suggestion."
-
-RULES: tuple[Rule, ...] = (
-    Rule(
-        id="CA501",
-        name="tests-failed",
-        auditor="tests",
-        title="The suggestion fails its unit tests",
-        severity=Severity.MEDIUM,
-        confidence=Confidence.HIGH,
-        cwe=None,
-        description="An assertion in the suggestion's tests failed: the code runs but computes the wrong result "
-        "for at least one tested input. The evidence names the failing test line.",
-        fix=_COMMON_FIX,
-        bad_example="def inc(x):\n    return x          # check: assert inc(1) == 2",
-        good_example="def inc(x):\n    return x + 1",
-    ),
-    Rule(
-        id="CA502",
-        name="tests-error",
-        auditor="tests",
-        title="The suggestion raises an error under its tests",
-        severity=Severity.MEDIUM,
-        confidence=Confidence.HIGH,
-        cwe=None,
-        description="Running the suggestion or its tests raised an exception other than a failed assertion "
-        "(a syntax error, a NameError, a ZeroDivisionError …) or the code exited before the tests finished. "
-        "The evidence gives the exception type and message and, when known, the completion line.",
-        fix=_COMMON_FIX,
-        bad_example="def mean(xs):\n    return sum(xs) / len(xs)   # check: assert mean([]) == 0",
-        good_example="def mean(xs):\n    return sum(xs) / len(xs) if xs else 0",
-    ),
-    Rule(
-        id="CA503",
-        name="tests-timeout",
-        auditor="tests",
-        title="The suggestion does not finish within the time limit",
-        severity=Severity.MEDIUM,
-        confidence=Confidence.MEDIUM,
-        cwe=835,
-        description="The tests did not finish within the wall-clock timeout or the code used up its CPU time: "
-        "an endless loop, unbounded recursion that does not overflow, or an algorithm far too slow for the tested inputs.",
-        fix="Look for loops whose exit condition is never reached, and for needlessly exponential algorithms.",
-        bad_example="def count_down(n):\n    while n != 0:\n        n -= 2",
-        good_example="def count_down(n):\n    while n > 0:\n        n -= 2",
-        references=("https://cwe.mitre.org/data/definitions/835.html",),
-    ),
-    Rule(
-        id="CA504",
-        name="tests-out-of-memory",
-        auditor="tests",
-        title="The suggestion runs out of memory under its tests",
-        severity=Severity.MEDIUM,
-        confidence=Confidence.HIGH,
-        cwe=400,
-        description="The code raised MemoryError under the per-process memory limit: it builds data far larger "
-        "than the task needs.",
-        fix="Stream or bound the data the code builds.",
-        bad_example="def evens(n):\n    return [x for x in range(10**12) if x % 2 == 0][:n]",
-        good_example="def evens(n):\n    return list(range(0, 2 * n, 2))",
-        references=("https://cwe.mitre.org/data/definitions/400.html",),
-    ),
-    Rule(
-        id="CA505",
-        name="tests-killed",
-        auditor="tests",
-        title="The suggestion was killed by a signal under its tests",
-        severity=Severity.MEDIUM,
-        confidence=Confidence.HIGH,
-        cwe=None,
-        description="A process of the attempt was killed by a signal: a crash (SIGSEGV, SIGABRT), more output "
-        "than the limit allows (SIGXFSZ), or a process that stopped without a result.",
-        fix="Look at the signal in the evidence; a crash in Python code usually means ctypes or a C extension misuse.",
-        bad_example="import ctypes\nctypes.string_at(0)",
-        good_example="# no raw memory access",
-    ),
-)
+#: The rules, their documentation and examples: data, in rules.yaml beside this module.
+RULE_DATA = load_rule_data("codeaudit.auditors.passrate")
+RULES: tuple[Rule, ...] = RULE_DATA.rules
 
 _RULE_BY_OUTCOME = {
     "failed": "CA501",

@@ -11,6 +11,8 @@ findings on completion lines only.
   prefix that parses. Completion lines bandit never saw are checked by the Python pack's
   stand-in rules, and an error with code ``parse-error`` says which lines those were. The
   Python pack's other rules (what bandit does not look for) run on every suggestion.
+* **Taint rules** (:mod:`codeaudit.auditors.security.taint`) follow data from the pack's sources to
+  a sink over the same tree, in every language; their findings carry ``evidence.flow``.
 * **Other languages** run the pattern rules of their pack (:mod:`codeaudit.auditors.security.rulepack`) over a
   tree-sitter parse (:mod:`codeaudit.treesitter`), so comments and string contents do not
   trigger code rules. A cheap keyword check gates every rule: code without any rule's keyword is
@@ -24,7 +26,9 @@ they hide. Use codeaudit's own ``codeaudit: ignore[B602]`` (reported and counted
 >>> (outcome,) = auditor.audit_batch([Suggestion(id="a", language="c",
 ...     completion='char buf[8];\\nstrcpy(buf, argv[1]);\\n')])
 >>> [(f.rule_id, f.line, f.cwe) for f in outcome.findings]
-[('CA4101', 2, 120)]
+[('CA4132', 2, 120)]
+>>> outcome.findings[0].evidence["flow"]["source"]["kind"]   # a taint rule: argv reaches strcpy
+'command line'
 """
 
 from __future__ import annotations
@@ -105,6 +109,11 @@ class SecurityAuditor(Auditor):
             return outcome
         ctx = self._context(s, language)
         rules = rulepack.rules_for(language, self._extra_packs)
+        taint_rules = [r for r in rules if r.is_taint]
+        self._proven_clean: dict[int, list[tuple[int, int]]] = {}
+        if taint_rules:
+            rules = tuple(r for r in rules if not r.is_taint)
+            self._run_taint(s, language, ctx, taint_rules, outcome)
         if language in BANDIT_LANGUAGES:
             uncovered = self._run_bandit(s, ctx, outcome)
             always = [r for r in rules if not r.stands_in_for]
@@ -123,6 +132,104 @@ class SecurityAuditor(Auditor):
         suffix = _head_lines(s.suffix, self.options["suffix_lines"])
         return CodeContext.build(prompt=prompt, completion=s.completion, suffix=suffix)
 
+    # -- taint rules ---------------------------------------------------------------------------
+    def _parsed(self, language: str, ctx: CodeContext) -> Any:
+        cached = getattr(self, "_parse_cache", None)
+        if cached is not None and cached[0] is ctx and cached[1] == language:
+            return cached[2]
+        parsed = treesitter.parse(language, ctx.text)
+        self._parse_cache = (ctx, language, parsed)
+        return parsed
+
+    def _run_taint(
+        self,
+        s: Suggestion,
+        language: str,
+        ctx: CodeContext,
+        rules: Sequence[rulepack.PackRule],
+        outcome: Outcome,
+    ) -> None:
+        from codeaudit.auditors.security import taint
+
+        completion = ctx.completion
+        gated = [r for r in rules if r.gate(completion)]
+        spec = rulepack.taint_for(language, self._extra_packs) if gated else None
+        if spec is None or (spec.requires and not any(w in ctx.text for w in spec.requires)):
+            return
+        parsed = self._parsed(language, ctx)
+        analysis = taint.analyse(parsed, spec, [r.sink for r in gated])
+        if analysis is None:
+            return
+        flows = analysis.flows.values()
+        first = ctx.first_line
+        lines = split_lines(completion)  # once: a snippet per finding must not re-split the text
+        # sinks whose arguments are constants, and strings built only from constants, are not
+        # injections of the weaknesses tracked here: pattern rules of those CWEs matching inside
+        # them are not reported (character spans of the analysed text)
+        for cwe, lo, hi in analysis.proven_clean:
+            self._proven_clean.setdefault(cwe, []).append((parsed.char(lo), parsed.char(hi)))
+        cwes = {r.rule.cwe for r in rules}
+        for lo, hi in analysis.const_spans:
+            for cwe in cwes:
+                self._proven_clean.setdefault(cwe, []).append((parsed.char(lo), parsed.char(hi)))
+        seen = {(f.line, f.cwe) for f in outcome.findings}
+        # real sources first, then parameters of unknown origin
+        for flow in sorted(flows, key=lambda f: (f.taint.param, f.sink.line)):
+            start, end = parsed.span(flow.node)
+            where = ctx.completion_span(start, end)
+            if where is None:
+                continue
+            line, column, end_line, end_column = where
+            rule = flow.rule
+            if (line, rule.rule.cwe) in seen:
+                continue
+            seen.add((line, rule.rule.cwe))
+            t = flow.taint
+
+            def at(step: taint.Step) -> dict[str, Any]:
+                out: dict[str, Any] = {
+                    "line": step.line - first + 1,
+                    "text": _shorten(step.text, 120),
+                }
+                if ctx.locate_line(step.line) is None:
+                    out["in"] = "prompt" if step.line < first else "suffix"
+                    # context lines are not audited for secrets: their string contents stay out
+                    out["text"] = _mask_strings(out["text"])
+                return out
+
+            flow_ev = {
+                "source": {**at(t.source), "kind": t.label},
+                "steps": [at(st) for st in t.steps if st.line != flow.sink.line],
+                "sink": at(flow.sink),
+            }
+            severity = Severity.LOW if t.param else rule.rule.severity
+            confidence = Confidence.LOW if t.param else rule.rule.confidence
+            message = rule.message
+            if t.param:
+                message = (
+                    f"{message} (the value comes from parameter {t.source.text.split()[-1]!r},"
+                    " whose origin this code does not show)"
+                )
+            outcome.findings.append(
+                self.finding(
+                    s,
+                    rule.rule,
+                    line=line,
+                    end_line=end_line,
+                    column=column,
+                    end_column=end_column,
+                    message=message,
+                    severity=severity,
+                    confidence=confidence,
+                    snippet=_lines_excerpt(lines, line, end_line),
+                    evidence={
+                        "match": _shorten(ctx.text[start:end]),
+                        "source": t.label,
+                        "flow": flow_ev,
+                    },
+                )
+            )
+
     # -- pattern rules -------------------------------------------------------------------------
     def _run_pack(
         self,
@@ -138,7 +245,8 @@ class SecurityAuditor(Auditor):
         gated = [r for r in rules if r.gate(completion)]
         if not gated:
             return
-        parsed = treesitter.parse(language, ctx.text)
+        parsed = self._parsed(language, ctx)
+        lines: list[str] | None = None
         seen: set[tuple[str, int]] = {(f.rule_id, f.line) for f in outcome.findings}
         taken_lines = {(f.line, f.cwe) for f in outcome.findings}
         for rule in gated:
@@ -151,13 +259,17 @@ class SecurityAuditor(Auditor):
                     continue
                 if (rule.id, line) in seen or (line, rule.rule.cwe) in taken_lines:
                     continue  # already reported on this line (bandit or another rule, same CWE)
+                if any(lo <= start < hi for lo, hi in self._proven_clean.get(rule.rule.cwe, ())):
+                    continue  # the taint analysis knows every value reaching this sink
                 seen.add((rule.id, line))
                 taken_lines.add((line, rule.rule.cwe))
                 match = ctx.text[start:end]
-                snippet = None
+                if lines is None:
+                    lines = split_lines(completion)
+                snippet = _lines_excerpt(lines, line, end_line)
                 if rule.redact or rule.rule.cwe in _SECRET_CWES:
                     match = redact(match)
-                    snippet = redact(excerpt(completion, line, end_line))
+                    snippet = redact(snippet)
                 outcome.findings.append(
                     self.finding(
                         s,
@@ -205,10 +317,14 @@ class SecurityAuditor(Auditor):
         for problem in problems:
             outcome.errors.append(self.error("bandit-error", problem))
         seen: set[tuple[str, int]] = set()
+        # a taint finding of the same weakness on the line already says it, with its flow
+        flows = {(f.line, f.cwe) for f in outcome.findings if "flow" in f.evidence}
         withheld = 0
         for issue in issues:
             line = pybandit.issue_line(run_ctx, issue)
             if line is None or (issue.test_id, line) in seen:
+                continue
+            if (line, issue.cwe.id or None) in flows:
                 continue
             seen.add((issue.test_id, line))
             if not self.options["bandit_informational"] and _informational(
@@ -313,6 +429,24 @@ def redact(text: str) -> str:
     'password = "****"'
     """
     return _QUOTED.sub(lambda m: f"{m.group('q')}****{m.group('q')}", text)
+
+
+_STRINGS = re.compile(r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`[^`\n]*`""")
+
+
+def _mask_strings(text: str) -> str:
+    """Every string literal's contents masked (lines of the prompt or suffix in a flow).
+
+    >>> _mask_strings('u = get("u") + "s3cr3t"')
+    'u = get("****") + "****"'
+    """
+    return _STRINGS.sub(lambda m: m.group(0)[0] + "****" + m.group(0)[-1], text)
+
+
+def _lines_excerpt(lines: list[str], line: int, end_line: int) -> str:
+    """What :func:`excerpt` gives, from lines split once."""
+    out = "\n".join(lines[line - 1 : min(end_line, line + 11)])
+    return out if len(out) <= 2000 else out[:1999] + "…"
 
 
 def _shorten(text: str, limit: int = 200) -> str:

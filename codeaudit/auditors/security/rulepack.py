@@ -1,4 +1,4 @@
-"""Rule packs: the security auditor's pattern rules, as data, one YAML file per language.
+r"""Rule packs: the security auditor's pattern rules, as data, one YAML file per language.
 
 The packs ship inside the security auditor's package (``codeaudit/auditors/security/rules/*.yaml``,
 read with :mod:`importlib.resources`). Every rule is schema-checked when its pack loads: a missing or malformed field stops
@@ -30,6 +30,31 @@ rules than it holds. A pack looks like this::
         examples:
           bad: ["strcpy(buf, name);"]    # the test suite asserts each is flagged …
           good: ["snprintf(buf, sizeof buf, \\"%s\\", name);"]  # … and each is not
+
+A rule may instead give a ``sink:`` — it is then a *taint* rule (:mod:`.taint`): it reports a
+value from one of the pack's sources that reaches the sink without passing a sanitiser::
+
+        sink:
+          callee: '(?:^|\.)executeQuery$'   # regex over the normalised callee text
+          args: [0]                         # argument positions (default: any; -1 = receiver)
+          assign: '\.innerHTML$'            # or: an assignment target
+          nodes: [echo_statement]           # or: statement node types
+          when_args: 'shell\s*=\s*True'     # optional: an argument text that must be present
+          unless_args: '^"'                 # optional: an argument text that makes it safe
+          from_params: false                # optional: parameters of unknown origin are not
+                                            # sources for this sink (C indexes, sizes); always:
+                                            # even passed through unchanged
+          sources: [request data]           # optional: only sources with these labels
+
+and the pack a ``taint:`` section with its language's ``sources`` (``{pattern, label}``: a
+regex over a callee or an access such as ``request.args``), ``param_sources`` (annotations or
+decorators that make parameters request data), ``arg_sources`` (calls that fill an argument:
+``fgets``), ``sanitisers``, ``mutators`` (calls that store their arguments in the receiver:
+``append``, ``put``), ``writes_first_arg`` (``sprintf``), ``guards`` (allow-list checks),
+``numeric_types`` (parameters of those types carry no text), ``not_sources`` and ``requires``
+(words without which the walk is skipped). docs/security.md describes each. Taint rules' examples
+are line-pinned: a line ending in a comment with ``ruleid`` must be flagged, one with ``ok``
+must not (checked by ``tests/test_rules.py``).
 
 A regex may name the reported part with a ``(?P<match>…)`` group (``match2``, ``match3`` … in
 further alternatives). Python rules may also say
@@ -124,6 +149,11 @@ class PackRule:
     stands_in_for: tuple[str, ...] = ()
     redact: bool = False
     source: str = ""
+    sink: Any = None  # a taint.Sink for taint rules
+
+    @property
+    def is_taint(self) -> bool:
+        return self.sink is not None
 
     @property
     def id(self) -> str:
@@ -145,6 +175,8 @@ class PackRule:
 
         ``parsed`` is a :class:`codeaudit.treesitter.Parsed`.
         """
+        if self.sink is not None:
+            return []  # taint rules run in the taint engine
         text_view = parsed.view("text")
         if self.needs_in_file and not any(p.get().search(text_view) for p in self.needs_in_file):
             return []
@@ -153,14 +185,23 @@ class PackRule:
         out: list[tuple[int, int]] = []
         if self.regex is not None:
             view = parsed.view(self.view)
+            # a text-view rule reads inside strings, but a call it names must be code — except
+            # for secrets, which are string contents by nature
+            code = (
+                parsed.view("code")
+                if self.view != "code" and not self.redact and self.rule.cwe not in _SECRET_CWES
+                else None
+            )
             groups = self._match_groups
             for m in self.regex.get().finditer(view):
+                if code is not None and _inside_text(code, view, m.start()):
+                    continue  # a text-view rule must still start in code, not inside a string
                 span = next((m.span(g) for g in groups if m.start(g) >= 0), None)
                 out.append(span or m.span())
         else:
             out.extend(self._query_spans(parsed))
         if self.not_on_line and out:
-            out = [s for s in out if not self._line_excluded(text_view, s)]
+            out = [s for s in out if not self._line_excluded(text_view, s, parsed)]
         if self.not_inside and out:
             out = [s for s in out if not parsed.inside(s[0], self.not_inside)]
         return out
@@ -183,11 +224,58 @@ class PackRule:
                 out.append(parsed.span(node))
         return out
 
-    def _line_excluded(self, view: str, span: tuple[int, int]) -> bool:
+    def _line_excluded(self, view: str, span: tuple[int, int], parsed: Any = None) -> bool:
+        """Whether an exclusion matches the match's line — or, for a statement that starts on
+        that line, any of its lines (a call whose escaping argument sits on its second line)."""
         start = view.rfind("\n", 0, span[0]) + 1
         end = view.find("\n", span[1])
+        if parsed is not None:
+            lo, hi = _statement_span(parsed, span[0])
+            if lo >= start:  # a statement that starts on the match's line: all of its lines
+                end = max(end if end >= 0 else len(view), hi)
         line = view[start : end if end >= 0 else len(view)]
         return any(p.get().search(line) for p in self.not_on_line)
+
+
+_SECRET_CWES = frozenset({259, 321, 798})
+_BLOCKS = frozenset(
+    {
+        "block",
+        "compound_statement",
+        "statement_block",
+        "statement_list",
+        "program",
+        "module",
+        "translation_unit",
+        "source_file",
+        "class_body",
+        "declaration_list",
+        "compilation_unit",
+        "switch_block_statement_group",
+        "field_declaration_list",
+    }
+)
+
+
+def _statement_span(parsed: Any, offset: int) -> tuple[int, int]:
+    """Character span of the statement around ``offset`` (its own line when none is found)."""
+    text = parsed.text
+    byte = len(text[:offset].encode("utf-8", "surrogatepass"))
+    node = parsed.root.descendant_for_byte_range(byte, byte)
+    hops = 0
+    while node is not None and node.parent is not None and node.parent.type not in _BLOCKS:
+        node = node.parent
+        hops += 1
+        if hops > 64:
+            break
+    if node is None or node.parent is None or node.end_byte - node.start_byte > 4000:
+        return offset, offset
+    return parsed.span(node)
+
+
+def _inside_text(code: str, text: str, offset: int) -> bool:
+    """Whether ``offset`` lies inside a string's contents (blanked in the code view only)."""
+    return offset < len(code) and code[offset] == " " and text[offset] != " "
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,11 +284,34 @@ class RulePack:
     languages: tuple[str, ...]
     rules: tuple[PackRule, ...]
     source: str
+    taint: Any = None  # a taint.TaintSpec, from the pack's ``taint:`` section
 
 
 # --- loading ------------------------------------------------------------------------------------
 
-_PACK_KEYS = {"pack", "languages", "id_prefix", "rules"}
+_PACK_KEYS = {"pack", "languages", "id_prefix", "rules", "taint"}
+_TAINT_KEYS = {
+    "sources",
+    "sanitisers",
+    "mutators",
+    "guards",
+    "numeric_types",
+    "param_sources",
+    "arg_sources",
+    "writes_first_arg",
+    "not_sources",
+    "requires",
+}
+_SINK_KEYS = {
+    "callee",
+    "args",
+    "assign",
+    "nodes",
+    "when_args",
+    "unless_args",
+    "from_params",
+    "sources",
+}
 _REQUIRED = (
     "id",
     "name",
@@ -226,6 +337,7 @@ _OPTIONAL = (
     "not_inside",
     "stands_in_for",
     "redact",
+    "sink",
 )
 
 
@@ -311,7 +423,113 @@ def load_pack(text: str, source: str, *, builtin: bool = True) -> RulePack:
         check_unique(r.rule for r in rules)
     except ValueError as exc:
         raise check.fail(str(exc)) from None
-    return RulePack(name=name, languages=languages, rules=rules, source=source)
+    check.where = ""
+    spec = _load_taint(raw.get("taint"), check)
+    if spec is None and any(r.is_taint for r in rules):
+        raise check.fail("rules with a 'sink' need the pack's 'taint' section (its sources)")
+    return RulePack(name=name, languages=languages, rules=rules, source=source, taint=spec)
+
+
+def _rx(pattern: str, check: _Checker, key: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise check.fail(f"field '{key}': bad regular expression {pattern!r}: {exc}") from None
+
+
+def _alternatives(raw: Any, check: _Checker, key: str) -> re.Pattern[str] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+        raise check.fail(f"field '{key}' must be a regex or a list of regexes, not {raw!r}")
+    for p in raw:
+        _rx(p, check, key)
+    return re.compile("|".join(f"(?:{p})" for p in raw))
+
+
+def _load_taint(raw: Any, check: _Checker) -> Any:
+    from codeaudit.auditors.security import taint
+
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise check.fail("field 'taint' must be a mapping")
+    unknown = set(raw) - _TAINT_KEYS
+    if unknown:
+        raise check.fail(f"taint: unknown key(s) {sorted(unknown)} (known: {sorted(_TAINT_KEYS)})")
+    sources = []
+    for i, item in enumerate(raw.get("sources") or [], start=1):
+        if not isinstance(item, dict) or set(item) != {"pattern", "label"}:
+            raise check.fail(f"taint.sources #{i}: a mapping with 'pattern' and 'label'")
+        sources.append((_rx(str(item["pattern"]), check, "taint.sources"), str(item["label"])))
+    if not sources:
+        raise check.fail("taint.sources must list at least one source")
+    arg_sources = []
+    for i, item in enumerate(raw.get("arg_sources") or [], start=1):
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"pattern", "args", "label"}
+            or not isinstance(item["args"], list)
+            or not all(isinstance(a, int) for a in item["args"])
+        ):
+            raise check.fail(
+                f"taint.arg_sources #{i}: a mapping with 'pattern', 'args' (positions; -N = from N on) and 'label'"
+            )
+        arg_sources.append(
+            (
+                _rx(str(item["pattern"]), check, "taint.arg_sources"),
+                tuple(item["args"]),
+                str(item["label"]),
+            )
+        )
+    return taint.TaintSpec(
+        sources=tuple(sources),
+        arg_sources=tuple(arg_sources),
+        sanitisers=_alternatives(raw.get("sanitisers"), check, "taint.sanitisers"),
+        mutators=_alternatives(raw.get("mutators"), check, "taint.mutators"),
+        guards=_alternatives(raw.get("guards"), check, "taint.guards"),
+        numeric_types=_alternatives(raw.get("numeric_types"), check, "taint.numeric_types"),
+        param_sources=_alternatives(raw.get("param_sources"), check, "taint.param_sources"),
+        not_sources=_alternatives(raw.get("not_sources"), check, "taint.not_sources"),
+        requires=check.strings(raw, "requires", required=False),
+        writes_first_arg=_alternatives(
+            raw.get("writes_first_arg"), check, "taint.writes_first_arg"
+        ),
+    )
+
+
+def _load_sink(raw: Any, check: _Checker) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not raw:
+        raise check.fail("field 'sink' must be a mapping (callee, args, assign, nodes …)")
+    unknown = set(raw) - _SINK_KEYS
+    if unknown:
+        raise check.fail(
+            f"field 'sink': unknown key(s) {sorted(unknown)} (known: {sorted(_SINK_KEYS)})"
+        )
+    if not ({"callee", "assign", "nodes"} & set(raw)):
+        raise check.fail("field 'sink' needs one of 'callee', 'assign' or 'nodes'")
+    out: dict[str, Any] = {}
+    for key in ("callee", "assign", "when_args", "unless_args"):
+        if key in raw:
+            out[key] = _rx(str(raw[key]), check, f"sink.{key}")
+    if "args" in raw:
+        args = raw["args"]
+        if not isinstance(args, list) or not all(isinstance(a, int) and a >= -1 for a in args):
+            raise check.fail(
+                f"field 'sink.args' must be a list of argument positions, not {args!r}"
+            )
+        out["args"] = tuple(args)
+    if "from_params" in raw:
+        if not isinstance(raw["from_params"], bool) and raw["from_params"] != "always":
+            raise check.fail("field 'sink.from_params' must be true, false or always")
+        out["from_params"] = raw["from_params"]
+    if "sources" in raw:
+        out["labels"] = frozenset(check.strings(raw, "sources", required=True, minimum=1))
+    if "nodes" in raw:
+        out["nodes"] = frozenset(check.strings(raw, "nodes", required=True, minimum=1))
+    return out
 
 
 def _load_rule(
@@ -352,8 +570,9 @@ def _load_rule(
         )
     keywords = check.strings(raw, "keywords", required=True, minimum=1)
     has_regex, has_query = "regex" in raw, "query" in raw
-    if has_regex == has_query:
-        raise check.fail("give exactly one of 'regex' or 'query'")
+    sink_raw = _load_sink(raw["sink"], check) if "sink" in raw else None
+    if has_regex + has_query + (sink_raw is not None) != 1:
+        raise check.fail("give exactly one of 'regex', 'query' or 'sink'")
     regex = check.compile(check.text(raw, "regex"), "regex") if has_regex else None
     query = check.text(raw, "query") if has_query else None
     view = raw.get("view", "code")
@@ -393,7 +612,12 @@ def _load_rule(
         )
     except ValueError as exc:
         raise check.fail(str(exc)) from None
-    return PackRule(
+    sink = None
+    if sink_raw is not None:
+        from codeaudit.auditors.security import taint
+
+        sink = taint.Sink(rule=None, **sink_raw)
+    out = PackRule(
         rule=rule,
         message=check.text(raw, "message"),
         keywords=keywords,
@@ -407,7 +631,11 @@ def _load_rule(
         stands_in_for=stands_in_for,
         redact=redact,
         source=check.source,
+        sink=sink,
     )
+    if sink is not None:
+        object.__setattr__(sink, "rule", out)
+    return out
 
 
 def _builtin_files() -> dict[str, Any]:
@@ -472,6 +700,18 @@ def rules_for(language: str, extra: Sequence[RulePack] = ()) -> tuple[PackRule, 
     for pack in (*(builtin_pack(n) for n in packs_for(language)), *extra):
         out.extend(r for r in pack.rules if language in r.rule.languages)
     return tuple(out)
+
+
+def taint_for(language: str, extra: Sequence[RulePack] = ()) -> Any:
+    """The taint spec (sources, sanitisers …) of ``language``: its own pack's, else a borrowed
+    one (C for C++, JavaScript for TypeScript), else an extra pack's."""
+    for pack in (
+        *(builtin_pack(n) for n in reversed(packs_for(language))),
+        *extra,
+    ):
+        if pack.taint is not None and language in pack.languages:
+            return pack.taint
+    return None
 
 
 def all_rules(extra: Iterable[RulePack] = ()) -> list[Rule]:

@@ -3,7 +3,8 @@
 Nothing here is committed test data: the corpus is the source of installed packages, read when the
 set is made, and every suggestion is cut from it (or from other packages, for the negatives) by
 the edits below. ``tests/test_memorization_detection.py`` and
-``benchmarks/bench_memorization.py`` both use this module; a hidden set is made the same way from
+``benchmarks/bench_memorization.py`` both use this module (it lives in the auditor's package so
+neither imports the other); a hidden set is made the same way from
 packages not named here, so nothing in the auditor may depend on which packages these are.
 
 Kinds of suggestion (the copy is ``L`` consecutive lines of a corpus file holding at least six
