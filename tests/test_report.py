@@ -311,7 +311,7 @@ def test_table_shows_evidence_errors_problems_and_suppressions():
     ):
         assert needle in text, needle
     # the code shows the secret masked in the one format, with the hash of the secret
-    from report_sample import SECRET
+    from helpers.report_sample import SECRET
 
     from codeaudit.redact import mask
 
