@@ -414,3 +414,63 @@ def test_taint_rule_examples_are_line_pinned(auditor, pack, rule):
                         flow = f.evidence["flow"]
                         assert flow["sink"]["line"] == f.line
                         assert flow["source"]["line"] <= f.line
+
+
+#: Long texts of the shapes a taint rule's patterns meet: builder chains (clap's `Command::new(…)`
+#: with dozens of `.subcommand(…)`), deep call nests, long argument lists.
+_LONG_SHAPES = (
+    'Command.new("x")'
+    + "".join(f'.subcommand(Command.new("s{i}").about("t").arg(arg!(-v "x")))' for i in range(40)),
+    "a(" * 300 + "b",
+    "a.b(" + "x" * 2000,
+    "(" + "a.b(c)" * 300,
+    ".".join(["a(b)"] * 400),
+)
+
+_PATTERN_SCAN = """
+import re, sys, time, yaml
+from importlib.resources import files
+texts = {texts!r}
+def walk(v, where):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from walk(x, f"{{where}}.{{k}}")
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            yield from walk(x, f"{{where}}[{{i}}]")
+    elif isinstance(v, str):
+        try:
+            yield where, re.compile(v)
+        except re.error:
+            pass
+slow = []
+for path in sorted(files("codeaudit.auditors.security.rules").iterdir()):
+    if path.name.endswith(".yaml"):
+        for where, pattern in walk(yaml.safe_load(path.read_text()), path.name):
+            print(where, flush=True)
+            for text in texts:
+                start = time.perf_counter()
+                pattern.search(text)
+                if time.perf_counter() - start > 0.25:
+                    slow.append(where)
+                    break
+print("SLOW", slow)
+"""
+
+
+def test_no_rule_pattern_backtracks_on_long_code():
+    """Every regular expression of every pack searches long builder chains and call nests in
+    linear-ish time (a `(?:\\(.*\\))*` group took minutes on one 111-line file of clap)."""
+    import subprocess
+    import sys
+
+    code = _PATTERN_SCAN.format(texts=_LONG_SHAPES)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired as exc:
+        stuck = (exc.stdout or b"").decode().strip().splitlines()[-1:]
+        pytest.fail(f"a rule pattern backtracks without end: {stuck}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "SLOW []"
