@@ -234,11 +234,10 @@ def candidates(
         hashes = minhash.shingle_hashes(view.stream.norm, p.shingle)
         if hashes.shape[0] == 0:
             continue
-        sig = minhash.sliding_signatures(hashes, p, perms)
-        pos = np.arange(0, sig.shape[0], query_stride(p, sig.shape[0]))
-        if pos[-1] != sig.shape[0] - 1:
-            pos = np.append(pos, sig.shape[0] - 1)  # the last window too: a copy may end there
-        key_parts.append(minhash.band_keys(sig[pos], p))
+        # Every query_stride shingles, and the last window too: a copy may end there.
+        step = query_stride(p, max(hashes.shape[0] - p.window + 1, 1))
+        pos, sig = minhash.query_signatures(hashes, p, step, perms)
+        key_parts.append(minhash.band_keys(sig, p))
         pos_parts.append(pos)
         view_parts.append(np.full(pos.shape[0], v))
     if not key_parts or index.windows == 0:
