@@ -354,6 +354,9 @@ def _tiles(
     diags = diags.astype(np.int64)
     start = index.file_tok[files].astype(np.int64)
     length = index.files["ntok"][files].astype(np.int64)
+    if files.shape[0] * (q.shape[0] - view.first) <= _DENSE_CELLS:
+        rows, cols_s, cols_e = _runs_dense(index, q, view.first, start, length, diags, min_run)
+        return _tiles_of(view, files, diags, rows, cols_s, cols_e)
     # Each diagonal is compared only where it lies inside its file: work and memory grow with
     # the files' lengths, not with candidates x query length (a 1 MB one-line query).
     lo = np.maximum(view.first, -diags)
@@ -376,6 +379,46 @@ def _tiles(
     rows = np.searchsorted(first_p, run_s, side="right") - 1
     cols_s = run_s - first_p[rows] + lo[rows] - view.first
     cols_e = cols_s + (run_e - run_s)
+    return _tiles_of(view, files, diags, rows, cols_s, cols_e)
+
+
+#: Candidates x query tokens compared as one dense matrix (a short query); beyond, per file.
+_DENSE_CELLS = 1 << 21
+
+
+def _runs_dense(
+    index: CorpusIndex,
+    q: np.ndarray,
+    first: int,
+    start: np.ndarray,
+    length: np.ndarray,
+    diags: np.ndarray,
+    min_run: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, first, end) of the runs of >= ``min_run`` equal tokens from query token ``first``
+    on, all diagonals at once (columns count from ``first``)."""
+    i = np.arange(first, q.shape[0])
+    local = i[None, :] + diags[:, None]
+    valid = (local >= 0) & (local < length[:, None])
+    j = np.where(valid, local + start[:, None], 0)
+    eq = valid & (index.norm[j] == q[first:][None, :])
+    padded = np.zeros((eq.shape[0], eq.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = eq
+    step = np.diff(padded, axis=1)
+    rows, cols_s = np.nonzero(step == 1)
+    _, cols_e = np.nonzero(step == -1)  # starts and ends alternate within each row
+    keep = (cols_e - cols_s) >= min_run
+    return rows[keep], cols_s[keep], cols_e[keep]
+
+
+def _tiles_of(
+    view: View,
+    files: np.ndarray,
+    diags: np.ndarray,
+    rows: np.ndarray,
+    cols_s: np.ndarray,
+    cols_e: np.ndarray,
+) -> dict[int, list[tuple[int, int, int]]]:
     out: dict[int, dict[tuple[int, int], tuple[int, int, int]]] = {}
     for row, a, b in zip(rows.tolist(), cols_s.tolist(), cols_e.tolist()):
         qa, qb = view.first + a, view.first + b

@@ -172,7 +172,7 @@ def query_signatures(
     ``step`` shingles when ``step`` divides the window (no signature of a skipped window).
     """
     n = int(hashes.shape[0])
-    if step <= 1 or p.window % step or n <= p.window:
+    if step <= 2 or p.window % step or n <= p.window:  # short queries: slide over all
         sig = sliding_signatures(hashes, p, perms)
         pos = np.arange(0, sig.shape[0], max(step, 1))
         if sig.shape[0] and pos[-1] != sig.shape[0] - 1:
