@@ -18,6 +18,10 @@ Configuration (``[tool.codeaudit.memorization]``; ``--corpus INDEX`` sets ``corp
 
 The option names and defaults are :class:`codeaudit.corpus.thresholds.Thresholds`' fields.
 
+Licence and notice texts are not copies: a suggestion whose ``path`` is a licence or notice file
+is not searched, and a match that copies only licence blocks (and less than the reporting
+thresholds besides) is dropped; a copy whose licence header came along is reported whole.
+
 Severity: ``low`` below ``medium_chars``, ``medium`` below ``high_chars``, ``high`` above, one
 step higher (up to ``critical``) when the source's licence is copyleft or unknown.
 """
