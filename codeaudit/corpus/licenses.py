@@ -203,3 +203,88 @@ def is_license_file(name: str) -> bool:
         stem == s or stem.startswith(s + "-") or stem.startswith(s + "_")
         for s in LICENSE_FILE_STEMS
     )
+
+
+#: File names (lower case, without extension) of notice files: attributions, not code.
+NOTICE_FILE_STEMS = ("notice", "notices", "third_party_notices", "thirdpartynotices", "patents")
+
+
+def is_notice_file(name: str) -> bool:
+    """A licence file (:func:`is_license_file`) or a ``NOTICE``/``PATENTS`` file."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if is_license_file(base):
+        return True
+    if base.endswith((".py", ".js", ".c", ".h", ".java", ".go", ".rs", ".html")):
+        return False
+    stem = base.split(".", 1)[0]
+    return any(stem == s or stem.startswith((s + "-", s + "_")) for s in NOTICE_FILE_STEMS)
+
+
+#: Words that licence and notice paragraphs use and code rarely does (lower case).
+_LICENSE_WORD = re.compile(
+    r"copyright|\(c\)|©|licen[cs]|redistribut|warrant|merchantab|liab|permission|permitted|"
+    r"disclaim|rights reserved|endorse|in no event|damages|contributor|free software|"
+    r"granted|terms and conditions|as is\b|spdx-license-identifier|public domain|sublicense"
+)
+#: Signs of code in a paragraph without licence words (it then ends a licence block).
+_CODE_SIGN = re.compile(r"[=;{}]|\b(?:def|return|import|class|function|var|const)\b")
+#: Comment and string delimiters around a licence block, stripped before reading a line.
+_DELIMS = re.compile(r"^[\s#/*;!\-\"'<>]*|[\s#/*;!\-\"'<>]*$")
+
+
+def license_blocks(text: str) -> list[tuple[int, int]]:
+    """Character spans ``[start, end)`` of the licence texts in ``text``: runs of paragraphs
+    (split at blank lines, comment and quote marks ignored) that use licence wording, each run
+    recognised by :func:`classify_text` as a known licence. A paragraph without licence words
+    between two that have them stays in the run unless it looks like code.
+
+    >>> text = "# Copyright 2020 A. Person\\n#\\n# Licensed under the Apache License, Version 2.0\\n" \\
+    ...        "# you may not use this file except in compliance with the License.\\n\\nx = 1\\n"
+    >>> [text[a:b].splitlines()[0] for a, b in license_blocks(text)]
+    ['# Copyright 2020 A. Person']
+    """
+    paras: list[tuple[int, int, str]] = []  # (start, end, kind: "lic" | "prose" | "code")
+    start = None
+    words: list[str] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        inner = _DELIMS.sub("", line)
+        if inner:
+            if start is None:
+                start, words = pos, []
+            words.append(inner)
+        elif start is not None:
+            paras.append(_para(start, pos, words))
+            start = None
+        pos += len(line)
+    if start is not None:
+        paras.append(_para(start, pos, words))
+    blocks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(paras):
+        if paras[i][2] != "lic":
+            i += 1
+            continue
+        j = i
+        k = i + 1
+        while k < len(paras) and paras[k][2] != "code":
+            if paras[k][2] == "lic":
+                j = k
+            k += 1
+        a, b = paras[i][0], paras[j][1]
+        if classify_text(_inner_lines(text[a:b])) != UNKNOWN:
+            blocks.append((a, b))
+        i = j + 1
+    return blocks
+
+
+def _para(start: int, end: int, lines: list[str]) -> tuple[int, int, str]:
+    body = " ".join(lines)
+    low = body.lower()
+    if _LICENSE_WORD.search(low):
+        return (start, end, "lic")
+    return (start, end, "code" if _CODE_SIGN.search(body) else "prose")
+
+
+def _inner_lines(text: str) -> str:
+    return "\n".join(_DELIMS.sub("", line) for line in text.splitlines())

@@ -121,6 +121,21 @@ def _sub_stream(ts: TokenStream, keep: np.ndarray, shift: int) -> TokenStream:
     )
 
 
+#: Characters of a query lexed as the inside of an open string or comment (see query_views).
+OPEN_VIEW_CHARS = 100_000
+#: Query windows looked up per view at the index's ``query_stride``; a longer view (a huge
+#: one-line file) steps by more shingles, up to the corpus ``stride``, so lookups stay bounded.
+MAX_QUERY_WINDOWS = 40_000
+#: Query windows looked up in one vectorised pass (bounds the memory of a long query).
+_LOOKUP_CHUNK = 8192
+
+
+def query_stride(index_params: Any, n_windows: int) -> int:
+    """The step between the query windows looked up for a view of ``n_windows`` windows."""
+    step = max(index_params.query_stride, -(-n_windows // MAX_QUERY_WINDOWS))
+    return min(step, max(index_params.stride, index_params.query_stride))
+
+
 def query_views(text: str, language: str | None, *, start: int = 0) -> list[View]:
     """The lexings of ``text`` to search: as written, and, when the text may begin inside a
     multi-line string or comment (a suggestion cut from the middle of a docstring), as if one
@@ -135,8 +150,11 @@ def query_views(text: str, language: str | None, *, start: int = 0) -> list[View
     family = family_of(language)
     base = tokenize(text, language, offsets=True)
     views = [View(base, int(np.searchsorted(base.start, start)), family)]  # type: ignore[arg-type]
+    # Read as the inside of an open string or comment, a very long text is read only in its
+    # first OPEN_VIEW_CHARS: a completion starts inside a docstring, it is not one megabyte of it.
+    head = text if len(text) <= OPEN_VIEW_CHARS else text[:OPEN_VIEW_CHARS]
     for prefix in _open_prefixes(text, family):
-        ts = tokenize(prefix + text, language, offsets=True)
+        ts = tokenize(prefix + head, language, offsets=True)
         assert ts.start is not None
         sub = _sub_stream(ts, ts.start >= len(prefix), len(prefix))
         views.append(View(sub, int(np.searchsorted(sub.start, start)), family))  # type: ignore[arg-type]
@@ -216,11 +234,10 @@ def candidates(
         hashes = minhash.shingle_hashes(view.stream.norm, p.shingle)
         if hashes.shape[0] == 0:
             continue
-        sig = minhash.sliding_signatures(hashes, p, perms)
-        pos = np.arange(0, sig.shape[0], p.query_stride)
-        if pos[-1] != sig.shape[0] - 1:
-            pos = np.append(pos, sig.shape[0] - 1)  # the last window too: a copy may end there
-        key_parts.append(minhash.band_keys(sig[pos], p))
+        # Every query_stride shingles, and the last window too: a copy may end there.
+        step = query_stride(p, max(hashes.shape[0] - p.window + 1, 1))
+        pos, sig = minhash.query_signatures(hashes, p, step, perms)
+        key_parts.append(minhash.band_keys(sig, p))
         pos_parts.append(pos)
         view_parts.append(np.full(pos.shape[0], v))
     if not key_parts or index.windows == 0:
@@ -228,13 +245,42 @@ def candidates(
     keys = np.concatenate(key_parts)
     qpos = np.concatenate(pos_parts)
     qview = np.concatenate(view_parts)
+    packed = [
+        _votes(
+            index,
+            keys[a : a + _LOOKUP_CHUNK],
+            qpos[a : a + _LOOKUP_CHUNK],
+            qview[a : a + _LOOKUP_CHUNK],
+        )
+        for a in range(0, keys.shape[0], _LOOKUP_CHUNK)
+    ]
+    if len(packed) == 1:
+        pair, votes = packed[0]
+    else:
+        pair, inverse = np.unique(np.concatenate([pk for pk, _ in packed]), return_inverse=True)
+        votes = np.bincount(inverse.ravel(), weights=np.concatenate([v for _, v in packed]))
+        votes = votes.astype(np.int64)
+    if pair.shape[0] == 0:
+        return _NONE
+    if min_votes > 1:
+        keep = votes >= min_votes
+        pair, votes = pair[keep], votes[keep]
+    if pair.shape[0] > limit:
+        pair = pair[np.argpartition(-votes, limit - 1)[:limit]]
+    return pair
+
+
+def _votes(
+    index: CorpusIndex, keys: np.ndarray, qpos: np.ndarray, qview: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The packed (view, file, diagonal) candidates of some query windows and their votes."""
     lo, hi = _lookup(index, keys)
     nq = keys.shape[0]
     size = (hi - lo).T.reshape(-1)
     lo = lo.T.reshape(-1)
     sel = np.flatnonzero(size > 0)
     if sel.shape[0] == 0:
-        return _NONE
+        return _NONE, _NONE
     counts = size[sel]
     total = int(counts.sum())
     starts = np.repeat(lo[sel] - np.cumsum(counts) + counts, counts) + np.arange(total)
@@ -243,16 +289,10 @@ def candidates(
     real = wid != POPULAR  # boilerplate buckets point at no source
     wid, q = wid[real], q[real]
     if wid.shape[0] == 0:
-        return _NONE
+        return _NONE, _NONE
     files = index.file_of_windows(wid)
     diag = index.window_token(wid, files) - index.file_tok[files].astype(np.int64) - qpos[q]
-    pair, votes = np.unique(_pack(qview[q], files, diag), return_counts=True)
-    if min_votes > 1:
-        keep = votes >= min_votes
-        pair, votes = pair[keep], votes[keep]
-    if pair.shape[0] > limit:
-        pair = pair[np.argpartition(-votes, limit - 1)[:limit]]
-    return pair
+    return np.unique(_pack(qview[q], files, diag), return_counts=True)
 
 
 #: Keys read per directory entry in one vectorised pass: entries hold 2 to 4 keys on average
@@ -311,21 +351,76 @@ def _tiles(
     """Per file, the runs of >= ``min_run`` equal normal-form tokens between the query (from
     ``view.first`` on) and the file along each (file, diagonal) pair, found in one pass."""
     q = view.stream.norm
-    i = np.arange(view.first, q.shape[0])
+    diags = diags.astype(np.int64)
     start = index.file_tok[files].astype(np.int64)
     length = index.files["ntok"][files].astype(np.int64)
+    if files.shape[0] * (q.shape[0] - view.first) <= _DENSE_CELLS:
+        rows, cols_s, cols_e = _runs_dense(index, q, view.first, start, length, diags, min_run)
+        return _tiles_of(view, files, diags, rows, cols_s, cols_e)
+    # Each diagonal is compared only where it lies inside its file: work and memory grow with
+    # the files' lengths, not with candidates x query length (a 1 MB one-line query).
+    lo = np.maximum(view.first, -diags)
+    hi = np.minimum(q.shape[0], length - diags)
+    width = np.maximum(hi - lo, 0)
+    total = int(width.sum())
+    rows_n = files.shape[0]
+    off = np.cumsum(width) - width
+    row = np.repeat(np.arange(rows_n), width)
+    i = np.arange(total) - off[row] + lo[row]
+    eq = index.norm[i + diags[row] + start[row]] == q[i]
+    # Rows laid end to end with one zero between them, so a run never crosses into the next row.
+    padded = np.zeros(total + rows_n + 1, dtype=np.int8)
+    padded[np.arange(total) + row + 1] = eq
+    step = np.diff(padded)
+    run_s, run_e = np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+    keep = (run_e - run_s) >= min_run
+    run_s, run_e = run_s[keep], run_e[keep]
+    first_p = off + np.arange(rows_n)  # padded index (step coordinates) of each row's start
+    rows = np.searchsorted(first_p, run_s, side="right") - 1
+    cols_s = run_s - first_p[rows] + lo[rows] - view.first
+    cols_e = cols_s + (run_e - run_s)
+    return _tiles_of(view, files, diags, rows, cols_s, cols_e)
+
+
+#: Candidates x query tokens compared as one dense matrix (a short query); beyond, per file.
+_DENSE_CELLS = 1 << 21
+
+
+def _runs_dense(
+    index: CorpusIndex,
+    q: np.ndarray,
+    first: int,
+    start: np.ndarray,
+    length: np.ndarray,
+    diags: np.ndarray,
+    min_run: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, first, end) of the runs of >= ``min_run`` equal tokens from query token ``first``
+    on, all diagonals at once (columns count from ``first``)."""
+    i = np.arange(first, q.shape[0])
     local = i[None, :] + diags[:, None]
     valid = (local >= 0) & (local < length[:, None])
     j = np.where(valid, local + start[:, None], 0)
-    eq = valid & (index.norm[j] == q[view.first :][None, :])
+    eq = valid & (index.norm[j] == q[first:][None, :])
     padded = np.zeros((eq.shape[0], eq.shape[1] + 2), dtype=np.int8)
     padded[:, 1:-1] = eq
     step = np.diff(padded, axis=1)
     rows, cols_s = np.nonzero(step == 1)
     _, cols_e = np.nonzero(step == -1)  # starts and ends alternate within each row
     keep = (cols_e - cols_s) >= min_run
+    return rows[keep], cols_s[keep], cols_e[keep]
+
+
+def _tiles_of(
+    view: View,
+    files: np.ndarray,
+    diags: np.ndarray,
+    rows: np.ndarray,
+    cols_s: np.ndarray,
+    cols_e: np.ndarray,
+) -> dict[int, list[tuple[int, int, int]]]:
     out: dict[int, dict[tuple[int, int], tuple[int, int, int]]] = {}
-    for row, a, b in zip(rows[keep].tolist(), cols_s[keep].tolist(), cols_e[keep].tolist()):
+    for row, a, b in zip(rows.tolist(), cols_s.tolist(), cols_e.tolist()):
         qa, qb = view.first + a, view.first + b
         out.setdefault(int(files[row]), {})[(qa, qb)] = (qa, qb, qa + int(diags[row]))
     return {f: _prune(list(t.values())) for f, t in out.items()}
@@ -399,7 +494,8 @@ def find_matches(
     for index in indexes:
         held = index.families
         usable = [v if v.family in held or not held else None for v in views]
-        reach = np.arange(1 - index.params.query_stride, index.params.query_stride)
+        step = max((query_stride(index.params, len(v.stream)) for v in views), default=1)
+        reach = np.arange(1 - step, step)
         found = candidates(index, usable, t.max_candidates, t.min_votes)
         if found.shape[0] == 0:
             continue

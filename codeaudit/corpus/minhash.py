@@ -161,6 +161,36 @@ def sliding_signatures(
     return out
 
 
+def query_signatures(
+    hashes: np.ndarray,
+    p: IndexParams,
+    step: int,
+    perms: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start positions and signatures of the query windows every ``step`` shingles, the last
+    window included: :func:`sliding_signatures` at those positions, computed from blocks of
+    ``step`` shingles when ``step`` divides the window (no signature of a skipped window).
+    """
+    n = int(hashes.shape[0])
+    if step <= 2 or p.window % step or n <= p.window:  # short queries: slide over all
+        sig = sliding_signatures(hashes, p, perms)
+        pos = np.arange(0, sig.shape[0], max(step, 1))
+        if sig.shape[0] and pos[-1] != sig.shape[0] - 1:
+            pos = np.append(pos, sig.shape[0] - 1)
+        return pos, sig[pos]
+    phv = permuted(hashes, perms or permutations(p.num_perm, p.seed))
+    count = n - p.window + 1  # sliding windows
+    pos = np.arange(0, count, step)
+    blocks = np.minimum.reduceat(phv, np.arange(0, n, step), axis=0)
+    out = blocks[: pos.shape[0]].copy()
+    for j in range(1, p.window // step):
+        np.minimum(out, blocks[j : j + pos.shape[0]], out=out)
+    if pos[-1] != count - 1:
+        pos = np.append(pos, count - 1)
+        out = np.concatenate([out, phv[count - 1 :].min(axis=0, keepdims=True)])
+    return pos, out
+
+
 def band_keys(signatures: np.ndarray, p: IndexParams) -> np.ndarray:
     """``(windows, bands)`` 32-bit keys: each band's ``rows`` values folded into one number."""
     if signatures.shape[0] == 0:

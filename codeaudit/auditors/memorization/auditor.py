@@ -18,6 +18,10 @@ Configuration (``[tool.codeaudit.memorization]``; ``--corpus INDEX`` sets ``corp
 
 The option names and defaults are :class:`codeaudit.corpus.thresholds.Thresholds`' fields.
 
+Licence and notice texts are not copies: a suggestion whose ``path`` is a licence or notice file
+is not searched, and a match that copies only licence blocks (and less than the reporting
+thresholds besides) is dropped; a copy whose licence header came along is reported whole.
+
 Severity: ``low`` below ``medium_chars``, ``medium`` below ``high_chars``, ``high`` above, one
 step higher (up to ``critical``) when the source's licence is copyleft or unknown.
 """
@@ -121,9 +125,12 @@ class MemorizationAuditor(Auditor):
     def audit_one(self, s: Suggestion) -> Outcome:
         """Search one suggestion's completion in every corpus."""
         from codeaudit.context import CodeContext
+        from codeaudit.corpus.licenses import is_notice_file
         from codeaudit.corpus.match import find_matches, views_for
         from codeaudit.corpus.tokens import normalize_newlines
 
+        if s.path and is_notice_file(s.path):
+            return Outcome(findings=[])  # a licence or notice file is not code to copy
         prompt = normalize_newlines(s.prompt)
         if len(prompt) > CONTEXT_CHARS:
             cut = prompt.find("\n", len(prompt) - CONTEXT_CHARS)
@@ -132,7 +139,39 @@ class MemorizationAuditor(Auditor):
         ctx = CodeContext.build(prompt=prompt, completion=completion)
         views = views_for(self.indexes, ctx.text, s.language, start=ctx.start)
         matches = find_matches(self.indexes, views, ctx.text, self.thresholds)
+        if matches:
+            matches = self._beyond_licenses(ctx.text, matches)
         return Outcome(findings=[self._finding(s, ctx, m) for m in matches])
+
+    def _beyond_licenses(self, text: str, matches: list[Match]) -> list[Match]:
+        """The matches that copy more than licence text: a match whose copied text, without the
+        licence blocks in it (:func:`~codeaudit.corpus.licenses.license_blocks`), is below the
+        reporting thresholds is a licence, not code; a larger one is a copy whose licence header
+        came along, reported whole (its source names the licence)."""
+        from codeaudit.corpus.licenses import license_blocks
+
+        blocks = license_blocks(text)
+        if not blocks:
+            return matches
+        t = self.thresholds
+        kept = []
+        for m in matches:
+            parts, at = [], m.start_offset
+            for a, b in blocks:
+                if b <= at or a >= m.end_offset:
+                    continue
+                parts.append(text[at:a] if a > at else "")
+                at = max(at, b)
+            if not parts:
+                kept.append(m)
+                continue
+            parts.append(text[at : m.end_offset])
+            rest = "\n".join(parts)
+            lines = [line for line in rest.splitlines() if line.strip()]
+            chars = sum(len(line.strip()) for line in lines)
+            if chars >= t.min_chars or len(lines) >= t.min_lines:
+                kept.append(m)
+        return kept
 
     def _finding(self, s: Suggestion, ctx: Any, m: Match) -> Any:
         line, column = ctx.locate(max(m.start_offset, ctx.start))
