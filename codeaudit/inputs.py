@@ -147,7 +147,7 @@ def read_jsonl(data: bytes, *, source: str) -> Batch:
             first = seen[suggestion.id]
             new_id = unique_id(suggestion.id, number, seen)
             issue(
-                f"duplicate id {quoted(suggestion.id)} (first on line {first}); renamed to {quoted(new_id)}",
+                duplicate_message(suggestion.id, new_id, f" (first on line {first})"),
                 "id",
                 skipped=False,
                 sid=new_id,
@@ -170,6 +170,36 @@ def quoted(value: str, limit: int = 80) -> str:
     """
     text = json.dumps(value, ensure_ascii=False)[1:-1].replace('\\"', '"')
     return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
+
+
+# What an echoed input value may look like: a value of another shape (or a long one) could be a
+# secret pasted into the wrong field, and messages go to standard error and into every report.
+_SHAPES = {
+    "language": re.compile(r"[A-Za-z][A-Za-z0-9+#._ -]{0,23}"),
+    "id": re.compile(r"[\w.:/#@+-]{1,64}"),
+    "field": re.compile(r"[A-Za-z_][\w.-]{0,39}"),
+}
+# A run of letters and digits this long, mixing both, is credential-shaped even inside an id.
+_SECRET_RUN = re.compile(
+    r"(?=[A-Za-z0-9]{17,})(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*"
+)
+_LONG_RUN = re.compile(r"[A-Za-z0-9]{33,}")
+
+
+def shown(value: str, shape: str) -> str | None:
+    """``value`` quoted for a message when it has the expected ``shape`` ("language", "id",
+    "field") and nothing credential-shaped in it, else ``None`` (say what is wrong without it).
+
+    >>> shown("klingon", "language")
+    "'klingon'"
+    >>> shown("AKIA" + "IOSFODNN7EXAMPLE", "id") is None
+    True
+    """
+    if not _SHAPES[shape].fullmatch(value):
+        return None
+    if _SECRET_RUN.search(value) or _LONG_RUN.search(value):
+        return None
+    return quoted(value)
 
 
 def unique_id(sid: str, number: int, taken: Mapping[str, Any] | set[str]) -> str:
@@ -222,10 +252,12 @@ def suggestion_from_mapping(
         key, key_changed = _without_surrogates(str(key))
         value, changed = _without_surrogates(value)
         if changed or key_changed:
+            named = key in KNOWN_FIELDS or shown(key, "field") is not None
             problems.append(
                 (
-                    key,
-                    "holds unpaired surrogate escapes (\\ud800-\\udfff); replaced with U+FFFD",
+                    key if named else None,
+                    ("" if named else "a field whose name is not shown (not name-shaped) ")
+                    + "holds unpaired surrogate escapes (\\ud800-\\udfff); replaced with U+FFFD",
                     False,
                 )
             )
@@ -281,7 +313,8 @@ def suggestion_from_mapping(
             problems.append(
                 (
                     "language",
-                    f"unknown language {quoted(lang)}; audited with language-independent rules only",
+                    f"unknown language {_language_shown(lang)}; "
+                    "audited with language-independent rules only",
                     False,
                 )
             )
@@ -291,6 +324,30 @@ def suggestion_from_mapping(
     return Suggestion(
         id=sid, completion=completion, meta=meta or {}, origin=origin, **values
     ), problems
+
+
+def duplicate_message(sid: str, new_id: str, where: str = "") -> str:
+    """The message for a repeated id; the id itself only when :func:`shown` allows it.
+
+    >>> duplicate_message("a", "a#3", " (first on line 1)")
+    "duplicate id 'a' (first on line 1); renamed to 'a#3'"
+    >>> duplicate_message("sk_live_" + "x1" * 12, "sk_live_" + "x1" * 12 + "#3")
+    "duplicate id (not shown: it is not id-shaped and could be a secret); renamed with suffix '#3'"
+    """
+    seen = shown(sid, "id")
+    if seen is not None:
+        return f"duplicate id {seen}{where}; renamed to {quoted(new_id)}"
+    return (
+        f"duplicate id (not shown: it is not id-shaped and could be a secret){where}; "
+        f"renamed with suffix {quoted(new_id[len(sid) :])}"
+    )
+
+
+def _language_shown(lang: str) -> str:
+    seen = shown(lang, "language")
+    if seen is not None:
+        return seen
+    return f"(a value of {len(lang)} characters, not shown: not shaped like a language name)"
 
 
 def _type(value: Any) -> str:

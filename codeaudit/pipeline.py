@@ -13,7 +13,7 @@ from .auditors.base import Auditor, Outcome, Progress
 from .config import Config
 from .context import split_lines
 from .errors import UsageError
-from .inputs import quoted, suggestion_from_mapping, unique_id
+from .inputs import duplicate_message, suggestion_from_mapping, unique_id
 from .model import (
     AuditError,
     AuditResult,
@@ -268,7 +268,7 @@ def admit(
                     field="id",
                     suggestion_id=new_id,
                     skipped=False,
-                    message=f"duplicate id {quoted(s.id)}; renamed to {quoted(new_id)}",
+                    message=duplicate_message(s.id, new_id),
                 )
             )
             s = replace(s, id=new_id)
