@@ -120,6 +120,22 @@ def test_unparseable_tail_is_checked_by_stand_in_rules_with_a_parse_error(audito
     assert err.code == "parse-error" and err.line == 3 and "line 3" in err.message
 
 
+def test_a_form_feed_gives_bandit_the_same_line_numbers_as_the_pattern_rules(auditor):
+    """A form feed is no line break for Python, git or codeaudit.context.split_lines (only for
+    str.splitlines): bandit's finding on a cut-down prefix keeps the line the others report."""
+    code = (
+        "\x0c\nimport os\x0c\nos.system(cmd)\nctx.verify_mode = ssl.CERT_NONE\n"
+        "result = eval(expression,\n"
+    )
+    out = one(auditor, code, "python")
+    assert sorted((f.rule_id, f.line) for f in out.findings) == [
+        ("B605", 3),  # bandit
+        ("CA4701", 4),  # pattern pack
+        ("CA4750", 5),  # stand-in rule on the unparsed tail
+    ]
+    assert [(e.code, e.line) for e in out.errors] == [("parse-error", 5)]
+
+
 def test_code_that_never_parses_is_still_audited_by_pattern_rules(auditor):
     out = one(auditor, "print 'legacy'\nexec code_string\nos.system(cmd) if x else (\n", "python")
     assert "CA4751" in [f.rule_id for f in out.findings]
