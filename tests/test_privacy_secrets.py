@@ -14,25 +14,17 @@ import re
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers.bench import bench_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from privacy_corpus import SECRET_MAKERS, build_batch
 
 from codeaudit import audit
 from codeaudit.auditors.privacy import secrets as S
 from codeaudit.auditors.privacy.auditor import PrivacyAuditor
 from codeaudit.model import Suggestion
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CODEAUDIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+_corpus = bench_module("privacy_corpus")
+SECRET_MAKERS, build_batch = _corpus.SECRET_MAKERS, _corpus.build_batch
 
 
 @pytest.fixture(scope="module")
