@@ -521,6 +521,8 @@ def test_report_json_shape(auditor):
     [
         "codeaudit.auditors.privacy.auditor",
         "codeaudit.auditors.privacy.leakage",
+        "codeaudit.auditors.privacy.names",
+        "codeaudit.auditors.privacy.network",
         "codeaudit.auditors.privacy.secrets",
         "codeaudit.redact",
     ],
