@@ -523,6 +523,7 @@ def test_report_json_shape(auditor):
         "codeaudit.auditors.privacy.leakage",
         "codeaudit.auditors.privacy.names",
         "codeaudit.auditors.privacy.network",
+        "codeaudit.auditors.privacy.gates",
         "codeaudit.auditors.privacy.secrets",
         "codeaudit.redact",
     ],
