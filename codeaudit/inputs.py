@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import languages
-from .errors import InputError
+from .errors import InputError, quoted, shown
 from .model import InputIssue, Suggestion
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
@@ -160,46 +160,6 @@ def read_jsonl(data: bytes, *, source: str) -> Batch:
             InputIssue(source=source, line=None, message="empty input: no suggestions to audit")
         )
     return batch
-
-
-def quoted(value: str, limit: int = 80) -> str:
-    """A value from the input, quoted for a one-line message: control characters escaped, cut short.
-
-    >>> quoted("a\\nb")
-    "'a\\\\nb'"
-    """
-    text = json.dumps(value, ensure_ascii=False)[1:-1].replace('\\"', '"')
-    return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
-
-
-# What an echoed input value may look like: a value of another shape (or a long one) could be a
-# secret pasted into the wrong field, and messages go to standard error and into every report.
-_SHAPES = {
-    "language": re.compile(r"[A-Za-z][A-Za-z0-9+#._ -]{0,23}"),
-    "id": re.compile(r"[\w.:/#@+-]{1,64}"),
-    "field": re.compile(r"[A-Za-z_][\w.-]{0,39}"),
-}
-# A run of letters and digits this long, mixing both, is credential-shaped even inside an id.
-_SECRET_RUN = re.compile(
-    r"(?=[A-Za-z0-9]{17,})(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*"
-)
-_LONG_RUN = re.compile(r"[A-Za-z0-9]{33,}")
-
-
-def shown(value: str, shape: str) -> str | None:
-    """``value`` quoted for a message when it has the expected ``shape`` ("language", "id",
-    "field") and nothing credential-shaped in it, else ``None`` (say what is wrong without it).
-
-    >>> shown("klingon", "language")
-    "'klingon'"
-    >>> shown("AKIA" + "IOSFODNN7EXAMPLE", "id") is None
-    True
-    """
-    if not _SHAPES[shape].fullmatch(value):
-        return None
-    if _SECRET_RUN.search(value) or _LONG_RUN.search(value):
-        return None
-    return quoted(value)
 
 
 def unique_id(sid: str, number: int, taken: Mapping[str, Any] | set[str]) -> str:
