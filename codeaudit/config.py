@@ -34,7 +34,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, described
 from .model import AUDITOR_NAMES, Severity
 
 CONFIG_FILENAMES = (".codeaudit.toml", "pyproject.toml")
@@ -214,7 +214,7 @@ def config_from_mapping(table: Mapping[str, Any], *, source: str | None = None) 
         value = table["max_completion_bytes"]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(
-                f"{where}.max_completion_bytes must be a positive integer, not {value!r}"
+                f"{where}.max_completion_bytes must be a positive integer, not {described(value)}"
             )
         kwargs["max_completion_bytes"] = value
     return Config(**kwargs)
@@ -278,7 +278,9 @@ def check_options(
             )
         default = spec[key]
         if default is not None and not _type_ok(value, default):
-            raise ConfigError(f"{where}.{key} must be {type(default).__name__}, not {value!r}")
+            raise ConfigError(
+                f"{where}.{key} must be {type(default).__name__}, not {described(value)}"
+            )
         out[key] = value
     return out
 

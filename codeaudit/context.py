@@ -22,15 +22,22 @@ from dataclasses import dataclass, field
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def split_lines(text: str) -> list[str]:
+def split_lines(text: str, keepends: bool = False) -> list[str]:
     """Lines of ``text`` as codeaudit counts them: ``\\n``, ``\\r\\n`` and ``\\r`` end a line.
 
     Unlike :meth:`str.splitlines`, form feeds, ``\\x1c``–``\\x1e``, ``\\x85`` and U+2028/U+2029
     do not: parsers, git and editors do not count them either, so line numbers agree everywhere.
+    With ``keepends`` each line keeps its line break (``"".join`` gives ``text`` back).
 
     >>> split_lines("a\\r\\nb\\x0cc\\n")
     ['a', 'b\\x0cc']
+    >>> split_lines("a\\r\\nb\\x0cc\\nd", keepends=True)
+    ['a\\r\\n', 'b\\x0cc\\n', 'd']
     """
+    if keepends:
+        starts = line_starts(text)
+        ends = starts[1:] + [len(text)]
+        return [text[a:b] for a, b in zip(starts, ends, strict=True) if b > a]
     lines = _LINE_BREAK.split(text)
     if lines and lines[-1] == "":
         lines.pop()

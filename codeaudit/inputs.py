@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import languages
-from .errors import InputError
+from .errors import InputError, quoted, shown
 from .model import InputIssue, Suggestion
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
@@ -147,7 +147,7 @@ def read_jsonl(data: bytes, *, source: str) -> Batch:
             first = seen[suggestion.id]
             new_id = unique_id(suggestion.id, number, seen)
             issue(
-                f"duplicate id {quoted(suggestion.id)} (first on line {first}); renamed to {quoted(new_id)}",
+                duplicate_message(suggestion.id, new_id, f" (first on line {first})"),
                 "id",
                 skipped=False,
                 sid=new_id,
@@ -160,16 +160,6 @@ def read_jsonl(data: bytes, *, source: str) -> Batch:
             InputIssue(source=source, line=None, message="empty input: no suggestions to audit")
         )
     return batch
-
-
-def quoted(value: str, limit: int = 80) -> str:
-    """A value from the input, quoted for a one-line message: control characters escaped, cut short.
-
-    >>> quoted("a\\nb")
-    "'a\\\\nb'"
-    """
-    text = json.dumps(value, ensure_ascii=False)[1:-1].replace('\\"', '"')
-    return f"'{text[: limit - 1]}…'" if len(text) > limit else f"'{text}'"
 
 
 def unique_id(sid: str, number: int, taken: Mapping[str, Any] | set[str]) -> str:
@@ -222,10 +212,12 @@ def suggestion_from_mapping(
         key, key_changed = _without_surrogates(str(key))
         value, changed = _without_surrogates(value)
         if changed or key_changed:
+            named = key in KNOWN_FIELDS or shown(key, "field") is not None
             problems.append(
                 (
-                    key,
-                    "holds unpaired surrogate escapes (\\ud800-\\udfff); replaced with U+FFFD",
+                    key if named else None,
+                    ("" if named else "a field whose name is not shown (not name-shaped) ")
+                    + "holds unpaired surrogate escapes (\\ud800-\\udfff); replaced with U+FFFD",
                     False,
                 )
             )
@@ -281,7 +273,8 @@ def suggestion_from_mapping(
             problems.append(
                 (
                     "language",
-                    f"unknown language {quoted(lang)}; audited with language-independent rules only",
+                    f"unknown language {_language_shown(lang)}; "
+                    "audited with language-independent rules only",
                     False,
                 )
             )
@@ -291,6 +284,30 @@ def suggestion_from_mapping(
     return Suggestion(
         id=sid, completion=completion, meta=meta or {}, origin=origin, **values
     ), problems
+
+
+def duplicate_message(sid: str, new_id: str, where: str = "") -> str:
+    """The message for a repeated id; the id itself only when :func:`shown` allows it.
+
+    >>> duplicate_message("a", "a#3", " (first on line 1)")
+    "duplicate id 'a' (first on line 1); renamed to 'a#3'"
+    >>> duplicate_message("sk_live_" + "x1" * 12, "sk_live_" + "x1" * 12 + "#3")
+    "duplicate id (not shown: it is not id-shaped and could be a secret); renamed with suffix '#3'"
+    """
+    seen = shown(sid, "id")
+    if seen is not None:
+        return f"duplicate id {seen}{where}; renamed to {quoted(new_id)}"
+    return (
+        f"duplicate id (not shown: it is not id-shaped and could be a secret){where}; "
+        f"renamed with suffix {quoted(new_id[len(sid) :])}"
+    )
+
+
+def _language_shown(lang: str) -> str:
+    seen = shown(lang, "language")
+    if seen is not None:
+        return seen
+    return f"(a value of {len(lang)} characters, not shown: not shaped like a language name)"
 
 
 def _type(value: Any) -> str:

@@ -396,14 +396,21 @@ class Report:
 
 
 def plain(
-    value: Any, leaf: Callable[[Any], Any] | None = None, *, keep_tuples: bool = False
+    value: Any,
+    leaf: Callable[[Any], Any] | None = None,
+    *,
+    keep_tuples: bool = False,
+    str_keys: bool = True,
+    max_items: int | None = None,
 ) -> Any:
     """A deep copy of ``value`` in plain types: every mapping (read-only ones too) a ``dict`` with
-    ``str`` keys, every list and tuple a ``list`` (tuples stay tuples with ``keep_tuples``), and
+    ``str`` keys (keys kept as they are without ``str_keys``), every list and tuple a ``list``
+    (tuples stay tuples with ``keep_tuples``; only the first ``max_items`` items with it), and
     every other value passed through ``leaf`` (kept as it is when ``leaf`` is ``None``).
 
     The one recursive walk over nested data: reports (:meth:`Finding.to_dict`, the reporters'
-    ``plain_json``), the process boundary of ``hook --parallel`` and masking build on it.
+    ``plain_json``), the process boundary of ``hook --parallel`` and masking build on it (see
+    :func:`map_strings`; :func:`any_value` is its read-only counterpart).
 
     >>> from types import MappingProxyType
     >>> plain(MappingProxyType({"a": (1, Severity.HIGH), 2: [None]}), lambda v: str(v) if isinstance(v, enum.Enum) else v)
@@ -412,12 +419,51 @@ def plain(
     {'a': (1, 2)}
     """
     if isinstance(value, Mapping):
-        return {str(k): plain(v, leaf, keep_tuples=keep_tuples) for k, v in value.items()}
-    if isinstance(value, tuple) and keep_tuples:
-        return tuple(plain(v, leaf, keep_tuples=True) for v in value)
+        return {
+            (str(k) if str_keys else k): plain(
+                v, leaf, keep_tuples=keep_tuples, str_keys=str_keys, max_items=max_items
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
-        return [plain(v, leaf, keep_tuples=keep_tuples) for v in value]
+        items = value if max_items is None else value[:max_items]
+        out = [
+            plain(v, leaf, keep_tuples=keep_tuples, str_keys=str_keys, max_items=max_items)
+            for v in items
+        ]
+        return tuple(out) if keep_tuples and isinstance(value, tuple) else out
     return value if leaf is None else leaf(value)
+
+
+def map_strings(value: Any, fn: Callable[[str], Any], *, max_items: int | None = None) -> Any:
+    """``value`` (JSON-like; mappings and tuples come back as dicts and lists, keys as they are)
+    with ``fn`` applied to every string in it, lists cut to their first ``max_items`` items.
+
+    >>> map_strings({"a": ("x", 1, ["yz"])}, str.upper)
+    {'a': ['X', 1, ['YZ']]}
+    """
+    return plain(
+        value,
+        lambda v: fn(v) if isinstance(v, str) else v,
+        str_keys=False,
+        max_items=max_items,
+    )
+
+
+def any_value(value: Any, pred: Callable[[Any], bool]) -> bool:
+    """Whether ``pred`` holds for ``value`` or any value nested in it (a mapping's values, a list's
+    or tuple's items, the containers themselves included).
+
+    >>> any_value({"a": [1, "x****"]}, lambda v: isinstance(v, str) and "****" in v)
+    True
+    """
+    if pred(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(any_value(v, pred) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(any_value(v, pred) for v in value)
+    return False
 
 
 def _enum_str(value: Any) -> Any:

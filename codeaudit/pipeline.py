@@ -13,7 +13,7 @@ from .auditors.base import Auditor, Outcome, Progress
 from .config import Config
 from .context import split_lines
 from .errors import UsageError
-from .inputs import quoted, suggestion_from_mapping, unique_id
+from .inputs import duplicate_message, suggestion_from_mapping, unique_id
 from .model import (
     AuditError,
     AuditResult,
@@ -23,6 +23,8 @@ from .model import (
     Severity,
     Suggestion,
     Verdict,
+    any_value,
+    map_strings,
 )
 from .redact import Masker
 from .registry import Rule, load_auditor_class
@@ -268,7 +270,7 @@ def admit(
                     field="id",
                     suggestion_id=new_id,
                     skipped=False,
-                    message=f"duplicate id {quoted(s.id)}; renamed to {quoted(new_id)}",
+                    message=duplicate_message(s.id, new_id),
                 )
             )
             s = replace(s, id=new_id)
@@ -573,23 +575,11 @@ def _shown_finding(f: Finding, masker: Masker, lines: Sequence[str]) -> Finding:
 
 
 def _starred(value: Any) -> bool:
-    if isinstance(value, str):
-        return "****" in value
-    if isinstance(value, Mapping):
-        return any(_starred(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_starred(v) for v in value)
-    return False
+    return any_value(value, lambda v: isinstance(v, str) and "****" in v)
 
 
 def _shown(value: Any, masker: Masker, raw: str) -> Any:
-    if isinstance(value, str):
-        return masker.shown(value, raw)
-    if isinstance(value, (list, tuple)):
-        return [_shown(v, masker, raw) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _shown(v, masker, raw) for k, v in value.items()}
-    return value
+    return map_strings(value, lambda text: masker.shown(text, raw))
 
 
 #: Longest snippet line, message and evidence string a finding carries (longer: cut, with "…").
@@ -624,24 +614,22 @@ def _clipped(f: Finding) -> Finding:
     return replace(f, **changes) if changes else f
 
 
+#: Most items of one evidence list a finding carries (more: the first ones kept).
+MAX_EVIDENCE_ITEMS = 200
+
+
 def _long(value: Any) -> bool:
-    if isinstance(value, str):
-        return len(value) > MAX_EVIDENCE
-    if isinstance(value, Mapping):
-        return any(_long(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return len(value) > 200 or any(_long(v) for v in value)
-    return False
+    return any_value(
+        value,
+        lambda v: (
+            (isinstance(v, str) and len(v) > MAX_EVIDENCE)
+            or (isinstance(v, (list, tuple)) and len(v) > MAX_EVIDENCE_ITEMS)
+        ),
+    )
 
 
 def _cut_all(value: Any) -> Any:
-    if isinstance(value, str):
-        return _cut(value, MAX_EVIDENCE)
-    if isinstance(value, Mapping):
-        return {k: _cut_all(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_cut_all(v) for v in value[:200]]
-    return value
+    return map_strings(value, lambda text: _cut(text, MAX_EVIDENCE), max_items=MAX_EVIDENCE_ITEMS)
 
 
 def verdict(

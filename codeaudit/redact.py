@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .context import split_lines
+from .model import map_strings
 
 if TYPE_CHECKING:
     from .model import AuditResult, Finding
@@ -373,10 +374,4 @@ def masked(value: Any, masker: Masker) -> Any:
     applied to every string in it."""
     if not masker:
         return value
-    if isinstance(value, str):
-        return masker(value)
-    if isinstance(value, (list, tuple)):
-        return [masked(v, masker) for v in value]
-    if isinstance(value, Mapping):
-        return {k: masked(v, masker) for k, v in value.items()}
-    return value
+    return map_strings(value, masker)

@@ -8,16 +8,18 @@ its fields, its size (≥ 200 labels) and that every label has a reason.
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
-from conftest import ROOT
+from helpers.bench import bench_module
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import bench_juliet
-import bench_precision
-from realcode import finding_key, line_key, stable_evidence
+bench_juliet = bench_module("bench_juliet")
+bench_precision = bench_module("bench_precision")
+_realcode = bench_module("realcode")
+finding_key, line_key, stable_evidence = (
+    _realcode.finding_key,
+    _realcode.line_key,
+    _realcode.stable_evidence,
+)
 
 
 def finding(line: int, text: str, *, rule="CA104", evidence=None, project="p", auditor="privacy"):

@@ -318,3 +318,55 @@ def test_invalid_utf8_source_file_is_audited_with_a_warning(run_cli, tmp_path):
     assert proc.returncode == 1 and "not valid UTF-8 (byte 6)" in err
     (result,) = json.loads(proc.stdout)["results"]
     assert result["findings"][0]["line"] == 2
+
+
+# -- no secret in input errors (issue 16) ------------------------------------------------------
+#: Credential-shaped values, built here so that no scanner of this repository takes them for real.
+SECRETS = [
+    "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2,
+    "AKIA" + "Q3EGRWZ7JXK2LM5N",
+    "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_input_errors_never_echo_a_secret_shaped_value(run_cli, tmp_path, secret):
+    """Each field whose value an input message quotes today (language, a repeated id, a field
+    name with surrogate escapes) with a secret-shaped value: the messages on standard error and
+    in the report say what is wrong without it."""
+    path = tmp_path / "b.jsonl"
+    key = json.dumps(secret + "\ud800")[1:-1]  # a field name with an unpaired surrogate escape
+    path.write_text(
+        line(id="a", completion=CLEAN, language=secret)
+        + "\n"
+        + line(id=secret, completion=CLEAN)
+        + "\n"
+        + line(id=secret, completion=CLEAN)
+        + "\n"
+        + f'{{"id": "k", "completion": "x = 1", "{key}": 1}}\n',
+        encoding="utf-8",
+    )
+    proc = run_cli("audit", str(path), *AUDITORS)
+    err = no_traceback(proc)
+    messages = [m for m in err.splitlines() if m.startswith("codeaudit: input: ")]
+    assert len(messages) == 3, err
+    assert "unknown language (a value of" in messages[0]
+    assert "duplicate id (not shown" in messages[1] and "renamed with suffix '#3'" in messages[1]
+    assert "a field whose name is not shown" in messages[2]
+    assert secret not in err and secret[:12] not in err
+    for issue in json.loads(proc.stdout)["input_errors"]:
+        assert secret[:12] not in issue["message"] and secret[:12] not in (issue["field"] or "")
+
+
+def test_short_plain_values_are_still_quoted(run_cli, tmp_path):
+    path = tmp_path / "b.jsonl"
+    path.write_text(
+        line(id="task/7", completion=CLEAN, language="cobol-85")
+        + "\n"
+        + line(id="task/7", completion=CLEAN)
+        + "\n",
+        encoding="utf-8",
+    )
+    err = no_traceback(run_cli("audit", str(path), *AUDITORS))
+    assert "unknown language 'cobol-85'" in err
+    assert "duplicate id 'task/7' (first on line 1); renamed to 'task/7#2'" in err

@@ -206,3 +206,14 @@ def test_bad_discovered_pyproject_is_reported_too(run_cli, tmp_path):
 def test_config_errors_from_the_api_are_config_errors():
     with pytest.raises(ConfigError, match=r"x.toml: \[tool.codeaudit\]: unknown key 'fail-on'"):
         config_from_mapping({"fail-on": "high"}, source="x.toml")
+
+
+def test_a_secret_shaped_config_value_is_not_echoed():
+    secret = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    with pytest.raises(ConfigError) as caught:
+        config_from_mapping({"max_completion_bytes": secret}, source="x.toml")
+    message = str(caught.value)
+    assert "max_completion_bytes must be a positive integer" in message
+    assert secret[:10] not in message and "a string of 32 characters (not shown)" in message
+    with pytest.raises(ConfigError, match=r"must be a positive integer, not -3$"):
+        config_from_mapping({"max_completion_bytes": -3}, source="x.toml")

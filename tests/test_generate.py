@@ -178,6 +178,11 @@ def test_prompt_file_fields_are_carried(tmp_path):
             "duplicate id 'a' \\(first on line 1\\)",
         ),
         ('{"prompt": "x", "tests": 5}\n', "field 'tests'"),
+        (  # a secret-shaped id is not echoed (issue 16)
+            '{"id": "ghp_a1B2c3D4e5F6g7H8i9J0k1", "prompt": "x"}\n'
+            '{"id": "ghp_a1B2c3D4e5F6g7H8i9J0k1", "prompt": "y"}\n',
+            r"field 'id': duplicate id \(not shown: [^;]*\(first on line 1\)$",
+        ),
     ],
 )
 def test_bad_prompt_files_fail_with_the_line(tmp_path, content, message):

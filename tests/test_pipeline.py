@@ -276,3 +276,14 @@ def test_a_fold_groups_suggestions_and_suppressions_are_read_from_the_unit():
     assert [(f.line, f.suppressed) for f in result.findings] == [(2, "inline"), (4, None)]
     assert [s.used for s in result.suppressions] == [True]
     assert result.verdict is Verdict.FAIL
+
+
+def test_a_secret_shaped_duplicate_id_is_not_quoted():
+    secret = "AKIA" + "Q3EGRWZ7JXK2LM5N"
+    report = audit(
+        [{"id": secret, "completion": "a"}, {"id": secret, "completion": "b"}],
+        auditors=[WordAuditor()],
+    )
+    (issue,) = report.input_errors
+    assert issue.field == "id" and secret not in issue.message
+    assert issue.message.endswith("renamed with suffix '#2'")

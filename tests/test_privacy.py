@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import re
 import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import ROOT
+from helpers.paths import ROOT
 
 from codeaudit import audit
 from codeaudit.auditors.privacy.auditor import SECRET_RULES, PrivacyAuditor
@@ -29,15 +26,6 @@ BEGIN, END = (
     "<!-- rules:begin (generated from the rules; see tests/test_privacy.py) -->",
     "<!-- rules:end -->",
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    """Derived plug-in gates are cached on disk; keep the tests' copy out of the user's cache."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CODEAUDIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="module")
@@ -533,6 +521,9 @@ def test_report_json_shape(auditor):
     [
         "codeaudit.auditors.privacy.auditor",
         "codeaudit.auditors.privacy.leakage",
+        "codeaudit.auditors.privacy.names",
+        "codeaudit.auditors.privacy.network",
+        "codeaudit.auditors.privacy.gates",
         "codeaudit.auditors.privacy.secrets",
         "codeaudit.redact",
     ],

@@ -8,18 +8,18 @@ import random
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers.bench import bench_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from privacy_corpus import LEAK_MAKERS, SECRET_MAKERS
 
 from codeaudit import audit
 from codeaudit.auditors.privacy.auditor import PrivacyAuditor, _filename
 from codeaudit.auditors.privacy.secrets import SecretScanner
 from codeaudit.context import line_starts
 from codeaudit.model import Suggestion
+
+_corpus = bench_module("privacy_corpus")
+LEAK_MAKERS, SECRET_MAKERS = _corpus.LEAK_MAKERS, _corpus.SECRET_MAKERS
 
 #: ``CODEAUDIT_FUZZ_EXAMPLES=5000`` runs a longer search locally.
 SETTINGS = settings(
@@ -85,11 +85,8 @@ TEXT = st.lists(st.one_of(FRAGMENTS, st.text(max_size=8)), max_size=40).map("".j
 
 
 @pytest.fixture(scope="module")
-def auditor(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CODEAUDIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    yield PrivacyAuditor()
-    mp.undo()
+def auditor():
+    return PrivacyAuditor()
 
 
 def completion_lines(text: str) -> int:

@@ -14,25 +14,18 @@ import re
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers.bench import bench_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from privacy_corpus import SECRET_MAKERS, build_batch
-
 from codeaudit import audit
+from codeaudit.auditors.privacy import gates as G
 from codeaudit.auditors.privacy import secrets as S
 from codeaudit.auditors.privacy.auditor import PrivacyAuditor
 from codeaudit.model import Suggestion
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CODEAUDIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+_corpus = bench_module("privacy_corpus")
+SECRET_MAKERS, build_batch = _corpus.SECRET_MAKERS, _corpus.build_batch
 
 
 @pytest.fixture(scope="module")
@@ -122,23 +115,23 @@ def test_ip_reports_left_out_are_listed_with_a_reason(tmp_path):
 
 
 def test_required_literals():
-    needs, ci = S.required_literals(re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}"))
+    needs, ci = G.required_literals(re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}"))
     # sre factors the common "A" out of the alternatives; the gate keeps both requirements.
     assert (
         not ci and {"BIA", "CCA", "KIA", "SIA"} <= set().union(*needs) and frozenset({"A"}) in needs
     )
-    needs, ci = S.required_literals(re.compile(r"(?i)password\s*=\s*(['\"])(\w+)\1"))
+    needs, ci = G.required_literals(re.compile(r"(?i)password\s*=\s*(['\"])(\w+)\1"))
     assert ci and frozenset({"password"}) in needs
-    assert S.required_literals(re.compile(r"[a-z]+\d*")) == ((), False)
-    needs, _ = S.required_literals(re.compile(r"x(?:ab|cd)?y"))
+    assert G.required_literals(re.compile(r"[a-z]+\d*")) == ((), False)
+    needs, _ = G.required_literals(re.compile(r"x(?:ab|cd)?y"))
     assert all("" not in n for n in needs)
 
 
 def test_whole_text_safety():
-    assert S.whole_text_safe(re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])"))
-    assert not S.whole_text_safe(re.compile(r"key(?!\s)"))
-    assert not S.whole_text_safe(re.compile(r"\Akey"))
-    assert not S.whole_text_safe(re.compile(r"a(?![^x])"))
+    assert G.whole_text_safe(re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])"))
+    assert not G.whole_text_safe(re.compile(r"key(?!\s)"))
+    assert not G.whole_text_safe(re.compile(r"\Akey"))
+    assert not G.whole_text_safe(re.compile(r"a(?![^x])"))
 
 
 LINES = st.one_of(
@@ -167,7 +160,7 @@ def _mutate(line: str, cut: int, junk: str) -> str:
 )
 def test_a_gate_never_closes_on_a_line_its_plugin_matches(scanner, lines, filename):
     lines = [line.replace("\n", " ").replace("\r", " ").rstrip() for line in lines]
-    text = S._Text(lines)
+    text = G._Text(lines)
     for plugin, gate in scanner.plugins:
         chosen = set(gate.lines(text))
         for index, line in enumerate(lines):
@@ -223,16 +216,16 @@ def test_ini_precheck_only_claims_failures_configparser_confirms(lines, with_hea
 
 def test_gates_are_cached_on_disk_and_a_bad_cache_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEAUDIT_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(S, "_GATES", {})
+    monkeypatch.setattr(G, "_GATES", {})
     first = S.SecretScanner().plugins
     cache = tmp_path / "secret-gates.json"
     stored = json.loads(cache.read_text())
     assert len(stored) == len(first)
-    monkeypatch.setattr(S, "_GATES", {})
+    monkeypatch.setattr(G, "_GATES", {})
     again = S.SecretScanner().plugins
     assert [g for _, g in again] == [g for _, g in first]
     cache.write_text("{not json")
-    monkeypatch.setattr(S, "_GATES", {})
+    monkeypatch.setattr(G, "_GATES", {})
     assert len(S.SecretScanner().plugins) == len(first)
 
 

@@ -90,3 +90,28 @@ def test_every_line_of_a_private_key_shows_the_keys_mask():
     text = code_lines(result, windows(result, result.findings)[0], Masker.of(result))
     assert not any(b[:16] in text for b in body) and text.count(token) >= 5
     assert re.search(r"KEY = \"\"\"\[REDACTED", text)
+
+
+def test_the_one_walker_masks_cuts_and_finds_strings_at_any_depth():
+    from types import MappingProxyType
+
+    from codeaudit.model import any_value, map_strings
+    from codeaudit.pipeline import MAX_EVIDENCE, MAX_EVIDENCE_ITEMS, _cut_all, _long, _starred
+    from codeaudit.redact import masked
+
+    secret = "tok_" + "9f8e7d6c5b4a" * 2
+    evidence = MappingProxyType(
+        {"where": ({"value": f"x = '{secret}'"}, 3), 7: [secret, None], "n": 1.5}
+    )
+    out = masked(evidence, Masker({secret: "<masked>"}))
+    assert out == {"where": [{"value": "x = '<masked>'"}, 3], 7: ["<masked>", None], "n": 1.5}
+    assert not any_value(out, lambda v: isinstance(v, str) and secret in v)
+    assert any_value(evidence, lambda v: isinstance(v, str) and secret in v)
+
+    long = {"lines": tuple(f"l{i}" for i in range(MAX_EVIDENCE_ITEMS + 5)), "s": "y" * 2000}
+    assert _long(long) and not _long({"lines": ["a"] * MAX_EVIDENCE_ITEMS, "s": "y"})
+    cut = _cut_all(long)
+    assert len(cut["lines"]) == MAX_EVIDENCE_ITEMS and cut["lines"][-1] == "l199"
+    assert cut["s"].endswith("…") and len(cut["s"]) == MAX_EVIDENCE + 1
+    assert _starred({"a": [("x", "ab****")]}) and not _starred({"a": [("x", "ab**")]})
+    assert map_strings(("a", ["b"]), str.upper, max_items=1) == ["A"]

@@ -164,3 +164,19 @@ def test_exposure_matches_a_direct_rank_count_on_a_small_space(tiny):
     assert row["method"] == "rank" and row["candidates"] == 10_000
     assert abs(row["exposure"] - exact_exposure(table[secret], scores)) <= 0.5
     assert secret not in json.dumps(card)  # the secret never appears in a scorecard
+
+
+def test_a_duplicate_canary_id_is_quoted_only_when_id_shaped(tmp_path):
+    cs = C.make_canaries(1, [1, 2], seed=0)
+    f = tmp_path / "canaries.json"
+    C.write_canaries(f, cs, seed=0)
+    doc = json.loads(f.read_text())
+    for sid, expected in [
+        ("dup", "duplicate id 'dup'"),
+        ("AKIA" + "Q3EGRWZ7JXK2LM5N", "(not shown)"),
+    ]:
+        doc["canaries"][0]["id"] = doc["canaries"][1]["id"] = sid
+        f.write_text(json.dumps(doc))
+        with pytest.raises(InputError) as caught:
+            C.read_canaries(f)
+        assert expected in str(caught.value) and ("AKIA" not in str(caught.value))

@@ -120,6 +120,22 @@ def test_unparseable_tail_is_checked_by_stand_in_rules_with_a_parse_error(audito
     assert err.code == "parse-error" and err.line == 3 and "line 3" in err.message
 
 
+def test_a_form_feed_gives_bandit_the_same_line_numbers_as_the_pattern_rules(auditor):
+    """A form feed is no line break for Python, git or codeaudit.context.split_lines (only for
+    str.splitlines): bandit's finding on a cut-down prefix keeps the line the others report."""
+    code = (
+        "\x0c\nimport os\x0c\nos.system(cmd)\nctx.verify_mode = ssl.CERT_NONE\n"
+        "result = eval(expression,\n"
+    )
+    out = one(auditor, code, "python")
+    assert sorted((f.rule_id, f.line) for f in out.findings) == [
+        ("B605", 3),  # bandit
+        ("CA4701", 4),  # pattern pack
+        ("CA4750", 5),  # stand-in rule on the unparsed tail
+    ]
+    assert [(e.code, e.line) for e in out.errors] == [("parse-error", 5)]
+
+
 def test_code_that_never_parses_is_still_audited_by_pattern_rules(auditor):
     out = one(auditor, "print 'legacy'\nexec code_string\nos.system(cmd) if x else (\n", "python")
     assert "CA4751" in [f.rule_id for f in out.findings]
@@ -242,16 +258,24 @@ def test_deeply_nested_blocks_in_c_and_javascript(auditor):
     assert out.errors == [] and [f.rule_id for f in out.findings] == ["CA4501"]
 
 
-def test_huge_line_is_audited_in_reasonable_time(auditor):
-    import time
-
-    line = (
-        "var a = [" + ", ".join(f'"s{i}"' for i in range(60000)) + "]; el.innerHTML = a.join(x);\n"
+def test_huge_line_is_audited_without_hanging():
+    """A 570 KB line: the finding at its end is reported. It runs in a child process with a time
+    limit (as in test_pathological_inputs.py), so a regression to quadratic work fails on the
+    timeout instead of hanging the suite; no wall-clock figure of this shared machine is asserted."""
+    code = (
+        "from codeaudit.auditors.security.auditor import SecurityAuditor\n"
+        "from codeaudit.model import Suggestion\n"
+        "line = 'var a = [' + ', '.join(f'\"s{i}\"' for i in range(60000))"
+        " + ']; el.innerHTML = a.join(x);\\n'\n"
+        "(out,) = SecurityAuditor().audit_batch("
+        "[Suggestion(id='s', completion=line, language='javascript')])\n"
+        "print([(f.rule_id, f.line, f.column > 500000) for f in out.findings], out.errors)\n"
     )
-    started = time.perf_counter()
-    out = one(auditor, line, "javascript")
-    assert [f.rule_id for f in out.findings] == ["CA4503"]
-    assert time.perf_counter() - started < 10
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[('CA4503', 1, True)] []"
 
 
 def test_mixed_languages_in_one_completion(auditor):

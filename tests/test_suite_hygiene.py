@@ -12,14 +12,8 @@ from helpers.paths import ROOT
 
 from codeaudit.cache import cache_dir
 
-#: Modules that still edit sys.path: the privacy branch's (their owner drops the edits there) and
-#: main's test_bench_labels.py (imports benchmark modules; to move with them into a package).
-NOT_YET = {
-    "test_privacy.py",
-    "test_privacy_fuzz.py",
-    "test_privacy_secrets.py",
-    "test_bench_labels.py",
-}
+#: Modules that still edit sys.path (none left: benchmark modules come through helpers.bench).
+NOT_YET: set[str] = set()
 
 
 def test_tests_and_their_processes_use_the_session_cache(tmp_path):

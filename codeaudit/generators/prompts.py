@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..inputs import duplicate_message
 
 _CARRIED = ("language", "path", "task_id", "tests", "entry_point")
 
@@ -77,7 +78,8 @@ def read_prompts(path: str | Path) -> list[Prompt]:
         pid = str(pid)
         if pid in seen:
             raise InputError(
-                f"{where}: field 'id': duplicate id '{pid}' (first on line {seen[pid]})"
+                f"{where}: field 'id': "
+                + duplicate_message(pid, pid, f" (first on line {seen[pid]})").split(";")[0]
             )
         seen[pid] = number
         carried: dict[str, Any] = {}

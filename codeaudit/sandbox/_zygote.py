@@ -18,6 +18,11 @@ A pass is reported only by the tests process, after ``check`` returns, on a pipe
 holds, prefixed with a per-attempt secret that the zygote draws *after* forking the sample process
 (so no copy exists in the sample's memory). The zygote accepts a result only with that secret.
 Nothing is inferred from an exit code.
+
+Why one long file (over the 800-line guide): it is handed to the interpreter as one ``-c`` source
+string, and inside the sandbox neither codeaudit nor any other file of it can be imported, so
+framing, the sample process, the tests process and the zygote cannot live in sibling modules
+without a build step that stitches sources together (and line numbers in its tracebacks apart).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, shown
 
 CANARIES_FORMAT = "codeaudit.canaries/1"
 HEX = "0123456789abcdef"
@@ -172,7 +172,9 @@ def read_canaries(path: str | Path) -> list[Canary]:
                 raise InputError(f"{where}: field '{key}': missing or not a {kind.__name__}")
         c = Canary(**{k: item[k] for k in Canary.__dataclass_fields__})
         if c.id in seen:
-            raise InputError(f"{where}: field 'id': duplicate id '{c.id}'")
+            raise InputError(
+                f"{where}: field 'id': duplicate id {shown(c.id, 'id') or '(not shown)'}"
+            )
         seen.add(c.id)
         if len(set(c.alphabet)) != len(c.alphabet) or len(c.alphabet) < 2:
             raise InputError(f"{where}: field 'alphabet': needs two or more distinct characters")

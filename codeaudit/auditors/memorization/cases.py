@@ -36,6 +36,8 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codeaudit.context import split_lines
+
 #: Packages whose source forms the corpus / the negatives of the default (development) split.
 DEV_CORPUS = ("rich", "click", "jinja2", "urllib3", "attr", "yaml", "pygments")
 DEV_NEGATIVES = ("tornado", "toolz", "fsspec", "markdown_it", "idna")
@@ -113,7 +115,7 @@ def package_files(name: str) -> list[Path]:
             text = p.read_text("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        if sum(1 for line in text.splitlines() if _is_code(line)) >= MIN_LINES:
+        if sum(1 for line in split_lines(text) if _is_code(line)) >= MIN_LINES:
             out.append(p)
     return out
 
@@ -384,7 +386,7 @@ def make_cases(
 
     def lines_of(path: Path) -> list[str]:
         if path not in cache:
-            cache[path] = path.read_text("utf-8").splitlines()
+            cache[path] = split_lines(path.read_text("utf-8"))
         return cache[path]
 
     def unrelated(n_min: int, n_max: int) -> tuple[str, list[str]]:
@@ -507,7 +509,7 @@ def score(cases: list[Case], reported: dict[str, list[Reported]]) -> dict:
         if key not in texts:
             root = package_root(repo)
             try:
-                texts[key] = (root / path).read_text("utf-8").splitlines() if root else []
+                texts[key] = split_lines((root / path).read_text("utf-8")) if root else []
             except OSError:
                 texts[key] = []
         return texts[key]
@@ -541,7 +543,7 @@ def score(cases: list[Case], reported: dict[str, list[Reported]]) -> dict:
                 located = True
                 tp += 1
                 continue
-            shown = c.completion.splitlines()[r.line - 1 : r.end_line]
+            shown = split_lines(c.completion)[r.line - 1 : r.end_line]
             if _common_run(_stripped(src), _stripped(shown)) >= 6:
                 genuine += 1
                 continue

@@ -455,11 +455,11 @@ def _shorten(text: str, limit: int = 200) -> str:
 
 
 def _tail_lines(text: str, n: int) -> str:
-    return "".join(text.splitlines(keepends=True)[-n:]) if n > 0 else ""
+    return "".join(split_lines(text, keepends=True)[-n:]) if n > 0 else ""
 
 
 def _head_lines(text: str, n: int) -> str:
-    return "".join(text.splitlines(keepends=True)[:n]) if n > 0 else ""
+    return "".join(split_lines(text, keepends=True)[:n]) if n > 0 else ""
 
 
 def _python_statement_start(prompt: str) -> str:

@@ -242,7 +242,7 @@ def parseable(ctx: CodeContext) -> _Parse | str:
     if quote:
         # a window that starts inside a docstring: the lines up to its closing quote are text,
         # neither code bandit saw nor code it missed
-        closer = next(i for i, ln in enumerate(completion.splitlines(), start=1) if quote in ln)
+        closer = next(i for i, ln in enumerate(split_lines(completion), start=1) if quote in ln)
         partial.append(
             (
                 _fragment(imports, completion, True),
@@ -281,7 +281,7 @@ def _odd_quotes(code: str) -> str:
 
 def _blank_leading(code: str, k: int) -> str:
     """``code`` with its first ``k`` lines emptied (line numbers stay the same)."""
-    lines = code.splitlines(keepends=True)
+    lines = split_lines(code, keepends=True)
     return "".join("\n" if i < k else ln for i, ln in enumerate(lines))
 
 
@@ -290,7 +290,7 @@ def _closing_suffix(code: str) -> str:
     last = next(
         (
             ln
-            for ln in reversed(code.splitlines())
+            for ln in reversed(split_lines(code))
             if ln.strip() and not ln.lstrip().startswith("#")
         ),
         "",
@@ -371,7 +371,7 @@ def _enclosing_blocks(code: str, in_string: bool = False) -> str:
     async def _codeaudit_0():
         async def _codeaudit_1():
     """
-    lines = code.splitlines()
+    lines = split_lines(code)
     opener = _odd_quotes(code) if in_string else ""
     start = next(i for i, ln in enumerate(lines) if opener in ln) if opener else 0
     body = [
@@ -403,7 +403,7 @@ def _try_parse(text: str) -> tuple[ast.Module | None, str]:
 def _longest_prefix(ctx: CodeContext) -> tuple[CodeContext, ast.Module, int] | None:
     """The longest run of whole lines from the top of ``ctx.text`` that parses, and the last
     completion line in it. Each try cuts before the line the parser complained about."""
-    lines = ctx.text.splitlines(keepends=True)
+    lines = split_lines(ctx.text, keepends=True)
     end = len(lines)
     for _ in range(12):  # each failed try moves the cut up; a dozen covers real fragments
         text = "".join(lines[:end])
