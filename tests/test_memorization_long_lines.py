@@ -28,13 +28,17 @@ TARGET_S = 1.0
 #: Peak memory of the child auditing 1 MB (it was 840 MB before the matcher was bounded).
 MAX_RSS_MB = 400
 
-#: Runs the CLI and prints the process's peak memory (MB) as the last line of standard error.
+#: Runs the CLI and prints the process's peak memory (MB) as the last line of standard error:
+#: VmHWM, the peak of this process's own memory map. (getrusage's ru_maxrss would not do: Linux
+#: carries the forked parent's peak across exec, so under a large pytest process it reads the
+#: suite's size.)
 _CHILD = (
-    "import resource, runpy, sys\n"
+    "import runpy, sys\n"
     "try:\n"
     "    runpy.run_module('codeaudit', run_name='__main__')\n"
     "finally:\n"
-    "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)\n"
+    "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+    "    print(int(hwm.split()[1]) // 1024, file=sys.stderr)\n"
 )
 
 
