@@ -20,7 +20,8 @@ pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
 from codeaudit.config import Config, config_from_mapping
-from codeaudit.serve.app import MAX_BODY_BYTES, Running, build_app
+from codeaudit.serve.app import Running, build_app
+from codeaudit.serve.requests import MAX_BODY_BYTES
 from codeaudit.serve.setup import build_server, close_server
 
 USER = "mkowalski"
