@@ -165,7 +165,8 @@ def comment_syntax(language: str | None) -> tuple[tuple[str, ...], tuple[tuple[s
 
 # --- content detection ------------------------------------------------------------------------
 
-_SHEBANG = re.compile(r"^#!\s*(?:/usr/bin/env\s+(?:-S\s+)?)?\S*?([A-Za-z]+)[\d.]*\b")
+#: The interpreter's name: the last component of its path (``#!/bin/sh`` is ``sh``, not ``bin``).
+_SHEBANG = re.compile(r"^#!\s*(?:/usr/bin/env\s+(?:-S\s+)?)?(?:\S*/)?([A-Za-z]+)[\d.]*\b")
 _SHEBANG_LANG = {
     "python": "python",
     "bash": "shell",

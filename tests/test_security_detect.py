@@ -106,6 +106,10 @@ def test_detection_on_real_cpp_from_installed_packages():
         ),
         ("func main() {\n\tif err := run(); err != nil {\n\t\tlog.Fatal(err)\n\t}\n}\n", "go"),
         ("#!/usr/bin/env python3\nprint('hi')\n", "python"),
+        # autotools and wrapper scripts: the interpreter is the path's last part, not `bin`
+        ('#!/bin/sh\nexec_prefix=`echo $1 | sed "s/.*=//"`; exec "$@"\n', "shell"),
+        ("#! /bin/bash\nset -e\n$(command -v php) -r 'echo 1;'\n", "shell"),
+        ("#!/usr/local/bin/python3.12\nimport os\n", "python"),
     ],
 )
 def test_typical_fragments(text, expected):
