@@ -53,6 +53,33 @@ def _umask() -> int:
     return mask
 
 
+def add_report_options(p: argparse.ArgumentParser) -> None:
+    """The report options ``audit`` and ``run`` share: output, format, auditors, fail-on, config."""
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report here (default: standard output)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "sarif", "html"),
+        help="report format (default: from -o's extension; else table on a terminal, json otherwise)",
+    )
+    p.add_argument(
+        "--auditors",
+        metavar="LIST",
+        help="comma-separated auditors to run (default: from config, else all)",
+    )
+    p.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="exit 1 on findings at or above: info, low, medium, high, critical (default: medium)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: nearest .codeaudit.toml or pyproject.toml with [tool.codeaudit])",
+    )
+
+
 def add_progress_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--progress",

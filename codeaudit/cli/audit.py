@@ -7,7 +7,14 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, ConfigError, InputError
-from ._common import add_progress_flag, print_issue, progress_bar, wants_progress, write_report
+from ._common import (
+    add_progress_flag,
+    add_report_options,
+    print_issue,
+    progress_bar,
+    wants_progress,
+    write_report,
+)
 
 if TYPE_CHECKING:
     from codeaudit.config import Config
@@ -32,29 +39,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         metavar="INPUT",
         help="JSONL batch, source file, folder, or - (with --diff: paths to limit the audit to)",
     )
-    p.add_argument(
-        "-o", "--output", metavar="FILE", help="write the report here (default: standard output)"
-    )
-    p.add_argument(
-        "--format",
-        choices=("table", "json", "sarif", "html"),
-        help="report format (default: from -o's extension; else table on a terminal, json otherwise)",
-    )
-    p.add_argument(
-        "--auditors",
-        metavar="LIST",
-        help="comma-separated auditors to run (default: from config, else all)",
-    )
-    p.add_argument(
-        "--fail-on",
-        metavar="SEVERITY",
-        help="exit 1 on findings at or above: info, low, medium, high, critical (default: medium)",
-    )
-    p.add_argument(
-        "--config",
-        metavar="FILE",
-        help="configuration file (default: nearest .codeaudit.toml or pyproject.toml with [tool.codeaudit])",
-    )
+    add_report_options(p)
     p.add_argument(
         "--strict",
         action="store_true",

@@ -8,6 +8,7 @@ import json
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ._common import (
     add_progress_flag,
+    add_report_options,
     output_stream,
     print_issue,
     progress_bar,
@@ -33,29 +34,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--suggestions", metavar="FILE", help="also write the generated batch (JSONL) here"
     )
-    p.add_argument(
-        "-o", "--output", metavar="FILE", help="write the report here (default: standard output)"
-    )
-    p.add_argument(
-        "--format",
-        choices=("table", "json", "sarif", "html"),
-        help="report format (default: from -o's extension; else table on a terminal, json otherwise)",
-    )
-    p.add_argument(
-        "--auditors",
-        metavar="LIST",
-        help="comma-separated auditors to run (default: from config, else all)",
-    )
-    p.add_argument(
-        "--fail-on",
-        metavar="SEVERITY",
-        help="exit 1 on findings at or above: info, low, medium, high, critical (default: medium)",
-    )
-    p.add_argument(
-        "--config",
-        metavar="FILE",
-        help="configuration file (default: nearest .codeaudit.toml or pyproject.toml with [tool.codeaudit])",
-    )
+    add_report_options(p)
     add_progress_flag(p)
 
 
