@@ -406,23 +406,31 @@ def _audit(prep: _Prepared, records: list[dict], auditor, update):
     return report
 
 
+def _tally(report, auditor: str, key) -> tuple[dict[str, bool], Counter[str], Counter[str]]:
+    """For ``auditor``'s active findings: whether each suggestion has one, findings per
+    ``key(finding)``, and suggestions with at least one finding of each key."""
+    flags: dict[str, bool] = {}
+    by_key: Counter[str] = Counter()
+    with_key: Counter[str] = Counter()
+    for r in report.results:
+        mine = [f for f in r.active_findings if f.auditor == auditor]
+        flags[r.id] = bool(mine)
+        by_key.update(key(f) for f in mine)
+        with_key.update({key(f) for f in mine})
+    return flags, by_key, with_key
+
+
 def _leak(prep: _Prepared, records: list[dict], update) -> tuple[dict, dict]:
     report = _audit(prep, records, prep.privacy, update)
     n = len(report.results)
-    by_rule: Counter[str] = Counter()
-    with_rule: Counter[str] = Counter()
-    names: dict[str, str] = {}
-    flags: dict[str, bool] = {}
-    findings = 0
-    for r in report.results:
-        mine = [f for f in r.active_findings if f.auditor == "privacy"]
-        flags[r.id] = bool(mine)
-        findings += len(mine)
-        for f in mine:
-            by_rule[f.rule_id] += 1
-            names[f.rule_id] = f.rule_name
-        for rule in {f.rule_id for f in mine}:
-            with_rule[rule] += 1
+    names = {
+        f.rule_id: f.rule_name
+        for r in report.results
+        for f in r.active_findings
+        if f.auditor == "privacy"
+    }
+    flags, by_rule, with_rule = _tally(report, "privacy", lambda f: f.rule_id)
+    findings = sum(by_rule.values())
     return (
         {
             "suggestions": n,
@@ -447,16 +455,7 @@ def _leak(prep: _Prepared, records: list[dict], update) -> tuple[dict, dict]:
 def _security(prep: _Prepared, records: list[dict], update) -> tuple[dict, dict]:
     report = _audit(prep, records, prep.security, update)
     n = len(report.results)
-    by_cwe: Counter[str] = Counter()
-    with_cwe: Counter[str] = Counter()
-    flags: dict[str, bool] = {}
-    for r in report.results:
-        mine = [f for f in r.active_findings if f.auditor == "security"]
-        flags[r.id] = bool(mine)
-        for f in mine:
-            by_cwe[f.cwe_id or "no CWE"] += 1
-        for cwe in {f.cwe_id or "no CWE" for f in mine}:
-            with_cwe[cwe] += 1
+    flags, by_cwe, with_cwe = _tally(report, "security", lambda f: f.cwe_id or "no CWE")
     return (
         {
             "suggestions": n,
