@@ -123,7 +123,24 @@ class SecurityAuditor(Auditor):
                 self._run_pack(s, language, ctx, stand_ins, outcome, only_lines=uncovered)
         elif rules:
             self._run_pack(s, language, ctx, rules, outcome)
+        if outcome.findings:
+            from codeaudit.auditors.security.grading import grade
+
+            outcome.findings[:] = grade(
+                outcome.findings,
+                split_lines(ctx.text),
+                ctx.first_line,
+                language,
+                repository=self._repository(s),
+            )
         return outcome
+
+    def _repository(self, s: Suggestion) -> bool:
+        """A file of a repository (it has a path, and the path policy is on): its code is read
+        as the repository's own, not as a fragment of unknown origin (see :mod:`.grading`)."""
+        return (
+            bool(s.path) and self.config.auditor_options("paths").get("enabled", True) is not False
+        )
 
     def _context(self, s: Suggestion, language: str) -> CodeContext:
         prompt = _tail_lines(s.prompt, self.options["prompt_lines"])
