@@ -66,7 +66,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--path-policy",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="lower findings in tests, docs and examples (by path convention) below medium "
+        help="lower findings in tests, docs, examples and build tooling (by path convention) below medium "
         "(default: on; --no-path-policy audits a test suite on purpose; see [tool.codeaudit.paths])",
     )
     add_progress_flag(p)
