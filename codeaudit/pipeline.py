@@ -73,7 +73,9 @@ def audit(
     ``suggestions`` may hold :class:`Suggestion` objects, mappings in the batch contract's shape,
     or plain code strings. ``auditors`` overrides ``config.auditors`` with names or ready
     instances (instances are reused and not closed, so a long-running review bot pays set-up once).
-    ``progress(done, total)`` is called as work finishes.
+    ``progress(done, total)`` is called as work finishes; it counts checks, one suggestion
+    through one auditor (``total`` is admitted suggestions × auditors; the auditors run one
+    after another, each over the whole batch).
 
     >>> from codeaudit import audit
     >>> report = audit([{"id": "a", "completion": "key = open('/home/alice/.ssh/id_rsa').read()\\n"}],
