@@ -73,7 +73,9 @@ def audit(
     ``suggestions`` may hold :class:`Suggestion` objects, mappings in the batch contract's shape,
     or plain code strings. ``auditors`` overrides ``config.auditors`` with names or ready
     instances (instances are reused and not closed, so a long-running review bot pays set-up once).
-    ``progress(done, total)`` is called as work finishes.
+    ``progress(done, total)`` is called as work finishes; it counts checks, one suggestion
+    through one auditor (``total`` is admitted suggestions × auditors; the auditors run one
+    after another, each over the whole batch).
 
     >>> from codeaudit import audit
     >>> report = audit([{"id": "a", "completion": "key = open('/home/alice/.ssh/id_rsa').read()\\n"}],
@@ -187,11 +189,16 @@ def run(
 def cited_rules(auditors: Iterable[Auditor], results: Iterable[AuditResult]) -> dict[str, Rule]:
     """The declared rules (id -> Rule) that ``results`` cite, suppressed findings included.
 
-    A plug-in whose ``rules()`` fails costs its help text in the reports, not the report.
+    A plug-in whose ``rules()`` fails costs its help text in the reports, not the report. Only
+    auditors that reported a finding are asked (the security auditor's rule packs take a tenth
+    of a second to load, which a file it had nothing to say about should not pay).
     """
     cited = {f.rule_id for r in results for f in r.findings}
+    reporting = {f.auditor for r in results for f in r.findings}
     found: dict[str, Rule] = {}
     for auditor in auditors:
+        if auditor.name not in reporting:
+            continue
         try:
             declared = auditor.rules()
         except Exception:  # noqa: BLE001 - a broken plug-in costs its help text, not the report
@@ -392,8 +399,9 @@ def _result(unit: Unit, baseline: Baseline | None, threshold: Threshold) -> Audi
     )
 
 
-#: Path conventions of code that is not a production path: tests, documentation samples and
-#: example apps (shell patterns over the suggestion's path, ``/``-separated, any depth).
+#: Path conventions of code that is not a production path: tests (fuzzing harnesses included),
+#: documentation samples, example apps, and build and release tooling that is not shipped (shell
+#: patterns over the suggestion's path, ``/``-separated; see :func:`_glob`).
 DEFAULT_NON_PRODUCTION = {
     "test": (
         "tests/*",
@@ -431,6 +439,25 @@ DEFAULT_NON_PRODUCTION = {
         "*/testdata/*",
         "fixtures/*",
         "*/fixtures/*",
+        # fuzzing harnesses: OSS-Fuzz and libFuzzer conventions, cargo-fuzz, atheris
+        "fuzz/*",
+        "*/fuzz/*",
+        "fuzzing/*",
+        "*/fuzzing/*",
+        "fuzzers/*",
+        "*/fuzzers/*",
+        "ossfuzz/*",
+        "*/ossfuzz/*",
+        "oss-fuzz/*",
+        "*/oss-fuzz/*",
+        "*_fuzzer.c",
+        "*_fuzzer.cc",
+        "*_fuzzer.cpp",
+        "*_fuzzer.py",
+        "fuzz_*.c",
+        "fuzz_*.cc",
+        "fuzz_*.cpp",
+        "fuzz_*.py",
     ),
     "docs": (
         "docs/*",
@@ -463,22 +490,47 @@ DEFAULT_NON_PRODUCTION = {
         "*/tutorial/*",
         "*/tutorials/*",
     ),
+    # Build and release tooling by name: scripts that build, package or bootstrap the project
+    # and are not part of what it ships (generated autotools scripts, build-tool wrappers, Python
+    # packaging and task files). Left out: Makefiles, CMake, Gradle and Maven build files (they
+    # also hold deployment steps, where a credential is real) and names that are also module
+    # names (build.rs, setup.py below the top folder: a package may have a setup module).
+    "build": (
+        "/setup.py",
+        "noxfile.py",
+        "configure",
+        "config.guess",
+        "config.sub",
+        "install-sh",
+        "depcomp",
+        "ltmain.sh",
+        "aclocal.m4",
+        "m4/*.m4",
+        "*/m4/*.m4",
+        "mvnw",
+        "mvnw.cmd",
+        "gradlew",
+        "gradlew.bat",
+    ),
 }
 
 
 class PathPolicy:
-    """Where a finding stands: in test, documentation or example code (by path convention) a
-    finding is shown at most at ``ceiling`` (default ``low``), with ``evidence.path_policy``
-    naming the kind and the severity it had.
+    """Where a finding stands: in test code (fuzzing harnesses included), documentation,
+    example code or build tooling (by path convention, :data:`DEFAULT_NON_PRODUCTION`) a finding
+    is shown at most at ``ceiling`` (default ``low``), with ``evidence.path_policy`` naming the
+    kind and the severity it had.
 
     ``[tool.codeaudit.paths]``: ``enabled`` (true), ``ceiling`` ("low"), ``test``, ``docs``,
-    ``example`` (lists of shell patterns replacing the defaults), ``production`` (patterns that
-    are never lowered). ``--no-path-policy`` switches it off; a suggestion without a path is
-    never lowered.
+    ``example``, ``build`` (lists of shell patterns replacing that kind's defaults),
+    ``production`` (patterns that are never lowered). ``--no-path-policy`` switches it off; a
+    suggestion without a path is never lowered.
 
     >>> p = PathPolicy()
     >>> p.kind("pkg/tests/test_api.py"), p.kind("src/api.py"), p.kind("cmd/server_test.go")
     ('test', None, 'test')
+    >>> p.kind("projects/png/libpng_read_fuzzer.cc"), p.kind("setup.py"), p.kind("pkg/setup.py")
+    ('test', 'build', None)
     """
 
     def __init__(self, table: Mapping[str, Any] | None = None, where: str = "paths") -> None:
@@ -512,7 +564,7 @@ class PathPolicy:
         self._production = patterns("production", ())
 
     def kind(self, path: str | None) -> str | None:
-        """``test``, ``docs`` or ``example`` when ``path`` is such code, else ``None``."""
+        """``test``, ``docs``, ``example`` or ``build`` when ``path`` is such code, else ``None``."""
         if not self.enabled or not path:
             return None
         path = path.replace("\\", "/").lstrip("./")
@@ -526,17 +578,20 @@ class PathPolicy:
 
 def _glob(pattern: str) -> str:
     """A path pattern as a regular expression: ``*`` stays within one folder name, a leading
-    ``*/`` means any depth, a trailing ``/*`` anything below, and a pattern without ``/`` names
-    a file at any depth.
+    ``*/`` means any depth, a trailing ``/*`` anything below, a pattern without ``/`` names a
+    file at any depth, and a leading ``/`` anchors it at the top folder (as in ``.gitignore``).
 
     >>> import re
     >>> [bool(re.fullmatch(_glob("*/test_*.py"), p)) for p in ("a/test_x.py", "test_a/x.py")]
     [True, False]
+    >>> [bool(re.fullmatch(_glob("/setup.py"), p)) for p in ("setup.py", "pkg/setup.py")]
+    [True, False]
     """
     import re as _re
 
+    anchored = pattern.startswith("/")
     body = pattern.strip("/")
-    lead = "(?:.*/)?" if body.startswith("*/") or "/" not in body else ""
+    lead = "(?:.*/)?" if body.startswith("*/") or ("/" not in body and not anchored) else ""
     if body.startswith("*/"):
         body = body[2:]
     tail = ""

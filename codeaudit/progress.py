@@ -9,9 +9,12 @@ from collections.abc import Callable, Iterator
 
 @contextlib.contextmanager
 def progress_bar(
-    description: str, *, enabled: bool, transient: bool | None = None
+    description: str, *, enabled: bool, transient: bool | None = None, unit: str | None = None
 ) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar on standard error; yields ``update(done, total)``.
+
+    ``unit`` names what is counted, after the count (``4/6 checks``): say it when the count is
+    not of the things the description names (an audit counts suggestion × auditor checks).
 
     On a terminal the bar is cleared when done (``transient``) so the report starts clean;
     elsewhere (a CI log, where ``--progress`` asked for it) nothing animates, so its final state is
@@ -34,10 +37,11 @@ def progress_bar(
     )
 
     console = Console(stderr=True, force_terminal=None)
+    counted = [MofNCompleteColumn(), *([TextColumn(unit)] if unit else [])]
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        *counted,
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,

@@ -160,7 +160,11 @@ def test_config_option(run_cli, batch, tmp_path):
 def test_progress_bar_on_request(run_cli, batch):
     proc = run_cli("audit", str(batch), *AUDITORS, "--progress")
     err = no_traceback(proc)
-    assert "auditing" in err and "2/2" in err
+    assert "auditing 2 suggestions" in err and "2/2 checks" in err
+    # The count is of checks (suggestion × auditor), labelled so: never "4/4" for 2 suggestions.
+    proc = run_cli("audit", str(batch), "--auditors", "privacy,security", "--progress")
+    err = no_traceback(proc)
+    assert "auditing 2 suggestions" in err and "4/4 checks" in err
     proc = run_cli("audit", str(batch), *AUDITORS)
     assert "auditing" not in proc.stderr.decode()  # not a terminal: no bar unless asked
 

@@ -386,3 +386,56 @@ def test_main_under_pre_push_audits_the_pushed_range(repo, env, monkeypatch, cap
     monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
     assert main(["pushed.py"]) == 1  # nothing is staged: the pushed commits are what is audited
     assert "pushed.py:2:" in capsys.readouterr().out
+
+
+# --- files given that the change does not touch (pre-commit run --all-files) --------------------
+
+HINT = "the hook audits only the lines a commit adds, so findings already committed are not audited"
+
+
+def test_all_files_run_says_committed_findings_are_not_audited(repo, env):
+    """``pre-commit run --all-files`` passes every tracked file; the committed finding in app.py
+    still passes (only added lines count), and pre-commit shows the one-line note saying so."""
+    write(repo / "new.py", "x = 1\n")
+    git(repo, env, "add", "-A")
+    proc = run(
+        [str(BIN / "pre-commit"), "try-repo", str(ROOT), "codeaudit-system", "--all-files"],
+        repo,
+        env,
+    )
+    text = out(proc)
+    assert proc.returncode == 0, text
+    (note,) = [line for line in text.splitlines() if HINT in line]
+    assert note.startswith("codeaudit: 2 of the 3 given file(s) have no staged change"), note
+    assert "`codeaudit audit .`" in note
+    # The command the note names does audit the committed finding.
+    audited = run([str(BIN / "codeaudit"), "audit", ".", "--format", "json"], repo, env)
+    assert audited.returncode == 1 and "app.py" in audited.stdout, out(audited)
+
+
+def test_no_note_when_every_given_file_is_staged(repo, env, monkeypatch, capsys):
+    monkeypatch.chdir(repo)
+    write(repo / "new.py", "x = 1\n")
+    git(repo, env, "add", "new.py")
+    assert main(["new.py"]) == 0
+    assert HINT not in capsys.readouterr().err
+    assert main(["new.py", "app.py", "pyproject.toml"]) == 0  # app.py's finding is committed
+    captured = capsys.readouterr()
+    assert HINT not in captured.out
+    (note,) = [line for line in captured.err.splitlines() if HINT in line]
+    assert note.startswith("codeaudit: 2 of the 3 given file(s) have no staged change")
+    assert main(["new.py", "app.py", "-v"]) == 0
+    assert "app.py: skipped (not in the change)" in capsys.readouterr().out
+
+
+def test_note_under_pre_push_names_the_pushed_range(repo, env, monkeypatch, capsys):
+    monkeypatch.chdir(repo)
+    base = git(repo, env, "rev-parse", "HEAD").strip()
+    write(repo / "pushed.py", "y = 2\n")
+    git(repo, env, "add", "-A")
+    git(repo, env, "commit", "-q", "-m", "to push")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", base)
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
+    assert main(["pushed.py", "app.py"]) == 0
+    (note,) = [line for line in capsys.readouterr().err.splitlines() if HINT in line]
+    assert "1 of the 2 given file(s) have no change in the pushed range" in note

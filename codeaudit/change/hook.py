@@ -84,6 +84,7 @@ __all__ = [
     "OPTIONS_SPEC",
     "ChangeAudit",
     "ChangedFile",
+    "UNCHANGED",
     "HookSettings",
     "audit_diff",
     "audit_files",
@@ -94,6 +95,10 @@ __all__ = [
     "context_ranges",
     "write_text",
 ]
+
+
+#: The skip reason of a file asked for that the change does not touch (see ``ChangeAudit.unchanged``).
+UNCHANGED = "not in the change"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +122,8 @@ class ChangeAudit:
 
     report: Report
     settings: HookSettings
-    #: (path, reason) for files with nothing to audit: binary, deleted, submodule, no added lines …
+    #: (path, reason) for files with nothing to audit: binary, deleted, submodule, no added lines,
+    #: or :data:`UNCHANGED` (a file asked for that the change does not touch) …
     skipped: tuple[tuple[str, str], ...] = ()
     #: Unused inline suppressions on added lines, as (path, suppression).
     unused_suppressions: tuple[tuple[str, Suppression], ...] = ()
@@ -129,6 +135,12 @@ class ChangeAudit:
         self, *, include_suppressed: bool = False
     ) -> Iterable[tuple[AuditResult, Finding]]:
         return self.report.findings(include_suppressed=include_suppressed)
+
+    @property
+    def unchanged(self) -> tuple[str, ...]:
+        """Files asked for (``paths``) that the change does not touch: pre-commit's
+        ``--all-files`` passes every tracked file, and their committed lines are not audited."""
+        return tuple(path for path, reason in self.skipped if reason == UNCHANGED)
 
     def blocking(self) -> list[tuple[AuditResult, Finding]]:
         """Active findings at or above their threshold (``ai_fail_on`` in AI-generated lines)."""
@@ -421,9 +433,12 @@ def _changed_files(
 ) -> tuple[list[ChangedFile], list[tuple[str, str]]]:
     from codeaudit.change.gitdiff import read_blobs
 
-    wanted = None if paths is None else {_relative(p, root) for p in paths}
+    wanted = None if paths is None else dict.fromkeys(_relative(p, root) for p in paths)
     todo: list[FileChange] = []
     skipped: list[tuple[str, str]] = []
+    if wanted is not None:
+        changed = {c.path for c in changes}
+        skipped.extend((p, UNCHANGED) for p in wanted if p not in changed)
     for c in changes:
         if wanted is not None and c.path not in wanted:
             continue

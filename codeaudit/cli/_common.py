@@ -94,6 +94,17 @@ def wants_progress(args: argparse.Namespace) -> bool:
     return sys.stderr.isatty() if flag is None else bool(flag)
 
 
+def audit_progress(count: int, what: str, *, enabled: bool):
+    """The bar of an audit: ``auditing 12 suggestions ━━━ 20/36 checks``. The pipeline counts
+    checks, one suggestion through one auditor (suggestions × auditors in all), so the count is
+    labelled as such and the description says how many ``what`` (plural) are audited."""
+    return progress_bar(
+        f"auditing {count} {what if count != 1 else what.removesuffix('s')}",
+        enabled=enabled,
+        unit="checks",
+    )
+
+
 def print_issue(message: str) -> None:
     print(f"codeaudit: {message}", file=sys.stderr)
 

@@ -10,8 +10,8 @@ from ..errors import EXIT_FINDINGS, EXIT_OK, ConfigError, InputError
 from ._common import (
     add_progress_flag,
     add_report_options,
+    audit_progress,
     print_issue,
-    progress_bar,
     wants_progress,
     write_report,
 )
@@ -66,7 +66,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--path-policy",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="lower findings in tests, docs and examples (by path convention) below medium "
+        help="lower findings in tests, docs, examples and build tooling (by path convention) below medium "
         "(default: on; --no-path-policy audits a test suite on purpose; see [tool.codeaudit.paths])",
     )
     add_progress_flag(p)
@@ -141,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
     if not suggestions:
         raise InputError("nothing to audit" + (" (see the input problems above)" if issues else ""))
 
-    with progress_bar("auditing", enabled=wants_progress(args) and len(suggestions) > 1) as update:
+    show = wants_progress(args) and len(suggestions) > 1
+    with audit_progress(len(suggestions), "suggestions", enabled=show) as update:
         report = audit(suggestions, config, input_issues=issues, progress=update, baseline=baseline)
     if baseline is not None:
         for entry in baseline.stale(baseline.key(s) for s in suggestions):

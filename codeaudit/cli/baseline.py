@@ -127,9 +127,11 @@ def run(args: argparse.Namespace) -> int:
     files = _collect(root, paths, in_git)
     from codeaudit.change.hook import audit_files
 
-    from ._common import progress_bar
+    from ._common import audit_progress
 
-    with progress_bar("auditing", enabled=wants_progress(args) and len(files) > 1) as update:
+    with audit_progress(
+        len(files), "files", enabled=wants_progress(args) and len(files) > 1
+    ) as update:
         result = audit_files(
             files, config, settings=settings, auditors=auditors, baseline=old, progress=update
         )

@@ -20,9 +20,11 @@ command fails (exit 1) when a finding is at or above fail_on, or ai_fail_on for 
 AI-generated lines (from suggestion logs or "codeaudit: ai-generated" markers). Findings on
 unchanged lines are never reported. Policy and defaults come from [tool.codeaudit.hook].
 
-FILES limits the audit to those staged files (pre-commit passes them). Outside a git repository,
-or with --all-lines, the given files are audited in full. Under pre-commit's pre-push stage the
-pushed range (PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF) is audited instead of the index.
+FILES limits the audit to those staged files (pre-commit passes them). Given files with no staged
+change (pre-commit's --all-files passes every tracked file) are not audited: one line on standard
+error says so and names `codeaudit audit .`, which audits committed code. Outside a git
+repository, or with --all-lines, the given files are audited in full. Under pre-commit's pre-push
+stage the pushed range (PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF) is audited instead of the index.
 
 exit codes: 0 nothing blocks · 1 blocking findings · 2 usage, configuration or input error"""
 
@@ -115,6 +117,7 @@ def run_cold(args: argparse.Namespace) -> int:
 
     config = _cli_config(args)
     from_ref, to_ref = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+    ranged = bool(from_ref and to_ref)
     kwargs: dict[str, Any] = {
         "config": config,
         "baseline": args.baseline,
@@ -131,7 +134,7 @@ def run_cold(args: argparse.Namespace) -> int:
         if not args.files:
             raise UsageError("not inside a git repository: give the files to audit")
         result = audit_paths(args.files, **kwargs)
-    elif from_ref and to_ref:  # pre-commit's pre-push and manual stages pass the pushed range
+    elif ranged:  # pre-commit's pre-push and manual stages pass the pushed range
         result = audit_diff(f"{from_ref}...{to_ref}", paths=args.files or None, **kwargs)
     else:
         result = audit_staged(paths=args.files or None, **kwargs)
@@ -146,7 +149,21 @@ def run_cold(args: argparse.Namespace) -> int:
             render(result.report, args.format, stream)
         if args.output not in (None, "-"):
             write_text(result, sys.stderr, verbose=args.verbose)
+    if result.unchanged:
+        sys.stderr.write(unchanged_hint(len(result.unchanged), len(set(args.files)), ranged))
     return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
+def unchanged_hint(unchanged: int, given: int, ranged: bool = False) -> str:
+    """The one line said when files were given that the change does not touch (pre-commit's
+    ``--all-files`` passes every tracked file): their committed lines pass unaudited."""
+    change = "no change in the pushed range" if ranged else "no staged change"
+    return (
+        f"codeaudit: {unchanged} of the {given} given file(s) have {change} (pre-commit"
+        " --all-files?); the hook audits only the lines a commit adds, so findings already"
+        " committed are not audited: run `codeaudit audit .` (or `codeaudit hook --all-lines"
+        " FILE…`) to audit them\n"
+    )
 
 
 def _in_git() -> bool:

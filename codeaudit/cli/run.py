@@ -9,9 +9,9 @@ from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ._common import (
     add_progress_flag,
     add_report_options,
+    audit_progress,
     output_stream,
     print_issue,
-    progress_bar,
     wants_progress,
     write_report,
 )
@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         print_issue(f"input: {issue}")
     if not suggestions:
         raise InputError("nothing to audit: the model produced no suggestions")
-    with progress_bar("auditing", enabled=wants_progress(args) and len(suggestions) > 1) as update:
+    show = wants_progress(args) and len(suggestions) > 1
+    with audit_progress(len(suggestions), "suggestions", enabled=show) as update:
         report = audit(suggestions, config, input_issues=issues, progress=update)
     write_report(report, fmt, args.output)
     return EXIT_FINDINGS if report.failed else EXIT_OK

@@ -33,6 +33,7 @@ import zlib
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import repeat
+from operator import methodcaller
 
 import numpy as np
 
@@ -271,6 +272,25 @@ def _raw8(text: str) -> int:
     return zlib.crc32(b"raw\x00" + text.encode("utf-8", "surrogatepass")) & 0xFF
 
 
+_ENCODE = methodcaller("encode", "utf-8", "surrogatepass")
+
+
+def _codes16(forms: list[str]) -> np.ndarray:
+    """:func:`_code16` of many normal forms at once (no Python call per form)."""
+    crc = np.fromiter(map(zlib.crc32, map(_ENCODE, forms)), dtype=np.int64, count=len(forms))
+    return (_RESERVED + crc % (65536 - _RESERVED)).astype(np.uint16)
+
+
+def _raws8(texts: list[str]) -> np.ndarray:
+    """:func:`_raw8` of many texts at once."""
+    crc = np.fromiter(
+        map(zlib.crc32, map(b"raw\x00".__add__, map(_ENCODE, texts))),
+        dtype=np.int64,
+        count=len(texts),
+    )
+    return (crc & 0xFF).astype(np.uint8)
+
+
 _WORDS = re.compile(r"\w+|[^\w\s]")
 
 
@@ -288,9 +308,14 @@ def _simple(family: str, tok: str) -> tuple[int, int]:
     return _code16("o:" + tok), _raw8(tok)
 
 
-@lru_cache(maxsize=65536)
 def _word(tok: str) -> tuple[int, int]:
+    """(norm, raw) of one word of a string literal; :func:`_words_many` gives the same values."""
     return _code16("w:" + tok), _raw8(tok)
+
+
+def _words_many(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(norm, raw) arrays of many words of string literals at once, as :func:`_word` gives each."""
+    return _codes16(list(map("w:".__add__, words))), _raws8(words)
 
 
 def _string_body(fam: _Family, tok: str) -> tuple[int, str] | None:
@@ -383,21 +408,53 @@ class _WordVocab:
         self.raw = np.zeros(4096, dtype=np.uint8)
         self.size = 2
 
-    def add(self, word: str) -> int:
-        if self.size >= self.LIMIT:
-            self.reset()
-        if self.size == self.norm.shape[0]:
-            self.norm = np.concatenate([self.norm, np.zeros_like(self.norm)])
-            self.raw = np.concatenate([self.raw, np.zeros_like(self.raw)])
-        code = self.size
-        self.norm[code], self.raw[code] = _word(word)
-        self.size += 1
-        self.codes[word] = code
-        return code
+    def lookup(self, parts: list[str]) -> np.ndarray:
+        """The codes of ``parts``, adding the words not in the table yet in one batch (a text
+        of new words, such as SVG path data, costs no Python call per word)."""
+        if self.size + len(parts) > self.LIMIT:
+            self.reset()  # before the lookups, so that every code refers to the same table
+        get = self.codes.get
+        codes = np.fromiter(map(get, parts, repeat(-1)), dtype=np.int64, count=len(parts))
+        missing = np.flatnonzero(codes < 0).tolist()
+        if not missing:
+            return codes
+        words = list(map(parts.__getitem__, missing))
+        new = list(dict.fromkeys(words))
+        k, first = len(new), self.size
+        capacity = self.norm.shape[0]
+        while capacity < first + k:
+            capacity *= 2
+        if capacity != self.norm.shape[0]:
+            for name in ("norm", "raw"):
+                arr = getattr(self, name)
+                grown = np.zeros(capacity, dtype=arr.dtype)
+                grown[: arr.shape[0]] = arr
+                setattr(self, name, grown)
+        self.norm[first : first + k], self.raw[first : first + k] = _words_many(new)
+        self.codes.update(zip(new, range(first, first + k)))
+        self.size += k
+        codes[missing] = np.fromiter(map(self.codes.__getitem__, words), np.int64, len(words))
+        return codes
 
 
 _WORD_VOCAB = _WordVocab()
 _WORDS_SPLIT = re.compile(r"\x00|\n|\w+|[^\w\s\x00]")
+
+
+#: Whitespace below 128 (``str.isspace``, as the lexers' ``\\s``) but the line break, a token.
+_ASCII_SKIPPED = np.array([c.isspace() and c != "\n" for c in map(chr, range(128))])
+
+
+def _skipped_whitespace(text: str) -> np.ndarray:
+    """Per character of ``text``: is it whitespace a lexer skips (``\\s`` but ``\\n``)?"""
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    out = _ASCII_SKIPPED[np.minimum(cps, 127)]
+    wide = cps > 127
+    if wide.any():
+        others = np.unique(cps[wide])
+        spaces = others[[chr(c).isspace() for c in others.tolist()]]
+        out[wide] = np.isin(cps[wide], spaces)
+    return out
 
 
 def _expand_strings(contents: list[str], offsets: bool):
@@ -410,11 +467,7 @@ def _expand_strings(contents: list[str], offsets: bool):
     voc = _WORD_VOCAB
     big = "\x00".join(contents)
     parts = _WORDS_SPLIT.findall(big)
-    codes = np.fromiter(map(voc.codes.get, parts, repeat(-1)), dtype=np.int64, count=len(parts))
-    for i in np.flatnonzero(codes < 0).tolist():
-        word = parts[i]
-        code = voc.codes.get(word)
-        codes[i] = code if code is not None else voc.add(word)
+    codes = voc.lookup(parts)
     is_nl = codes == 0
     is_sep = codes == 1
     literal = np.cumsum(is_sep)  # which literal each part belongs to
@@ -433,13 +486,11 @@ def _expand_strings(contents: list[str], offsets: bool):
     counts = np.bincount(lit, minlength=len(contents))
     starts = ends = None
     if offsets:
-        pos = np.empty(len(parts), dtype=np.int64)
-        find, at = big.find, 0
-        for i, part in enumerate(parts):
-            at = find(part, at)
-            pos[i] = at
-            at += len(part)
         lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        # The parts hold no whitespace but line breaks and cover every other character: the
+        # k-th character that is not skipped whitespace is the k-th character of the parts.
+        kept_chars = np.flatnonzero(~_skipped_whitespace(big))
+        pos = kept_chars[np.cumsum(lengths) - lengths]
         lit_start = np.concatenate(([0], np.cumsum([len(c) + 1 for c in contents])[:-1]))
         starts = pos[keep] - lit_start[lit]
         ends = starts + lengths[keep]
